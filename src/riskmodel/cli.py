@@ -1,0 +1,90 @@
+"""The ``riskmodel`` command line: one parser for every entry point (DESIGN.md, "CLI")."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from riskmodel import __version__
+from riskmodel.exceptions import RiskModelError
+
+logger = logging.getLogger("riskmodel")
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from riskmodel.ledger.sample import make_sample_tables
+    from riskmodel.ledger.write import write_tables
+
+    logger.info("generating %d customers (seed %d)", args.customers, args.seed)
+    tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
+    paths = write_tables(tables, args.out, fmt=args.format)
+    for path in paths:
+        logger.info("wrote %s", path)
+    counts = ", ".join(f"{len(frame):,} {name}" for name, frame in tables.items())
+    sys.stdout.write(f"sample ledger written to {args.out}: {counts}\n")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from riskmodel.ledger.load import load_ledger
+    from riskmodel.ledger.report import format_summary, write_quarantine
+
+    ledger = load_ledger(args.ledger)
+    written = write_quarantine(ledger.report, args.quarantine)
+    sys.stdout.write(format_summary(ledger, written) + "\n")
+    if ledger.report.is_clean:
+        return EXIT_OK
+    return EXIT_UNUSABLE if args.strict else EXIT_REJECTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="riskmodel", description="Credit-risk scoring for trade credit.")
+    parser.add_argument("--version", action="version", version=f"riskmodel {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sample = commands.add_parser("sample", help="write a synthetic ledger")
+    sample.add_argument("--out", required=True, type=Path, help="folder to write customers/invoices/payments/events to")
+    sample.add_argument("--customers", type=_positive_int, default=1000, help="number of customers (default 1000)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)")
+    sample.set_defaults(handler=_sample)
+
+    validate = commands.add_parser("validate", help="check a ledger and write rejected rows to quarantine")
+    validate.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
+    validate.add_argument("--quarantine", type=Path, default=Path("quarantine"), help="folder for rejected rows (default ./quarantine)")
+    validate.add_argument("--strict", action="store_true", help="treat any rejected row as unusable input (exit 2)")
+    validate.set_defaults(handler=_validate)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``riskmodel`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args)
+    except RiskModelError as err:
+        sys.stderr.write(f"riskmodel {args.command}: error: {err}\n")
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Load a ledger: read, validate, derive settlement. The one door through which data enters."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from riskmodel.exceptions import LedgerError
+from riskmodel.ledger.read import ROW, RawTable, read_raw_tables
+from riskmodel.ledger.schema import EVENTS, PAYMENTS, TABLES, TableSpec
+from riskmodel.ledger.tables import Ledger, ValidationReport
+from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, q, validate_table
+
+logger = logging.getLogger(__name__)
+
+
+def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
+    """Read and validate a ledger from a folder (CSV or Parquet) or an SQLAlchemy URL.
+
+    Rejected rows are kept in ``ledger.report``; loading goes on with the accepted rows
+    unless ``strict`` is set, in which case any rejection raises :class:`LedgerError`.
+
+    Raises
+    ------
+    LedgerError
+        When the input is unusable (missing file, table or column, empty file, wrong
+        encoding, no header row), or with ``strict`` when any row was rejected.
+    """
+    raw_tables = read_raw_tables(source)
+    for name in ("customers", "invoices"):
+        if raw_tables[name].n_read == 0:
+            raise LedgerError(f"{raw_tables[name].file} has a header but no rows; a ledger needs at least one {name[:-1]}")
+    con = duckdb.connect()
+    try:
+        accepted: dict[str, pa.Table] = {}
+        rejected: dict[str, pd.DataFrame] = {}
+        reports = []
+        for spec in TABLES:
+            raw = raw_tables.get(spec.name) or _empty_raw(spec)
+            table, rejects, report = validate_table(con, raw)
+            accepted[spec.name], rejected[spec.name] = table, rejects
+            reports.append(report)
+            logger.info("%s: read %d, accepted %d, rejected %d", report.file, report.read, report.accepted, report.rejected)
+        has_payments = "payments" in raw_tables
+        invoices, payments = _settle(con, has_payments)
+    finally:
+        con.close()
+    report = ValidationReport(tables=tuple(reports), rejected=rejected)
+    if strict and not report.is_clean:
+        raise LedgerError(_strict_message(report))
+    return Ledger(
+        customers=_drop_row(accepted["customers"]),
+        invoices=invoices,
+        payments=payments,
+        events=_drop_row(accepted["events"]),
+        has_payments=has_payments,
+        source=str(source),
+        report=report,
+    )
+
+
+def _empty_raw(spec: TableSpec) -> RawTable:
+    """An optional table the source does not have, as an empty table of its columns."""
+    assert spec in (PAYMENTS, EVENTS)
+    data = pa.table({c.name: pa.array([], pa.string()) for c in spec.columns} | {ROW: pa.array([], pa.int64())})
+    return RawTable(spec, f"{spec.name} (absent)", data, is_text=True)
+
+
+def _drop_row(table: pa.Table) -> pa.Table:
+    return table.drop_columns([ROW]) if ROW in table.column_names else table
+
+
+def _settle(con: duckdb.DuckDBPyConnection, has_payments: bool) -> tuple[pa.Table, pa.Table]:
+    """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
+
+    Invoices without any payment keep the ``settled_date`` the source gave. Without a
+    payments table, one full payment per settled invoice stands in for the payments.
+    """
+    if has_payments:
+        invoices = con.sql(
+            f"""
+            WITH running AS (
+                SELECT invoice_id, payment_date,
+                       sum(amount) OVER (PARTITION BY invoice_id ORDER BY payment_date ROWS UNBOUNDED PRECEDING) AS paid
+                FROM accepted_payments),
+            settled AS (
+                SELECT r.invoice_id, min(r.payment_date) AS paid_on
+                FROM running r JOIN accepted_invoices i USING (invoice_id)
+                WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id),
+            paying AS (SELECT DISTINCT invoice_id FROM accepted_payments)
+            SELECT i.* REPLACE (CASE WHEN paying.invoice_id IS NULL THEN i.settled_date ELSE settled.paid_on END AS settled_date)
+            FROM accepted_invoices i LEFT JOIN settled USING (invoice_id) LEFT JOIN paying USING (invoice_id)
+            ORDER BY i.{ROW}
+            """
+        ).to_arrow_table()
+        con.register("settled_invoices", invoices)
+        payments = con.sql(
+            f"""SELECT p.* FROM accepted_payments p ORDER BY p.{ROW}"""
+        ).to_arrow_table()
+        stand_ins = con.sql(
+            """SELECT 'settled:' || invoice_id AS payment_id, invoice_id, settled_date AS payment_date, amount
+               FROM settled_invoices WHERE settled_date IS NOT NULL
+               AND invoice_id NOT IN (SELECT invoice_id FROM accepted_payments)"""
+        ).to_arrow_table()
+        payments = pa.concat_tables([_drop_row(payments).select(stand_ins.column_names), stand_ins], promote_options="permissive")
+        return _drop_row(invoices), payments
+    invoices = con.sql(f"SELECT * FROM accepted_invoices ORDER BY {ROW}").to_arrow_table()
+    payments = con.sql(
+        f"""SELECT 'settled:' || invoice_id AS payment_id, invoice_id, settled_date AS payment_date, amount
+            FROM accepted_invoices WHERE settled_date IS NOT NULL ORDER BY {q(ROW)}"""
+    ).to_arrow_table()
+    return _drop_row(invoices), payments
+
+
+def _strict_message(report: ValidationReport) -> str:
+    rows = report.rejected_rows()
+    first = "; ".join(f"{r.file} row {r.row}: {r.reason}" for r in rows.head(3).itertuples())
+    return f"{report.n_rejected} row(s) rejected and --strict is set; first: {first}. Run 'riskmodel validate' for the full list"
