@@ -84,7 +84,7 @@ def column_rules(column: ColumnSpec) -> list[Rule]:
     if column.required:
         rules.append(Rule(name, f"{raw} IS NULL", f"'{name} is empty; it is required'"))
     if column.kind == "date":
-        hint = f"CASE WHEN regexp_full_match({raw}, '{_ISO_DATE}') THEN ' is not a calendar date; check the day and month' ELSE ' {_PARSE_HINT['date']}' END"
+        hint = f"CASE WHEN regexp_full_match(CAST({raw} AS VARCHAR), '{_ISO_DATE}') THEN ' is not a calendar date; check the day and month' ELSE ' {_PARSE_HINT['date']}' END"
         rules.append(Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || {hint}"))
     elif column.kind != "string":
         rules.append(Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || ' {_PARSE_HINT[column.kind]}'"))

@@ -1,0 +1,50 @@
+"""Shared fixtures: small ledgers written as files, and telemetry off for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+CUSTOMERS_CSV = """customer_id,onboarding_date,name,credit_limit,payment_terms_days
+C1,2023-01-01,Acme,10000,30
+C2,2023-02-01,Brick,5000,60
+"""
+INVOICES_CSV = """invoice_id,customer_id,issue_date,due_date,amount,settled_date,dispute_date,written_off_date
+I1,C1,2023-02-01,2023-03-03,100,2023-03-01,,
+I2,C1,2023-03-01,2023-03-31,250.5,,,
+I3,C2,2023-03-01,2023-04-30,400,2023-05-20,2023-04-10,
+"""
+PAYMENTS_CSV = """payment_id,invoice_id,payment_date,amount
+P1,I1,2023-03-01,100
+P2,I3,2023-05-01,150
+P3,I3,2023-05-20,250
+"""
+
+LedgerWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def write_ledger_files(tmp_path: Path) -> LedgerWriter:
+    """Write a small valid ledger as CSV; keyword arguments replace a file's text (None leaves it out)."""
+
+    def write(folder: str = "ledger", **texts: str | None) -> Path:
+        target = tmp_path / folder
+        target.mkdir(parents=True, exist_ok=True)
+        files = {"customers": CUSTOMERS_CSV, "invoices": INVOICES_CSV, "payments": PAYMENTS_CSV} | texts
+        for name, text in files.items():
+            if text is not None:
+                (target / f"{name}.csv").write_text(text, encoding="utf-8")
+        return target
+
+    return write
