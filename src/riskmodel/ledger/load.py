@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -10,12 +11,17 @@ import pandas as pd
 import pyarrow as pa
 
 from riskmodel.exceptions import LedgerError
-from riskmodel.ledger.read import ROW, RawTable, read_raw_tables
+from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
 from riskmodel.ledger.schema import EVENTS, PAYMENTS, TABLES, TableSpec
 from riskmodel.ledger.tables import Ledger, ValidationReport
 from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, q, validate_table
 
 logger = logging.getLogger(__name__)
+
+
+def ledger_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table], strict: bool = False, source: str = "memory") -> Ledger:
+    """Validate in-memory tables (same rules as files) into a :class:`Ledger`."""
+    return _build(raw_tables_from_frames(frames), strict, source)
 
 
 def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
@@ -30,10 +36,14 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
         When the input is unusable (missing file, table or column, empty file, wrong
         encoding, no header row), or with ``strict`` when any row was rejected.
     """
-    raw_tables = read_raw_tables(source)
-    for name in ("customers", "invoices"):
-        if raw_tables[name].n_read == 0:
-            raise LedgerError(f"{raw_tables[name].file} has a header but no rows; a ledger needs at least one {name[:-1]}")
+    return _build(read_raw_tables(source), strict, str(source))
+
+
+def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger:
+    if raw_tables["customers"].n_read == 0:
+        raise LedgerError(f"{raw_tables['customers'].file} has a header but no rows; a ledger needs at least one customer")
+    if raw_tables["invoices"].n_read == 0:
+        logger.warning("%s has no rows: every customer is without payment history", raw_tables["invoices"].file)
     con = duckdb.connect()
     try:
         accepted: dict[str, pa.Table] = {}
@@ -58,7 +68,7 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
         payments=payments,
         events=_drop_row(accepted["events"]),
         has_payments=has_payments,
-        source=str(source),
+        source=source,
         report=report,
     )
 

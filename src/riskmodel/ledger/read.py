@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -83,6 +85,25 @@ def _read_folder(folder: Path) -> dict[str, RawTable]:
         path = found[0]
         raw = _read_csv(spec, path) if path.suffix == ".csv" else _read_parquet(spec, path)
         tables[spec.name] = raw
+    return tables
+
+
+def raw_tables_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table]) -> dict[str, RawTable]:
+    """Wrap in-memory tables (e.g. an inline history sent to the service) as raw tables."""
+    unknown = sorted(set(frames) - {spec.name for spec in TABLES})
+    if unknown:
+        raise LedgerError(f"unknown ledger table(s) {', '.join(unknown)}; expected customers, invoices, payments, events")
+    tables: dict[str, RawTable] = {}
+    for spec in TABLES:
+        if spec.name not in frames:
+            if spec.required:
+                raise LedgerError(f"the {spec.name} table is required (columns: {', '.join(spec.required_columns)})")
+            continue
+        frame = frames[spec.name]
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        table = _normalise_names(table)
+        _check_columns(spec, spec.name, table.column_names)
+        tables[spec.name] = RawTable(spec, spec.name, _with_row_numbers(table, range(1, table.num_rows + 1)), is_text=False)
     return tables
 
 
@@ -177,7 +198,6 @@ def _check_columns(spec: TableSpec, file: str, columns: list[str], header_line: 
 
 
 def _read_sql(url: str) -> dict[str, RawTable]:
-    import pandas as pd
     import sqlalchemy as sa
 
     try:

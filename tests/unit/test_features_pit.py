@@ -1,0 +1,45 @@
+"""Point-in-time property: features as of d from the full ledger equal those from the ledger truncated at d."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+
+from riskmodel.features.asof import truncate_ledger
+from riskmodel.features.customer import customer_features
+from riskmodel.features.invoice import invoice_features
+from riskmodel.ledger import ledger_from_frames
+from tests.strategies import as_of_dates, random_ledger_frames
+
+PIT_SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame.sort_values(key).reset_index(drop=True)
+
+
+@PIT_SETTINGS
+@given(frames=random_ledger_frames(), as_of=as_of_dates)
+def test_customer_features_do_not_see_the_future(frames, as_of):
+    ledger = ledger_from_frames(frames, strict=True)
+    full = customer_features(ledger, as_of, active_only=False)
+    known = customer_features(truncate_ledger(ledger, as_of), as_of, active_only=False)
+    pd.testing.assert_frame_equal(_sorted(full, "customer_id"), _sorted(known, "customer_id"))
+
+
+@PIT_SETTINGS
+@given(frames=random_ledger_frames(), as_of=as_of_dates)
+def test_invoice_features_do_not_see_the_future(frames, as_of):
+    ledger = ledger_from_frames(frames, strict=True)
+    full = invoice_features(ledger, as_of)
+    known = invoice_features(truncate_ledger(ledger, as_of))
+    pd.testing.assert_frame_equal(_sorted(full, "invoice_id"), _sorted(known, "invoice_id"))
+
+
+@PIT_SETTINGS
+@given(frames=random_ledger_frames(), as_of=as_of_dates)
+def test_active_customers_do_not_depend_on_the_future(frames, as_of):
+    ledger = ledger_from_frames(frames, strict=True)
+    full = set(customer_features(ledger, as_of)["customer_id"])
+    known = set(customer_features(truncate_ledger(ledger, as_of), as_of)["customer_id"])
+    assert full == known
