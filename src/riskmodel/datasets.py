@@ -1,0 +1,64 @@
+"""Training tables: (features, target, snapshot date) for each model, ready for out-of-time splits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from riskmodel.features.asof import truncate_ledger
+from riskmodel.features.customer import customer_snapshots, is_active, snapshot_features
+from riskmodel.features.invoice import invoice_features
+from riskmodel.features.onboarding import onboarding_features
+from riskmodel.features.registry import FeatureConfig
+from riskmodel.labels import add_months, make_default_labels, make_late_payment_labels, make_onboarding_labels
+from riskmodel.ledger.tables import Ledger
+from riskmodel.splits import month_ends
+
+
+def _known(ledger: Ledger, as_of: date | None) -> tuple[Ledger, date]:
+    end = as_of or ledger.data_end
+    if end is None:
+        raise ValueError("the ledger has no dated rows; nothing to train on")
+    return truncate_ledger(ledger, end), end
+
+
+def default_training_table(
+    ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None
+) -> pd.DataFrame:
+    """Month-end customer snapshots with features and ``label_default_12m``, using only data up to ``as_of``.
+
+    Snapshots run from the first month end after the first invoice to the last month end
+    whose horizon is observed by ``as_of``; customers must be active at the snapshot.
+    """
+    config = config or FeatureConfig()
+    known, end = _known(ledger, as_of)
+    first_issue = known.frame("invoices")["issue_date"].min()
+    last_snapshot = add_months(end, -horizon_months)
+    if pd.isna(first_issue) or last_snapshot <= first_issue.date():
+        return pd.DataFrame(columns=["customer_id", "as_of", "label_default_12m"])
+    snapshots = customer_snapshots(known, month_ends(first_issue.date(), last_snapshot))
+    features = snapshot_features(known, snapshots, config)
+    features = features[is_active(features, config)].drop(columns="snapshot_id")
+    labels = make_default_labels(known, features[["customer_id", "as_of"]], end, horizon_months)
+    features["as_of"] = pd.to_datetime(features["as_of"])
+    labels["as_of"] = pd.to_datetime(labels["as_of"])
+    return features.merge(labels, on=["customer_id", "as_of"], how="inner", validate="one_to_one")
+
+
+def late_payment_training_table(ledger: Ledger, as_of: date | None = None, config: FeatureConfig | None = None) -> pd.DataFrame:
+    """Invoice features at issue with ``days_beyond_terms`` and ``label_late_<k>`` (NaN where censored)."""
+    known, end = _known(ledger, as_of)
+    features = invoice_features(known, config=config)
+    labels = make_late_payment_labels(known, end)
+    return features.merge(labels, on="invoice_id", how="inner", validate="one_to_one")
+
+
+def onboarding_training_table(ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None) -> pd.DataFrame:
+    """Application features at onboarding with ``label_default_12m`` (censored customers left out)."""
+    known, end = _known(ledger, as_of)
+    features = onboarding_features(known, config)
+    labels = make_onboarding_labels(known, end, horizon_months)
+    labels["onboarding_date"] = pd.to_datetime(labels["onboarding_date"])
+    features["onboarding_date"] = pd.to_datetime(features["onboarding_date"])
+    return features.merge(labels, on=["customer_id", "onboarding_date"], how="inner", validate="one_to_one")
