@@ -41,7 +41,7 @@ sample: install
 	$(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0 --format csv
 
 bench: install
-	$(BIN)/python benchmarks/bench_sample.py
+	$(BIN)/python benchmarks/bench_generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

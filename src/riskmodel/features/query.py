@@ -34,9 +34,7 @@ paid AS (
            min({_days('p.payment_date', 's.as_of')}) AS days_since_last_payment,
            sum(CASE WHEN {_days('p.payment_date', 's.as_of')} >= 90 THEN p.amount ELSE 0 END) AS paid_prev_90d
     FROM snapshots s
-    JOIN (SELECT p.invoice_id, i.customer_id, p.payment_date, p.amount
-          FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id) p
-      ON p.customer_id = s.customer_id AND p.payment_date <= s.as_of
+    JOIN payments p ON p.customer_id = s.customer_id AND p.payment_date <= s.as_of
     GROUP BY s.{SNAPSHOT_KEY}, p.invoice_id
 ),
 known AS (

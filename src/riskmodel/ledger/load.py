@@ -14,7 +14,7 @@ from riskmodel.exceptions import LedgerError
 from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
 from riskmodel.ledger.schema import EVENTS, PAYMENTS, TABLES, TableSpec
 from riskmodel.ledger.tables import Ledger, ValidationReport
-from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, q, validate_table
+from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, validate_table
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +87,13 @@ def _drop_row(table: pa.Table) -> pa.Table:
 def _settle(con: duckdb.DuckDBPyConnection, has_payments: bool) -> tuple[pa.Table, pa.Table]:
     """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
 
-    Invoices without any payment keep the ``settled_date`` the source gave. Without a
-    payments table, one full payment per settled invoice stands in for the payments.
+    Invoices without any payment keep the ``settled_date`` the source gave, and one full
+    payment on that date stands in for their payments (so every settled invoice has
+    payments). Payments carry their invoice's ``customer_id``.
     """
-    if has_payments:
+    if not has_payments:
+        invoices = con.sql(f"SELECT * FROM accepted_invoices ORDER BY {ROW}").to_arrow_table()
+    else:
         invoices = con.sql(
             f"""
             WITH running AS (
@@ -107,22 +110,19 @@ def _settle(con: duckdb.DuckDBPyConnection, has_payments: bool) -> tuple[pa.Tabl
             ORDER BY i.{ROW}
             """
         ).to_arrow_table()
-        con.register("settled_invoices", invoices)
-        payments = con.sql(
-            f"""SELECT p.* FROM accepted_payments p ORDER BY p.{ROW}"""
-        ).to_arrow_table()
-        stand_ins = con.sql(
-            """SELECT 'settled:' || invoice_id AS payment_id, invoice_id, settled_date AS payment_date, amount
-               FROM settled_invoices WHERE settled_date IS NOT NULL
-               AND invoice_id NOT IN (SELECT invoice_id FROM accepted_payments)"""
-        ).to_arrow_table()
-        payments = pa.concat_tables([_drop_row(payments).select(stand_ins.column_names), stand_ins], promote_options="permissive")
-        return _drop_row(invoices), payments
-    invoices = con.sql(f"SELECT * FROM accepted_invoices ORDER BY {ROW}").to_arrow_table()
+    con.register("settled_invoices", invoices)
     payments = con.sql(
-        f"""SELECT 'settled:' || invoice_id AS payment_id, invoice_id, settled_date AS payment_date, amount
-            FROM accepted_invoices WHERE settled_date IS NOT NULL ORDER BY {q(ROW)}"""
+        """
+        SELECT p.payment_id, p.invoice_id, i.customer_id, p.payment_date, p.amount
+        FROM accepted_payments p JOIN settled_invoices i USING (invoice_id)
+        UNION ALL
+        SELECT 'settled:' || invoice_id, invoice_id, customer_id, settled_date, amount
+        FROM settled_invoices i
+        WHERE settled_date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accepted_payments p WHERE p.invoice_id = i.invoice_id)
+        ORDER BY customer_id, payment_date, payment_id
+        """
     ).to_arrow_table()
+    con.unregister("settled_invoices")
     return _drop_row(invoices), payments
 
 

@@ -82,6 +82,12 @@ def next_business_day(days: np.ndarray) -> np.ndarray:
     return np.where(days >= NEVER, days, shifted)
 
 
+def previous_business_day(days: np.ndarray) -> np.ndarray:
+    """Move Saturdays and Sundays back to the preceding Friday (payment runs happen on weekdays)."""
+    wd = weekday(days)
+    return days - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
+
+
 def nearest_business_day(days: np.ndarray) -> np.ndarray:
     """Move Saturdays back to Friday and Sundays on to Monday."""
     wd = weekday(days)

@@ -67,7 +67,8 @@ class Ledger:
         source lacked it); unknown extra columns are kept. ``invoices.settled_date`` is
         derived from ``payments`` when the source had them. ``payments`` is always
         present: without a source payments table it holds one full payment per settled
-        invoice on its settled_date.
+        invoice on its settled_date, and every payment carries its invoice's
+        ``customer_id``.
     has_payments
         Whether the source had its own ``payments`` table.
     source

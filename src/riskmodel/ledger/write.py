@@ -78,6 +78,6 @@ def _ledger_tables(ledger: Ledger) -> dict[str, pa.Table]:
     if ledger.has_payments:
         payments = ledger.payments
         real = pa.compute.invert(pa.compute.starts_with(payments["payment_id"], "settled:"))
-        tables["payments"] = payments.filter(real)
+        tables["payments"] = payments.filter(real).drop_columns(["customer_id"])
     tables["events"] = ledger.events
     return tables
