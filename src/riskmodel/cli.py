@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from riskmodel import __version__
@@ -42,6 +43,46 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_UNUSABLE if args.strict else EXIT_REJECTED
 
 
+def _load(args: argparse.Namespace):
+    """Load the ledger named on the command line and report rejected rows (``--strict`` makes them fatal)."""
+    from riskmodel.ledger.load import load_ledger
+
+    ledger = load_ledger(args.ledger, strict=args.strict)
+    for table in ledger.report.tables:
+        logger.info("%s: %s rows read, %s accepted, %s rejected", table.file, f"{table.read:,}", f"{table.accepted:,}", f"{table.rejected:,}")
+    if not ledger.report.is_clean:
+        first = ledger.report.rejected_rows().iloc[0]
+        logger.warning(
+            "%d row(s) rejected and left out (first: %s row %s: %s); run 'riskmodel validate %s' for the full list",
+            ledger.report.n_rejected, first["file"], first["row"], first["reason"], args.ledger,
+        )
+    return ledger
+
+
+def _features(args: argparse.Namespace) -> int:
+    from riskmodel.features.customer import customer_features
+    from riskmodel.features.invoice import invoice_features
+    from riskmodel.io import check_output_path, write_frame
+
+    check_output_path(args.out)
+    ledger = _load(args)
+    logger.info("computing %s features as of %s", args.level, args.as_of)
+    if args.level == "customer":
+        frame = customer_features(ledger, args.as_of)
+    else:
+        frame = invoice_features(ledger, args.as_of)
+    write_frame(frame, args.out)
+    sys.stdout.write(f"{len(frame):,} {args.level} rows x {frame.shape[1]} columns written to {args.out}\n")
+    return EXIT_OK
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a date like 2025-06-30; got {text!r}") from err
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="riskmodel", description="Credit-risk scoring for trade credit.")
@@ -61,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--quarantine", type=Path, default=Path("quarantine"), help="folder for rejected rows (default ./quarantine)")
     validate.add_argument("--strict", action="store_true", help="treat any rejected row as unusable input (exit 2)")
     validate.set_defaults(handler=_validate)
+
+    features = commands.add_parser("features", help="write the point-in-time feature table")
+    features.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
+    features.add_argument("--as-of", required=True, type=_date, help="features known at the end of this day (YYYY-MM-DD)")
+    features.add_argument("--out", required=True, type=Path, help="output file, .csv or .parquet")
+    features.add_argument("--level", choices=("customer", "invoice"), default="customer",
+                          help="customer: one row per customer active at --as-of; invoice: one row per invoice issued by then, as of its issue date")
+    features.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    features.set_defaults(handler=_features)
     return parser
 
 

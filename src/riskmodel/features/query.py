@@ -95,12 +95,14 @@ def _inline_derived(features: tuple[Feature, ...]) -> dict[str, str]:
     return resolved
 
 
-def build_feature_sql(level: Level, config: FeatureConfig | None = None) -> str:
+def build_feature_sql(level: Level, config: FeatureConfig | None = None, snapshots_sql: str | None = None) -> str:
     """The feature query for ``level`` over tables customers, invoices, payments, events, snapshots.
 
     ``snapshots`` has ``snapshot_id, customer_id, as_of`` (and, for the invoice level,
     ``invoice_amount, invoice_terms_days, invoice_issue_month``). The result has one row
     per snapshot: ``snapshot_id, customer_id, as_of`` and the level's features.
+    ``snapshots_sql``, when given, defines ``snapshots`` inline (e.g. one parameterised
+    row for the online path) instead of reading a table of that name.
     """
     config = config or FeatureConfig()
     features = features_for(level, config)
@@ -115,8 +117,9 @@ def build_feature_sql(level: Level, config: FeatureConfig | None = None) -> str:
     customer = ", ".join(f"c.{c}" for c in CUSTOMER_COLUMNS)
     outputs = [_output(f, derived.get(f.name, f.name)) for f in features]
     output_sql = ",\n       ".join(outputs)
+    inline = f"snapshots AS ({snapshots_sql})," if snapshots_sql else ""
     return f"""
-WITH {_history_sql(level)},
+WITH {inline}{_history_sql(level)},
 aggregated AS (
     SELECT {SNAPSHOT_KEY},
            {history_aggs}

@@ -96,15 +96,21 @@ def _settle(con: duckdb.DuckDBPyConnection, has_payments: bool) -> tuple[pa.Tabl
     else:
         invoices = con.sql(
             f"""
-            WITH running AS (
-                SELECT invoice_id, payment_date,
-                       sum(amount) OVER (PARTITION BY invoice_id ORDER BY payment_date ROWS UNBOUNDED PRECEDING) AS paid
-                FROM accepted_payments),
+            WITH per_invoice AS (
+                SELECT invoice_id, count(*) AS n_payments, sum(amount) AS total, max(payment_date) AS last_payment
+                FROM accepted_payments GROUP BY invoice_id),
+            running AS (  -- running totals only where there are instalments
+                SELECT p.invoice_id, p.payment_date,
+                       sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.payment_date ROWS UNBOUNDED PRECEDING) AS paid
+                FROM accepted_payments p JOIN per_invoice USING (invoice_id) WHERE per_invoice.n_payments > 1),
             settled AS (
                 SELECT r.invoice_id, min(r.payment_date) AS paid_on
                 FROM running r JOIN accepted_invoices i USING (invoice_id)
-                WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id),
-            paying AS (SELECT DISTINCT invoice_id FROM accepted_payments)
+                WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id
+                UNION ALL
+                SELECT p.invoice_id, p.last_payment FROM per_invoice p JOIN accepted_invoices i USING (invoice_id)
+                WHERE p.n_payments = 1 AND p.total >= i.amount - {OVERPAYMENT_TOLERANCE}),
+            paying AS (SELECT invoice_id FROM per_invoice)
             SELECT i.* REPLACE (CASE WHEN paying.invoice_id IS NULL THEN i.settled_date ELSE settled.paid_on END AS settled_date)
             FROM accepted_invoices i LEFT JOIN settled USING (invoice_id) LEFT JOIN paying USING (invoice_id)
             ORDER BY i.{ROW}

@@ -170,13 +170,14 @@ def validate_table(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[pa.Ta
     typed = ", ".join(f"{_typed_expr(c, raw.is_text or c.name not in schema or not _is_native(c, schema[c.name]))} AS {q(c.name)}" for c in spec.columns)
     extra_sql = "".join(f", {q(n)}" for n in extras)
     raw_cols = ", ".join(_raw(c.name) for c in spec.columns)
-    windows = ""
+    key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
     if spec.key:
+        # Window functions only over keys that repeat: on millions of clean rows they would dominate the load.
         key = q(spec.key)
-        windows = (
-            f", count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,"
-            f" min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank"
-        )
+        key_stats = f"""
+            SELECT {ROW}, count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,
+                   min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
+            FROM typed WHERE {key} IN (SELECT {key} FROM typed WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)"""
     join, ref_rules = reference_rules(spec)
     rules = [r for c in spec.columns for r in column_rules(c)] + table_rules(spec, present) + key_rules(spec) + ref_rules
     problem_columns, problem_reasons = _problems(rules)
@@ -184,8 +185,9 @@ def validate_table(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[pa.Ta
         f"""
         CREATE OR REPLACE TEMP TABLE checked_{spec.name} AS
         WITH as_read AS (SELECT {ROW}, {as_read}{extra_sql} FROM {source_name}),
-        typed AS (SELECT *, {typed} FROM as_read),
-        counted AS (SELECT *{windows} FROM typed)
+        typed AS MATERIALIZED (SELECT *, {typed} FROM as_read),
+        key_stats AS ({key_stats}),
+        counted AS (SELECT typed.*, key_stats.* EXCLUDE ({ROW}) FROM typed LEFT JOIN key_stats USING ({ROW}))
         SELECT t.*, {problem_columns} AS __columns, {problem_reasons} AS __reasons
         FROM counted t {join}
         """
@@ -214,16 +216,25 @@ def _is_native(column: ColumnSpec, arrow_type: pa.DataType | None) -> bool:
 
 
 def _reject_overpayments(con: duckdb.DuckDBPyConnection) -> None:
-    """Payments that take an invoice's paid total above its amount are moved to the rejects."""
+    """Payments that take an invoice's paid total above its amount are moved to the rejects.
+
+    The running total is computed only for invoices whose payments exceed the amount.
+    """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE overpaid AS
+        WITH over AS (
+            SELECT c.invoice_id FROM checked_payments c JOIN accepted_invoices i USING (invoice_id)
+            WHERE c.__columns = '' GROUP BY c.invoice_id, i.amount HAVING sum(c.amount) > i.amount + {OVERPAYMENT_TOLERANCE})
         SELECT c.{ROW}, sum(c.amount) OVER (PARTITION BY c.invoice_id ORDER BY c.payment_date, c.{ROW}
                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_total, i.amount AS invoice_amount
-        FROM checked_payments c JOIN accepted_invoices i USING (invoice_id) WHERE c.__columns = ''
+        FROM checked_payments c JOIN accepted_invoices i USING (invoice_id)
+        WHERE c.__columns = '' AND c.invoice_id IN (SELECT invoice_id FROM over)
         QUALIFY paid_total > invoice_amount + {OVERPAYMENT_TOLERANCE}
         """
     )
+    if con.execute("SELECT count(*) FROM overpaid").fetchone()[0] == 0:
+        return
     con.execute(
         f"""
         UPDATE checked_payments c SET __columns = 'amount',
@@ -232,7 +243,7 @@ def _reject_overpayments(con: duckdb.DuckDBPyConnection) -> None:
         FROM overpaid o WHERE c.{ROW} = o.{ROW}
         """
     )
-    con.execute(f"DELETE FROM accepted_payments WHERE payment_id IN (SELECT c.payment_id FROM checked_payments c JOIN overpaid o ON c.{ROW} = o.{ROW})")
+    con.execute(f"DELETE FROM accepted_payments WHERE {ROW} IN (SELECT {ROW} FROM overpaid)")
 
 
 def _rejected_frame(con: duckdb.DuckDBPyConnection, raw: RawTable, extras: list[str]) -> pd.DataFrame:

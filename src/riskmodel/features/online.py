@@ -1,0 +1,89 @@
+"""One customer's features on demand, from the same SQL as the batch path.
+
+The store keeps each table sorted by ``customer_id`` with an index of where every
+customer's rows start, so a request hands DuckDB only that customer's rows. Serving
+dates can be *warmed*: the batch query runs once for every customer and requests for
+that date become lookups. Either way the numbers come from the one feature query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from riskmodel.features.customer import customer_snapshots, snapshot_features
+from riskmodel.features.query import build_feature_sql
+from riskmodel.features.registry import FeatureConfig
+from riskmodel.ledger.tables import Ledger
+
+_TABLES = ("customers", "invoices", "payments", "events")
+
+
+class OnlineFeatureStore:
+    """Customer features one request at a time, equal to :func:`customer_features` for the same date.
+
+    Parameters
+    ----------
+    ledger
+        The validated ledger to serve from.
+    config
+        Feature windows; must match the ones the model was trained with.
+    """
+
+    def __init__(self, ledger: Ledger, config: FeatureConfig | None = None) -> None:
+        self.ledger = ledger
+        self.config = config or FeatureConfig()
+        self._tables: dict[str, pa.Table] = {}
+        self._rows: dict[str, dict[str, tuple[int, int]]] = {}
+        for name in _TABLES:
+            table = getattr(ledger, name).sort_by("customer_id")
+            ids = table["customer_id"].to_numpy(zero_copy_only=False)
+            unique, start, count = np.unique(ids, return_index=True, return_counts=True)
+            self._tables[name] = table
+            self._rows[name] = dict(zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True))
+        self._sql = build_feature_sql("customer", self.config)
+        self._con = duckdb.connect()
+        self._con.execute("SET threads = 1")
+        self._warm: dict[date, pd.DataFrame] = {}
+
+    def has_customer(self, customer_id: str) -> bool:
+        """Whether the ledger knows this customer."""
+        return customer_id in self._rows["customers"]
+
+    def warm(self, as_of: date) -> None:
+        """Compute every customer's features as of ``as_of`` in one batch; later requests for it are lookups."""
+        snapshots = customer_snapshots(self.ledger, [as_of])
+        frame = snapshot_features(self.ledger, snapshots, self.config).drop(columns="snapshot_id")
+        self._warm[as_of] = frame.set_index("customer_id", drop=False)
+
+    def features(self, customer_id: str, as_of: date) -> pd.Series:
+        """The customer's features known at the end of ``as_of``, indexed by feature name.
+
+        Raises
+        ------
+        KeyError
+            When the ledger has no such customer.
+        """
+        if not self.has_customer(customer_id):
+            raise KeyError(customer_id)
+        warm = self._warm.get(as_of)
+        if warm is not None and customer_id in warm.index:
+            return warm.loc[customer_id]
+        return self.compute(customer_id, as_of)
+
+    def compute(self, customer_id: str, as_of: date) -> pd.Series:
+        """Run the feature query on this customer's rows only (no cache)."""
+        for name in _TABLES:
+            start, count = self._rows[name].get(customer_id, (0, 0))
+            self._con.register(name, self._tables[name].slice(start, count))
+        snapshot = pa.table({"snapshot_id": pa.array([0], pa.int64()), "customer_id": [customer_id], "as_of": pa.array([as_of], pa.date32())})
+        self._con.register("snapshots", snapshot)
+        frame = self._con.sql(self._sql).df()
+        return frame.drop(columns="snapshot_id").iloc[0]
+
+    def close(self) -> None:
+        self._con.close()

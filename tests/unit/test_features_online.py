@@ -1,0 +1,57 @@
+"""The online single-customer path returns the batch row for the same customer and date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.features.customer import customer_features
+from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.ledger import ledger_from_frames
+from riskmodel.ledger.sample import make_sample_tables
+
+AS_OF = dt.date(2024, 9, 30)
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return ledger_from_frames(make_sample_tables(n_customers=120, seed=3, months=24), strict=True)
+
+
+def _assert_same(online: pd.Series, batch: pd.Series) -> None:
+    for name in batch.index:
+        a, b = online[name], batch[name]
+        if pd.isna(b):
+            assert pd.isna(a), name
+        elif isinstance(b, (int, float, np.number)):
+            assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-9), name
+        else:
+            assert str(a) == str(b), name
+
+
+def test_computed_online_row_equals_batch_row(ledger):
+    store = OnlineFeatureStore(ledger)
+    batch = customer_features(ledger, AS_OF, active_only=False).set_index("customer_id", drop=False)
+    for customer_id in batch.index[::7]:
+        _assert_same(store.compute(customer_id, AS_OF), batch.loc[customer_id])
+
+
+def test_warmed_lookup_equals_computed_row(ledger):
+    store = OnlineFeatureStore(ledger)
+    customer_id = ledger.customers["customer_id"][0].as_py()
+    computed = store.compute(customer_id, AS_OF)
+    store.warm(AS_OF)
+    _assert_same(store.features(customer_id, AS_OF), computed)
+
+
+def test_unknown_customer_raises_key_error(ledger):
+    with pytest.raises(KeyError):
+        OnlineFeatureStore(ledger).features("NOPE", AS_OF)
+
+
+def test_customer_id_with_quotes_is_data_not_sql(ledger):
+    store = OnlineFeatureStore(ledger)
+    assert not store.has_customer("x'); DROP TABLE customers; --")
