@@ -32,9 +32,10 @@ lint: install
 	$(BIN)/ruff format --check src tests training serving benchmarks
 
 serve: install
-	$(BIN)/riskmodel validate $(SAMPLE)
-	@echo "riskmodel: the scoring service is not built yet; the sample ledger above is valid." >&2
-	@echo "riskmodel: nothing is being served. See README.md, section 'Status'." >&2
+	@test -f $(SAMPLE)/customers.csv || $(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0
+	$(BIN)/riskmodel validate $(SAMPLE) --quarantine quarantine
+	@echo "riskmodel: the scoring service is not built yet, so nothing is being served." >&2
+	@echo "riskmodel: the sample ledger above is valid; see README.md, section 'Status'." >&2
 	@exit 1
 
 sample: install
