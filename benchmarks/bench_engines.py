@@ -263,7 +263,7 @@ def run_pandas(ledger: Path, as_of: date):
     day = pd.Timestamp(as_of)
 
     def read(table: str, columns: list[str], date_column: str) -> pd.DataFrame:
-        # Dates as datetime64, not Python date objects (pandas' default for Parquet dates, ~2x slower).
+        # Dates as datetime64, not as Python date objects (pandas' slow default for Parquet dates).
         return pd.read_parquet(
             paths[table],
             columns=columns,
@@ -606,7 +606,6 @@ def why_duckdb(runs: dict[str, list[dict]]) -> str:
         )
     mem = f"Peak memory: DuckDB {memory['duckdb']:,.0f} MiB, polars {memory['polars']:,.0f} MiB, pandas {memory['pandas']:,.0f} MiB"
     mem += " (DuckDB the leanest)." if leanest == "duckdb" else f" ({leanest} the leanest)."
-    pipeline = runs[PIPELINE]
     return "\n".join(
         [
             "## Why riskmodel computes features with DuckDB",
@@ -622,18 +621,34 @@ def why_duckdb(runs: dict[str, list[dict]]) -> str:
             "CSV/Parquet directly, and also does the ledger validation in `load_ledger`, so the project "
             "carries one query engine. Parquet dates stay dates (pandas turns them into Python objects "
             "unless told otherwise).",
-            "- **pandas** is the slowest and largest here (single-threaded groupby, string keys as objects "
-            "in joins, a full copy per derived column); polars is a good engine but adds a second "
-            "expression language next to the SQL we need for Spark anyway.",
-            f"- **riskmodel's full pipeline** ({_median(pipeline, 'seconds'):.1f} s) spends "
-            f"{_median(pipeline, 'seconds', 'load'):.1f} s in `load_ledger` (reading, validating every row with "
-            f"quarantine, deriving settlement from payments) and {_median(pipeline, 'seconds', 'features'):.1f} s "
-            "computing all features for every customer.",
+            "- **pandas** computes on one core and materialises every intermediate column in full; polars is "
+            "a good engine, but it would add a second expression language next to the SQL we need for Spark anyway.",
         ]
     )
 
 
-def report(args: argparse.Namespace, ledger: Path, runs: dict[str, list[dict]], problems: list[str]) -> str:
+def pipeline_note(runs: dict[str, list[dict]]) -> str:
+    """Where riskmodel's own pipeline spends its time and memory."""
+    pipeline = runs[PIPELINE]
+    total, load, features = (_median(pipeline, "seconds", phase) for phase in ("total", "load", "features"))
+    peak, duckdb_peak = _median(pipeline, "peak_rss_mib"), _median(runs["duckdb"], "peak_rss_mib")
+    return "\n".join(
+        [
+            "## riskmodel's own pipeline",
+            "",
+            f"`load_ledger` + `customer_features` took {total:.1f} s: {load:.1f} s ({load / total:.0%}) in `load_ledger` "
+            "(read the Parquet files, validate every row with quarantine bookkeeping, derive settlement from "
+            f"payments, attach customer_id to payments) and {features:.1f} s computing all "
+            f"{pipeline[0]['n_features']} features for every customer. Peak RSS {peak:,.0f} MiB "
+            f"({peak / duckdb_peak:.1f}x the DuckDB query above), reached in `load_ledger`: it holds the raw, "
+            "checked and accepted copies of each table at once.",
+        ]
+    )
+
+
+def report(
+    args: argparse.Namespace, ledger: Path, runs: dict[str, list[dict]], problems: list[str], load: str
+) -> str:
     versions_ = versions()
     sizes = ledger_summary(ledger)
     size_lines = [f"| {name} | {rows:,} | {mib:,.1f} |" for name, (rows, mib) in sizes.items()]
@@ -673,7 +688,8 @@ def report(args: argparse.Namespace, ledger: Path, runs: dict[str, list[dict]], 
             "",
             f"Each run is a fresh subprocess importing only its engine; {args.repeats} runs each, interleaved. Wall "
             "time covers the work, not interpreter start-up or imports; peak RSS is `ru_maxrss` of the whole "
-            "process (imports included). DuckDB and polars use all cores; pandas computes on one.",
+            "process (imports included). DuckDB and polars use all cores; pandas computes on one. "
+            f"Load average (1 min) {load}: the machine is shared, so compare the runs' spread too.",
             "",
             "## Results",
             "",
@@ -682,6 +698,8 @@ def report(args: argparse.Namespace, ledger: Path, runs: dict[str, list[dict]], 
             f"Agreement: {agreement}",
             "",
             why_duckdb(runs),
+            "",
+            pipeline_note(runs),
             "",
         ]
     )
@@ -730,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
         return worker(args.worker, ledger, args.as_of, args.worker_out)
 
     ensure_ledger(ledger, args.customers)
+    load_before = os.getloadavg()[0]
     runs: dict[str, list[dict]] = {engine: [] for engine in (*ENGINES, PIPELINE)}
     with tempfile.TemporaryDirectory(prefix="bench_engines_") as tmp:
         outputs = {engine: Path(tmp) / f"{engine}.parquet" for engine in runs}
@@ -746,7 +765,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
         problems = check_agreement(outputs)
 
-    text = report(args, ledger, runs, problems)
+    text = report(
+        args,
+        ledger,
+        runs,
+        problems,
+        load=f"{load_before:.2f} before the runs, {os.getloadavg()[0]:.2f} after",
+    )
     print()
     print(results_table(runs, versions()))
     print()
