@@ -79,3 +79,8 @@ def test_strict_makes_any_rejection_fatal(write_ledger_files):
 def test_unknown_sql_database_table(tmp_path):
     with pytest.raises(LedgerError, match="has no table 'customers'"):
         load_ledger(f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+def test_unknown_database_driver_is_a_clear_error():
+    with pytest.raises(LedgerError, match="cannot open the database URL"):
+        load_ledger("nosuchdb://host/ledger")

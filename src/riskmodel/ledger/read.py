@@ -99,12 +99,16 @@ def raw_tables_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table]) -> dic
             if spec.required:
                 raise LedgerError(f"the {spec.name} table is required (columns: {', '.join(spec.required_columns)})")
             continue
-        frame = frames[spec.name]
-        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-        table = _normalise_names(table)
-        _check_columns(spec, spec.name, table.column_names)
-        tables[spec.name] = RawTable(spec, spec.name, _with_row_numbers(table, range(1, table.num_rows + 1)), is_text=False)
+        tables[spec.name] = _typed_raw_table(spec, spec.name, frames[spec.name])
     return tables
+
+
+def _typed_raw_table(spec: TableSpec, file: str, frame: pd.DataFrame | pa.Table) -> RawTable:
+    """A table whose values come typed by their source (DataFrame, SQL), rows numbered from 1."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    table = _normalise_names(table)
+    _check_columns(spec, file, table.column_names)
+    return RawTable(spec, file, _with_row_numbers(table, range(1, table.num_rows + 1)), is_text=False)
 
 
 def _normalise_names(table: pa.Table) -> pa.Table:
@@ -202,6 +206,9 @@ def _read_sql(url: str) -> dict[str, RawTable]:
 
     try:
         engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ModuleNotFoundError) as err:
+        raise LedgerError(f"cannot open the database URL '{url.split('@')[-1]}' ({err}); use a folder path or a URL like sqlite:///ledger.db") from err
+    try:
         with engine.connect() as connection:
             present = set(sa.inspect(connection).get_table_names())
             tables: dict[str, RawTable] = {}
@@ -210,15 +217,9 @@ def _read_sql(url: str) -> dict[str, RawTable]:
                     if spec.required:
                         raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)} has no table '{spec.name}'; it is required")
                     continue
-                frame = pd.read_sql_table(spec.name, connection)
-                table = _normalise_names(pa.Table.from_pandas(frame, preserve_index=False))
-                file = f"{spec.name} table"
-                _check_columns(spec, file, table.column_names)
-                table = _with_row_numbers(table, range(1, table.num_rows + 1))
-                tables[spec.name] = RawTable(spec, file, table, is_text=False)
+                tables[spec.name] = _typed_raw_table(spec, f"{spec.name} table", pd.read_sql_table(spec.name, connection))
     except sa.exc.SQLAlchemyError as err:
         raise LedgerError(f"could not read the ledger from {url.split('@')[-1]}: {err.__class__.__name__}: {err}") from err
     finally:
-        if "engine" in locals():
-            engine.dispose()
+        engine.dispose()
     return tables
