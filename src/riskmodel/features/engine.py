@@ -11,11 +11,9 @@ from riskmodel.features.registry import FeatureConfig, Level
 from riskmodel.ledger.tables import Ledger
 
 
-def connect(ledger: Ledger, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(ledger: Ledger) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the ledger's tables registered (zero-copy)."""
     con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     for name in ("customers", "invoices", "payments", "events"):
         con.register(name, getattr(ledger, name))
     return con

@@ -45,12 +45,17 @@ def _show(expr: str) -> str:
     return f"'''' || CAST({expr} AS VARCHAR) || ''''"
 
 
+def _reads_as_text(column: ColumnSpec, arrow_type: pa.DataType | None, is_text: bool) -> bool:
+    """Whether the column is parsed from text: CSV, an absent column, or a source type that is not the column's."""
+    return is_text or arrow_type is None or not _is_native(column, arrow_type)
+
+
 def _source_expr(column: ColumnSpec, arrow_type: pa.DataType | None, is_text: bool) -> str:
     """The column as read: trimmed text (empty -> NULL) or the source's native value."""
     if arrow_type is None:
         return "CAST(NULL AS VARCHAR)"
     name = q(column.name)
-    if not is_text and column.kind != "string" and _is_native(column, arrow_type):
+    if column.kind != "string" and not _reads_as_text(column, arrow_type, is_text):
         return name
     return f"NULLIF(TRIM(CAST({name} AS VARCHAR)), '')"
 
@@ -167,7 +172,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[pa.Ta
     present = {c.name for c in spec.columns if c.name in schema}
     extras = [n for n in data.column_names if n not in {c.name for c in spec.columns} and n != ROW]
     as_read = ", ".join(f"{_source_expr(c, schema.get(c.name), raw.is_text)} AS {_raw(c.name)}" for c in spec.columns)
-    typed = ", ".join(f"{_typed_expr(c, raw.is_text or c.name not in schema or not _is_native(c, schema[c.name]))} AS {q(c.name)}" for c in spec.columns)
+    typed = ", ".join(f"{_typed_expr(c, _reads_as_text(c, schema.get(c.name), raw.is_text))} AS {q(c.name)}" for c in spec.columns)
     extra_sql = "".join(f", {q(n)}" for n in extras)
     raw_cols = ", ".join(_raw(c.name) for c in spec.columns)
     key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
@@ -205,9 +210,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[pa.Ta
     return accepted, rejected, report
 
 
-def _is_native(column: ColumnSpec, arrow_type: pa.DataType | None) -> bool:
-    if arrow_type is None:
-        return True
+def _is_native(column: ColumnSpec, arrow_type: pa.DataType) -> bool:
     if column.kind == "date":
         return pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)
     if column.kind in ("float", "int"):
