@@ -9,17 +9,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.exceptions import LedgerError
 from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
 from riskmodel.ledger.schema import EVENTS, PAYMENTS, TABLES, TableSpec
 from riskmodel.ledger.tables import Ledger, ValidationReport
-from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, validate_table
+from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, PER_INVOICE, validate_table
 
 logger = logging.getLogger(__name__)
 
 
-def ledger_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table], strict: bool = False, source: str = "memory") -> Ledger:
+def ledger_from_frames(
+    frames: Mapping[str, pd.DataFrame | pa.Table], strict: bool = False, source: str = "memory"
+) -> Ledger:
     """Validate in-memory tables (same rules as files) into a :class:`Ledger`."""
     return _build(raw_tables_from_frames(frames), strict, source)
 
@@ -41,9 +44,13 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
 
 def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger:
     if raw_tables["customers"].n_read == 0:
-        raise LedgerError(f"{raw_tables['customers'].file} has a header but no rows; a ledger needs at least one customer")
+        raise LedgerError(
+            f"{raw_tables['customers'].file} has a header but no rows; a ledger needs at least one customer"
+        )
     if raw_tables["invoices"].n_read == 0:
-        logger.warning("%s has no rows: every customer is without payment history", raw_tables["invoices"].file)
+        logger.warning(
+            "%s has no rows: every customer is without payment history", raw_tables["invoices"].file
+        )
     con = duckdb.connect()
     try:
         accepted: dict[str, pa.Table] = {}
@@ -54,9 +61,15 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
             table, rejects, report = validate_table(con, raw)
             accepted[spec.name], rejected[spec.name] = table, rejects
             reports.append(report)
-            logger.info("%s: read %d, accepted %d, rejected %d", report.file, report.read, report.accepted, report.rejected)
+            logger.info(
+                "%s: read %d, accepted %d, rejected %d",
+                report.file,
+                report.read,
+                report.accepted,
+                report.rejected,
+            )
         has_payments = "payments" in raw_tables
-        invoices, payments = _settle(con, has_payments)
+        invoices, payments = _settle(con, accepted["invoices"], has_payments)
     finally:
         con.close()
     report = ValidationReport(tables=tuple(reports), rejected=rejected)
@@ -76,7 +89,9 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
 def _empty_raw(spec: TableSpec) -> RawTable:
     """An optional table the source does not have, as an empty table of its columns."""
     assert spec in (PAYMENTS, EVENTS)
-    data = pa.table({c.name: pa.array([], pa.string()) for c in spec.columns} | {ROW: pa.array([], pa.int64())})
+    data = pa.table(
+        {c.name: pa.array([], pa.string()) for c in spec.columns} | {ROW: pa.array([], pa.int64())}
+    )
     return RawTable(spec, f"{spec.name} (absent)", data, is_text=True)
 
 
@@ -84,52 +99,61 @@ def _drop_row(table: pa.Table) -> pa.Table:
     return table.drop_columns([ROW]) if ROW in table.column_names else table
 
 
-def _settle(con: duckdb.DuckDBPyConnection, has_payments: bool) -> tuple[pa.Table, pa.Table]:
+def _settle(
+    con: duckdb.DuckDBPyConnection, invoices: pa.Table, has_payments: bool
+) -> tuple[pa.Table, pa.Table]:
     """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
 
+    ``invoices`` are the accepted invoices (also registered as ``accepted_invoices``).
     Invoices without any payment keep the ``settled_date`` the source gave, and one full
     payment on that date stands in for their payments (so every settled invoice has
-    payments). Payments carry their invoice's ``customer_id``.
+    payments). Payments carry their invoice's ``customer_id``. Both tables keep their
+    source order; only the derived columns are computed.
     """
     if not has_payments:
-        invoices = con.sql(f"SELECT * FROM accepted_invoices ORDER BY {ROW}").to_arrow_table()
-    else:
-        invoices = con.sql(
-            f"""
-            WITH per_invoice AS (
-                SELECT invoice_id, count(*) AS n_payments, sum(amount) AS total, max(payment_date) AS last_payment
-                FROM accepted_payments GROUP BY invoice_id),
-            running AS (  -- running totals only where there are instalments
-                SELECT p.invoice_id, p.payment_date,
-                       sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.payment_date ROWS UNBOUNDED PRECEDING) AS paid
-                FROM accepted_payments p JOIN per_invoice USING (invoice_id) WHERE per_invoice.n_payments > 1),
-            settled AS (
-                SELECT r.invoice_id, min(r.payment_date) AS paid_on
-                FROM running r JOIN accepted_invoices i USING (invoice_id)
-                WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id
-                UNION ALL
-                SELECT p.invoice_id, p.last_payment FROM per_invoice p JOIN accepted_invoices i USING (invoice_id)
-                WHERE p.n_payments = 1 AND p.total >= i.amount - {OVERPAYMENT_TOLERANCE}),
-            paying AS (SELECT invoice_id FROM per_invoice)
-            SELECT i.* REPLACE (CASE WHEN paying.invoice_id IS NULL THEN i.settled_date ELSE settled.paid_on END AS settled_date)
-            FROM accepted_invoices i LEFT JOIN settled USING (invoice_id) LEFT JOIN paying USING (invoice_id)
-            ORDER BY i.{ROW}
-            """
-        ).to_arrow_table()
-    con.register("settled_invoices", invoices)
-    payments = con.sql(
-        """
-        SELECT p.payment_id, p.invoice_id, i.customer_id, p.payment_date, p.amount
-        FROM accepted_payments p JOIN settled_invoices i USING (invoice_id)
-        UNION ALL
-        SELECT 'settled:' || invoice_id, invoice_id, customer_id, settled_date, amount
-        FROM settled_invoices i
-        WHERE settled_date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accepted_payments p WHERE p.invoice_id = i.invoice_id)
-        ORDER BY customer_id, payment_date, payment_id
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PER_INVOICE} AS SELECT invoice_id, 0 AS n_payments, 0.0 AS total, payment_date AS last_payment FROM accepted_payments"
+        )
+    settled = con.sql(
+        f"""
+        WITH running AS (  -- running totals only where there are instalments
+            SELECT p.invoice_id, p.payment_date,
+                   sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.payment_date ROWS UNBOUNDED PRECEDING) AS paid
+            FROM accepted_payments p JOIN {PER_INVOICE} s USING (invoice_id) WHERE s.n_payments > 1),
+        by_instalments AS (
+            SELECT r.invoice_id, min(r.payment_date) AS paid_on
+            FROM running r JOIN accepted_invoices i USING (invoice_id)
+            WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id)
+        SELECT s.invoice_id IS NULL AS without_payments,
+               CASE WHEN s.invoice_id IS NULL THEN i.settled_date
+                    WHEN s.n_payments = 1 THEN CASE WHEN s.total >= i.amount - {OVERPAYMENT_TOLERANCE} THEN s.last_payment END
+                    ELSE b.paid_on END AS settled_date
+        FROM accepted_invoices i LEFT JOIN {PER_INVOICE} s USING (invoice_id) LEFT JOIN by_instalments b USING (invoice_id)
+        ORDER BY i.{ROW}
         """
     ).to_arrow_table()
+    invoices = invoices.set_column(
+        invoices.column_names.index("settled_date"), "settled_date", settled["settled_date"]
+    )
+    con.register("settled_invoices", invoices)
+    paid = con.sql(
+        f"SELECT p.payment_id, p.invoice_id, i.customer_id, p.payment_date, p.amount "
+        f"FROM accepted_payments p JOIN settled_invoices i USING (invoice_id) ORDER BY p.{ROW}"
+    ).to_arrow_table()
     con.unregister("settled_invoices")
-    return _drop_row(invoices), payments
+    stand_ins = invoices.filter(pc.and_(settled["without_payments"], pc.is_valid(settled["settled_date"])))
+    if stand_ins.num_rows == 0:
+        return _drop_row(invoices), paid
+    stand_in_payments = pa.table(
+        {
+            "payment_id": pc.binary_join_element_wise("settled:", stand_ins["invoice_id"], ""),
+            "invoice_id": stand_ins["invoice_id"],
+            "customer_id": stand_ins["customer_id"],
+            "payment_date": stand_ins["settled_date"],
+            "amount": stand_ins["amount"],
+        }
+    )
+    return _drop_row(invoices), pa.concat_tables([paid, stand_in_payments.cast(paid.schema)])
 
 
 def _strict_message(report: ValidationReport) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -69,10 +70,16 @@ def read_raw_tables(source: str | Path) -> dict[str, RawTable]:
 
 def _read_folder(folder: Path) -> dict[str, RawTable]:
     if not folder.is_dir():
-        raise LedgerError(f"ledger folder {folder} does not exist; pass a folder holding customers.csv and invoices.csv (or .parquet)")
+        raise LedgerError(
+            f"ledger folder {folder} does not exist; pass a folder holding customers.csv and invoices.csv (or .parquet)"
+        )
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
-        found = [folder / f"{spec.name}.{ext}" for ext in ("csv", "parquet") if (folder / f"{spec.name}.{ext}").is_file()]
+        found = [
+            folder / f"{spec.name}.{ext}"
+            for ext in ("csv", "parquet")
+            if (folder / f"{spec.name}.{ext}").is_file()
+        ]
         if len(found) > 1:
             raise LedgerError(f"{folder} has both {spec.name}.csv and {spec.name}.parquet; keep one of them")
         if not found:
@@ -92,12 +99,16 @@ def raw_tables_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table]) -> dic
     """Wrap in-memory tables (e.g. an inline history sent to the service) as raw tables."""
     unknown = sorted(set(frames) - {spec.name for spec in TABLES})
     if unknown:
-        raise LedgerError(f"unknown ledger table(s) {', '.join(unknown)}; expected customers, invoices, payments, events")
+        raise LedgerError(
+            f"unknown ledger table(s) {', '.join(unknown)}; expected customers, invoices, payments, events"
+        )
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
         if spec.name not in frames:
             if spec.required:
-                raise LedgerError(f"the {spec.name} table is required (columns: {', '.join(spec.required_columns)})")
+                raise LedgerError(
+                    f"the {spec.name} table is required (columns: {', '.join(spec.required_columns)})"
+                )
             continue
         tables[spec.name] = _typed_raw_table(spec, spec.name, frames[spec.name])
     return tables
@@ -116,12 +127,18 @@ def _normalise_names(table: pa.Table) -> pa.Table:
 
 
 def _with_row_numbers(table: pa.Table, numbers: list[int] | range) -> pa.Table:
-    return table.append_column(ROW, pa.array(numbers, type=pa.int64()))
+    if isinstance(numbers, range):
+        values = np.arange(numbers.start, numbers.stop, numbers.step, dtype=np.int64)
+    else:
+        values = np.asarray(numbers, dtype=np.int64)
+    return table.append_column(ROW, pa.array(values))
 
 
 def _read_csv(spec: TableSpec, path: Path) -> RawTable:
     if path.stat().st_size == 0:
-        raise LedgerError(f"{path.name} is empty; it needs a header line ({','.join(spec.required_columns)}) and one row per {spec.name[:-1]}")
+        raise LedgerError(
+            f"{path.name} is empty; it needs a header line ({','.join(spec.required_columns)}) and one row per {spec.name[:-1]}"
+        )
     header = _read_header(path)
     column_types = {name: pa.string() for name in header}
     table, malformed = _parse_csv(path, column_types, use_threads=True)
@@ -132,7 +149,9 @@ def _read_csv(spec: TableSpec, path: Path) -> RawTable:
     bad_rows = {m.row for m in malformed}
     total = table.num_rows + len(malformed)
     numbers = [n for n in range(2, total + 2) if n not in bad_rows] if bad_rows else range(2, total + 2)
-    return RawTable(spec, path.name, _with_row_numbers(table, numbers), is_text=True, malformed=tuple(malformed))
+    return RawTable(
+        spec, path.name, _with_row_numbers(table, numbers), is_text=True, malformed=tuple(malformed)
+    )
 
 
 def _read_header(path: Path) -> list[str]:
@@ -151,7 +170,9 @@ def _encoding_message(name: str) -> str:
     return f"{name} is not UTF-8 text; save it as UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)') and load it again"
 
 
-def _parse_csv(path: Path, column_types: dict[str, pa.DataType], use_threads: bool) -> tuple[pa.Table, list[MalformedRow]]:
+def _parse_csv(
+    path: Path, column_types: dict[str, pa.DataType], use_threads: bool
+) -> tuple[pa.Table, list[MalformedRow]]:
     malformed: list[MalformedRow] = []
 
     def keep_aside(row: pacsv.InvalidRow) -> str:
@@ -159,7 +180,9 @@ def _parse_csv(path: Path, column_types: dict[str, pa.DataType], use_threads: bo
             f"row has {row.actual_columns} fields but the header has {row.expected_columns}; "
             "check for a missing or extra comma (quote values that contain commas)"
         )
-        malformed.append(MalformedRow(row=row.number if row.number is not None else -1, reason=reason, text=row.text))
+        malformed.append(
+            MalformedRow(row=row.number if row.number is not None else -1, reason=reason, text=row.text)
+        )
         return "skip"
 
     try:
@@ -172,7 +195,9 @@ def _parse_csv(path: Path, column_types: dict[str, pa.DataType], use_threads: bo
     except pa.ArrowInvalid as err:
         if "UTF8" in str(err) or "UTF-8" in str(err):
             raise LedgerError(_encoding_message(path.name)) from err
-        raise LedgerError(f"{path.name} could not be read as CSV: {err}; check that it is comma-separated with one header line") from err
+        raise LedgerError(
+            f"{path.name} could not be read as CSV: {err}; check that it is comma-separated with one header line"
+        ) from err
     return table, malformed
 
 
@@ -180,7 +205,9 @@ def _read_parquet(spec: TableSpec, path: Path) -> RawTable:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as err:
-        raise LedgerError(f"{path.name} is not a readable Parquet file ({err}); write it again or provide {spec.name}.csv") from err
+        raise LedgerError(
+            f"{path.name} is not a readable Parquet file ({err}); write it again or provide {spec.name}.csv"
+        ) from err
     table = _normalise_names(table)
     _check_columns(spec, path.name, table.column_names)
     return RawTable(spec, path.name, _with_row_numbers(table, range(1, table.num_rows + 1)), is_text=False)
@@ -190,7 +217,11 @@ def _check_columns(spec: TableSpec, file: str, columns: list[str], header_line: 
     missing = [c for c in spec.required_columns if c not in columns]
     if not missing:
         return
-    if header_line is not None and not set(columns) & set(spec.column_names) and any(_LOOKS_LIKE_DATA.match(c) for c in columns):
+    if (
+        header_line is not None
+        and not set(columns) & set(spec.column_names)
+        and any(_LOOKS_LIKE_DATA.match(c) for c in columns)
+    ):
         raise LedgerError(
             f"{file}: the first line '{header_line[:80]}' looks like data, not a header; "
             f"add a header line naming the columns, e.g. {','.join(spec.required_columns)}"
@@ -207,7 +238,9 @@ def _read_sql(url: str) -> dict[str, RawTable]:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ModuleNotFoundError) as err:
-        raise LedgerError(f"cannot open the database URL '{url.split('@')[-1]}' ({err}); use a folder path or a URL like sqlite:///ledger.db") from err
+        raise LedgerError(
+            f"cannot open the database URL '{url.split('@')[-1]}' ({err}); use a folder path or a URL like sqlite:///ledger.db"
+        ) from err
     try:
         with engine.connect() as connection:
             present = set(sa.inspect(connection).get_table_names())
@@ -215,11 +248,17 @@ def _read_sql(url: str) -> dict[str, RawTable]:
             for spec in TABLES:
                 if spec.name not in present:
                     if spec.required:
-                        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)} has no table '{spec.name}'; it is required")
+                        raise LedgerError(
+                            f"database {engine.url.render_as_string(hide_password=True)} has no table '{spec.name}'; it is required"
+                        )
                     continue
-                tables[spec.name] = _typed_raw_table(spec, f"{spec.name} table", pd.read_sql_table(spec.name, connection))
+                tables[spec.name] = _typed_raw_table(
+                    spec, f"{spec.name} table", pd.read_sql_table(spec.name, connection)
+                )
     except sa.exc.SQLAlchemyError as err:
-        raise LedgerError(f"could not read the ledger from {url.split('@')[-1]}: {err.__class__.__name__}: {err}") from err
+        raise LedgerError(
+            f"could not read the ledger from {url.split('@')[-1]}: {err.__class__.__name__}: {err}"
+        ) from err
     finally:
         engine.dispose()
     return tables

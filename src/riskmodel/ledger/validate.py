@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.ledger.read import ROW, RawTable
 from riskmodel.ledger.schema import EVENT_TYPES, ColumnSpec, TableSpec
 from riskmodel.ledger.tables import QUARANTINE_COLUMNS, TableReport
 
 _SQL_TYPES = {"string": "VARCHAR", "date": "DATE", "float": "DOUBLE", "int": "BIGINT"}
+_ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64()}
 _DATE_RANGE = ("1900-01-01", "2100-12-31")
 OVERPAYMENT_TOLERANCE = 0.005
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
@@ -90,18 +92,42 @@ def column_rules(column: ColumnSpec) -> list[Rule]:
         rules.append(Rule(name, f"{raw} IS NULL", f"'{name} is empty; it is required'"))
     if column.kind == "date":
         hint = f"CASE WHEN regexp_full_match(CAST({raw} AS VARCHAR), '{_ISO_DATE}') THEN ' is not a calendar date; check the day and month' ELSE ' {_PARSE_HINT['date']}' END"
-        rules.append(Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || {hint}"))
+        rules.append(
+            Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || {hint}")
+        )
     elif column.kind != "string":
-        rules.append(Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || ' {_PARSE_HINT[column.kind]}'"))
+        rules.append(
+            Rule(
+                name,
+                f"{raw} IS NOT NULL AND {typed} IS NULL",
+                f"'{name} ' || {_show(raw)} || ' {_PARSE_HINT[column.kind]}'",
+            )
+        )
     if column.kind == "date":
         low, high = _DATE_RANGE
         rules.append(
-            Rule(name, f"{typed} NOT BETWEEN DATE '{low}' AND DATE '{high}'", f"'{name} ' || {_show(typed)} || ' is out of range ({low} to {high}); check the year'")
+            Rule(
+                name,
+                f"{typed} NOT BETWEEN DATE '{low}' AND DATE '{high}'",
+                f"'{name} ' || {_show(typed)} || ' is out of range ({low} to {high}); check the year'",
+            )
         )
     if column.strictly_positive:
-        rules.append(Rule(name, f"{typed} <= 0", f"'{name} ' || {_show(raw)} || ' must be greater than 0; credit notes and refunds are not invoices'"))
+        rules.append(
+            Rule(
+                name,
+                f"{typed} <= 0",
+                f"'{name} ' || {_show(raw)} || ' must be greater than 0; credit notes and refunds are not invoices'",
+            )
+        )
     elif column.minimum is not None:
-        rules.append(Rule(name, f"{typed} < {column.minimum}", f"'{name} ' || {_show(raw)} || ' must be at least {column.minimum:g}'"))
+        rules.append(
+            Rule(
+                name,
+                f"{typed} < {column.minimum}",
+                f"'{name} ' || {_show(raw)} || ' must be at least {column.minimum:g}'",
+            )
+        )
     return rules
 
 
@@ -116,14 +142,28 @@ def table_rules(spec: TableSpec, present: set[str]) -> list[Rule]:
                 "'due_date ' || due_date || ' is before issue_date ' || issue_date || '; fix the dates or drop the row'",
             )
         )
-        for column, what in (("settled_date", "settled"), ("dispute_date", "disputed"), ("written_off_date", "written off")):
+        for column, what in (
+            ("settled_date", "settled"),
+            ("dispute_date", "disputed"),
+            ("written_off_date", "written off"),
+        ):
             if column in present:
                 rules.append(
-                    Rule(column, f"{column} < issue_date", f"'{column} ' || {column} || ' is before issue_date ' || issue_date || '; an invoice cannot be {what} before it is issued'")
+                    Rule(
+                        column,
+                        f"{column} < issue_date",
+                        f"'{column} ' || {column} || ' is before issue_date ' || issue_date || '; an invoice cannot be {what} before it is issued'",
+                    )
                 )
     if spec.name == "events":
         allowed = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-        rules.append(Rule("type", f"lower(type) NOT IN ({allowed})", f"'type ' || {_show('type')} || ' is not one of {', '.join(EVENT_TYPES)}'"))
+        rules.append(
+            Rule(
+                "type",
+                f"lower(type) NOT IN ({allowed})",
+                f"'type ' || {_show('type')} || ' is not one of {', '.join(EVENT_TYPES)}'",
+            )
+        )
     return rules
 
 
@@ -133,7 +173,11 @@ def key_rules(spec: TableSpec) -> list[Rule]:
         return []
     key = q(spec.key)
     return [
-        Rule(spec.key, "__n_key > 1 AND __n_same = __n_key AND __rank > 1", f"'duplicate of row ' || __first_row || ' ({spec.key} ' || {key} || '); remove the repeated row'"),
+        Rule(
+            spec.key,
+            "__n_key > 1 AND __n_same = __n_key AND __rank > 1",
+            f"'duplicate of row ' || __first_row || ' ({spec.key} ' || {key} || '); remove the repeated row'",
+        ),
         Rule(
             spec.key,
             "__n_key > 1 AND __n_same < __n_key",
@@ -146,13 +190,25 @@ def reference_rules(spec: TableSpec) -> tuple[str, list[Rule]]:
     """Joins to already accepted parent tables and the rules that use them."""
     if spec.name in ("invoices", "events"):
         join = "LEFT JOIN (SELECT customer_id AS __parent FROM accepted_customers) p ON p.__parent = t.customer_id"
-        rule = Rule("customer_id", "t.customer_id IS NOT NULL AND p.__parent IS NULL", f"'customer_id ' || {_show('t.customer_id')} || ' is not among the accepted customers (missing from or rejected in the customers table); add the customer or fix the id'")
+        rule = Rule(
+            "customer_id",
+            "t.customer_id IS NOT NULL AND p.__parent IS NULL",
+            f"'customer_id ' || {_show('t.customer_id')} || ' is not among the accepted customers (missing from or rejected in the customers table); add the customer or fix the id'",
+        )
         return join, [rule]
     if spec.name == "payments":
         join = "LEFT JOIN (SELECT invoice_id AS __parent, issue_date AS __issue_date FROM accepted_invoices) p ON p.__parent = t.invoice_id"
         return join, [
-            Rule("invoice_id", "t.invoice_id IS NOT NULL AND p.__parent IS NULL", f"'invoice_id ' || {_show('t.invoice_id')} || ' is not among the accepted invoices (missing from or rejected in the invoices table); fix the id or add the invoice'"),
-            Rule("payment_date", "t.payment_date < p.__issue_date", "'payment_date ' || t.payment_date || ' is before the invoice''s issue_date ' || p.__issue_date || '; fix the date'"),
+            Rule(
+                "invoice_id",
+                "t.invoice_id IS NOT NULL AND p.__parent IS NULL",
+                f"'invoice_id ' || {_show('t.invoice_id')} || ' is not among the accepted invoices (missing from or rejected in the invoices table); fix the id or add the invoice'",
+            ),
+            Rule(
+                "payment_date",
+                "t.payment_date < p.__issue_date",
+                "'payment_date ' || t.payment_date || ' is before the invoice''s issue_date ' || p.__issue_date || '; fix the date'",
+            ),
         ]
     return "", []
 
@@ -163,105 +219,222 @@ def _problems(rules: list[Rule]) -> tuple[str, str]:
     return f"concat_ws(';', {columns})", f"concat_ws('; ', {reasons})"
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[pa.Table, pd.DataFrame, TableReport]:
-    """Type and check one table; accepted rows also land in DuckDB as ``accepted_<name>``."""
-    spec, data = raw.spec, raw.data
-    source_name = f"source_{spec.name}"
-    con.register(source_name, data)
-    schema = {f.name: f.type for f in data.schema}
-    present = {c.name for c in spec.columns if c.name in schema}
-    extras = [n for n in data.column_names if n not in {c.name for c in spec.columns} and n != ROW]
-    as_read = ", ".join(f"{_source_expr(c, schema.get(c.name), raw.is_text)} AS {_raw(c.name)}" for c in spec.columns)
-    typed = ", ".join(f"{_typed_expr(c, _reads_as_text(c, schema.get(c.name), raw.is_text))} AS {q(c.name)}" for c in spec.columns)
-    extra_sql = "".join(f", {q(n)}" for n in extras)
-    raw_cols = ", ".join(_raw(c.name) for c in spec.columns)
-    key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
-    if spec.key:
-        # Window functions only over keys that repeat: on millions of clean rows they would dominate the load.
-        key = q(spec.key)
-        key_stats = f"""
-            SELECT {ROW}, count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,
-                   min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
-            FROM typed WHERE {key} IN (SELECT {key} FROM typed WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)"""
-    join, ref_rules = reference_rules(spec)
-    rules = [r for c in spec.columns for r in column_rules(c)] + table_rules(spec, present) + key_rules(spec) + ref_rules
-    problem_columns, problem_reasons = _problems(rules)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE checked_{spec.name} AS
-        WITH as_read AS (SELECT {ROW}, {as_read}{extra_sql} FROM {source_name}),
-        typed AS MATERIALIZED (SELECT *, {typed} FROM as_read),
-        key_stats AS ({key_stats}),
-        counted AS (SELECT typed.*, key_stats.* EXCLUDE ({ROW}) FROM typed LEFT JOIN key_stats USING ({ROW}))
-        SELECT t.*, {problem_columns} AS __columns, {problem_reasons} AS __reasons
-        FROM counted t {join}
-        """
+def _as_read_sql(raw: RawTable, source_name: str) -> str:
+    """The source rows with each schema column as read (``__raw_<name>``) and the unknown extra columns."""
+    schema = {f.name: f.type for f in raw.data.schema}
+    as_read = ", ".join(
+        f"{_source_expr(c, schema.get(c.name), raw.is_text)} AS {_raw(c.name)}" for c in raw.spec.columns
     )
-    if spec.name == "events":
-        con.execute("UPDATE checked_events SET type = lower(type)")
-    names = f"{ROW}, " + ", ".join(q(c.name) for c in spec.columns) + extra_sql
-    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted_{spec.name} AS SELECT {names} FROM checked_{spec.name} WHERE __columns = '' ORDER BY {ROW}")
-    if spec.name == "payments":
-        _reject_overpayments(con)
-    rejected = _rejected_frame(con, raw, extras)
-    accepted = con.sql(f"SELECT * FROM accepted_{spec.name}").to_arrow_table()
-    con.unregister(source_name)
-    report = TableReport(spec.name, raw.file, read=raw.n_read, accepted=accepted.num_rows, rejected=len(rejected))
+    return f"SELECT {ROW}, {as_read}{''.join(f', {q(n)}' for n in _extras(raw))} FROM {source_name}"
+
+
+def _extras(raw: RawTable) -> list[str]:
+    known = {c.name for c in raw.spec.columns}
+    return [n for n in raw.data.column_names if n not in known and n != ROW]
+
+
+def _parsed_from_text(raw: RawTable) -> dict[str, bool]:
+    schema = {f.name: f.type for f in raw.data.schema}
+    return {c.name: _reads_as_text(c, schema.get(c.name), raw.is_text) for c in raw.spec.columns}
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection, raw: RawTable
+) -> tuple[pa.Table, pd.DataFrame, TableReport]:
+    """Type and check one table; accepted rows are also registered in DuckDB as ``accepted_<name>``.
+
+    Rows breaking a rule are found in one pass; their reasons are spelled out only for them.
+    Sources already typed (Parquet, SQL, DataFrames) are accepted without a copy when clean.
+    """
+    spec = raw.spec
+    source_name = f"source_{spec.name}"
+    con.register(source_name, raw.data)
+    try:
+        from_text = _parsed_from_text(raw)
+        typed = ", ".join(f"{_typed_expr(c, from_text[c.name])} AS {q(c.name)}" for c in spec.columns)
+        present = {c.name for c in spec.columns if c.name in raw.data.column_names}
+        key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
+        if spec.key:
+            # Window functions only over keys that repeat: on millions of clean rows they would dominate the load.
+            key, raw_cols = q(spec.key), ", ".join(_raw(c.name) for c in spec.columns)
+            key_stats = f"""
+                SELECT {ROW}, count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,
+                       min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
+                FROM typed WHERE {key} IN (SELECT {key} FROM typed WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)"""
+        join, ref_rules = reference_rules(spec)
+        rules = (
+            [r for c in spec.columns for r in column_rules(c)]
+            + table_rules(spec, present)
+            + key_rules(spec)
+            + ref_rules
+        )
+        problem_columns, problem_reasons = _problems(rules)
+        any_problem = " OR ".join(f"coalesce({r.condition}, false)" for r in rules)
+        materialized = "MATERIALIZED" if any(from_text.values()) else "NOT MATERIALIZED"
+        typed_sql = f"WITH as_read AS ({_as_read_sql(raw, source_name)}), typed AS {materialized} (SELECT *, {typed} FROM as_read)"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE flagged_{spec.name} AS
+            {typed_sql},
+            key_stats AS ({key_stats}),
+            counted AS (SELECT typed.*, key_stats.* EXCLUDE ({ROW}) FROM typed LEFT JOIN key_stats USING ({ROW}))
+            SELECT t.{ROW}, {problem_columns} AS __columns, {problem_reasons} AS __reasons
+            FROM counted t {join}
+            WHERE {any_problem}
+            """
+        )
+        rejected_rows = con.sql(f"SELECT {ROW} FROM flagged_{spec.name}").to_arrow_table()[ROW]
+        if any(from_text.values()):
+            names = (
+                f"{ROW}, "
+                + ", ".join(q(c.name) for c in spec.columns)
+                + "".join(f", {q(n)}" for n in _extras(raw))
+            )
+            accepted = con.sql(
+                f"{typed_sql} SELECT {names} FROM typed WHERE {ROW} NOT IN (SELECT {ROW} FROM flagged_{spec.name}) ORDER BY {ROW}"
+            ).to_arrow_table()
+        else:
+            accepted = _without_rows(_typed_natively(raw), rejected_rows)
+        if spec.name == "events":
+            accepted = accepted.set_column(
+                accepted.column_names.index("type"), "type", pc.utf8_lower(accepted["type"])
+            )
+        con.register(f"accepted_{spec.name}", accepted)
+        if spec.name == "payments":
+            accepted = _reject_overpayments(con, accepted)
+        rejected = _rejected_frame(con, raw, source_name)
+    finally:
+        con.unregister(source_name)
+    report = TableReport(
+        spec.name, raw.file, read=raw.n_read, accepted=accepted.num_rows, rejected=len(rejected)
+    )
     return accepted, rejected, report
+
+
+def _typed_natively(raw: RawTable) -> pa.Table:
+    """A typed source as the ledger's column types, without going through DuckDB (no copy when types match)."""
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {ROW: raw.data[ROW]}
+    for column in raw.spec.columns:
+        arrow_type = _ARROW_TYPES[column.kind]
+        if column.name not in raw.data.column_names:
+            columns[column.name] = pa.nulls(raw.data.num_rows, arrow_type)
+            continue
+        values = raw.data[column.name]
+        if column.kind == "string":
+            values = _trimmed_or_null(pc.cast(values, pa.string()))
+        elif column.kind == "date" and pa.types.is_timestamp(values.type):
+            values = pc.cast(pc.floor_temporal(values, unit="day"), pa.date32())
+        columns[column.name] = pc.cast(values, arrow_type)
+    for name in _extras(raw):
+        columns[name] = raw.data[name]
+    return pa.table(columns)
+
+
+def _trimmed_or_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text without surrounding spaces, empty text as null (as the SQL path reads it); no copy when clean."""
+    padded = pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " "))
+    if pc.any(padded).as_py():
+        values = pc.utf8_trim(values, " ")
+    if pc.any(pc.equal(values, "")).as_py():
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return values
+
+
+def _without_rows(table: pa.Table, rows: pa.ChunkedArray) -> pa.Table:
+    """``table`` minus the rows whose ``__row`` is in ``rows`` (the table itself when there are none)."""
+    if len(rows) == 0:
+        return table
+    return table.filter(pc.invert(pc.is_in(table[ROW], value_set=rows.combine_chunks())))
 
 
 def _is_native(column: ColumnSpec, arrow_type: pa.DataType) -> bool:
     if column.kind == "date":
         return pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)
-    if column.kind in ("float", "int"):
-        return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
+    if column.kind == "int":
+        return pa.types.is_integer(arrow_type)
+    if column.kind == "float":
+        return (
+            pa.types.is_integer(arrow_type)
+            or pa.types.is_floating(arrow_type)
+            or pa.types.is_decimal(arrow_type)
+        )
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
-def _reject_overpayments(con: duckdb.DuckDBPyConnection) -> None:
+PER_INVOICE = "payments_per_invoice"
+
+
+def _summarise_payments(con: duckdb.DuckDBPyConnection) -> None:
+    """Per invoice: number of accepted payments, their total and the last payment date (kept for settlement)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PER_INVOICE} AS SELECT invoice_id, count(*) AS n_payments, sum(amount) AS total, "
+        "max(payment_date) AS last_payment FROM accepted_payments GROUP BY invoice_id"
+    )
+
+
+def _reject_overpayments(con: duckdb.DuckDBPyConnection, accepted: pa.Table) -> pa.Table:
     """Payments that take an invoice's paid total above its amount are moved to the rejects.
 
     The running total is computed only for invoices whose payments exceed the amount.
+    Returns the accepted payments without them (registered again as ``accepted_payments``)
+    and leaves the per-invoice summary of the accepted payments in ``payments_per_invoice``.
     """
-    con.execute(
+    _summarise_payments(con)
+    overpaid = con.sql(
         f"""
-        CREATE OR REPLACE TEMP TABLE overpaid AS
         WITH over AS (
-            SELECT c.invoice_id FROM checked_payments c JOIN accepted_invoices i USING (invoice_id)
-            WHERE c.__columns = '' GROUP BY c.invoice_id, i.amount HAVING sum(c.amount) > i.amount + {OVERPAYMENT_TOLERANCE})
-        SELECT c.{ROW}, sum(c.amount) OVER (PARTITION BY c.invoice_id ORDER BY c.payment_date, c.{ROW}
-                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_total, i.amount AS invoice_amount
-        FROM checked_payments c JOIN accepted_invoices i USING (invoice_id)
-        WHERE c.__columns = '' AND c.invoice_id IN (SELECT invoice_id FROM over)
-        QUALIFY paid_total > invoice_amount + {OVERPAYMENT_TOLERANCE}
+            SELECT s.invoice_id FROM {PER_INVOICE} s JOIN accepted_invoices i USING (invoice_id)
+            WHERE s.total > i.amount + {OVERPAYMENT_TOLERANCE})
+        SELECT p.{ROW}, 'amount' AS __columns,
+               'payments for invoice ''' || p.invoice_id || ''' reach ' || round(paid_total, 2) || ' with this row, above the invoice amount '
+               || round(i.amount, 2) || '; check the amount or the invoice_id (overpayment)' AS __reasons
+        FROM (SELECT *, sum(amount) OVER (PARTITION BY invoice_id ORDER BY payment_date, {ROW}
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_total
+              FROM accepted_payments WHERE invoice_id IN (SELECT invoice_id FROM over)) p
+        JOIN accepted_invoices i USING (invoice_id)
+        WHERE paid_total > i.amount + {OVERPAYMENT_TOLERANCE}
         """
-    )
-    if con.execute("SELECT count(*) FROM overpaid").fetchone()[0] == 0:
-        return
-    con.execute(
-        f"""
-        UPDATE checked_payments c SET __columns = 'amount',
-          __reasons = 'payments for invoice ''' || c.invoice_id || ''' reach ' || round(o.paid_total, 2) || ' with this row, above the invoice amount '
-                      || round(o.invoice_amount, 2) || '; check the amount or the invoice_id (overpayment)'
-        FROM overpaid o WHERE c.{ROW} = o.{ROW}
-        """
-    )
-    con.execute(f"DELETE FROM accepted_payments WHERE {ROW} IN (SELECT {ROW} FROM overpaid)")
+    ).to_arrow_table()
+    if overpaid.num_rows == 0:
+        return accepted
+    con.register("overpaid", overpaid)
+    con.execute("INSERT INTO flagged_payments SELECT * FROM overpaid")
+    con.unregister("overpaid")
+    accepted = _without_rows(accepted, overpaid[ROW])
+    con.register("accepted_payments", accepted)
+    _summarise_payments(con)
+    return accepted
 
 
-def _rejected_frame(con: duckdb.DuckDBPyConnection, raw: RawTable, extras: list[str]) -> pd.DataFrame:
+def _rejected_frame(con: duckdb.DuckDBPyConnection, raw: RawTable, source_name: str) -> pd.DataFrame:
+    """Quarantine rows: where and why, then the row's values as the source gave them (text)."""
     spec = raw.spec
-    originals = ", ".join(f"CAST({_raw(c.name)} AS VARCHAR) AS {q(c.name)}" for c in spec.columns if c.name in raw.data.column_names)
-    extra_sql = "".join(f", CAST({q(n)} AS VARCHAR) AS {q(n)}" for n in extras)
+    originals = ", ".join(
+        f"CAST({_raw(c.name)} AS VARCHAR) AS {q(c.name)}"
+        for c in spec.columns
+        if c.name in raw.data.column_names
+    )
+    extra_sql = "".join(f", CAST({q(n)} AS VARCHAR) AS {q(n)}" for n in _extras(raw))
     frame = con.execute(
-        f"SELECT '{raw.file}' AS file, {ROW} AS row, __columns AS column, __reasons AS reason, {originals}{extra_sql} "
-        f"FROM checked_{spec.name} WHERE __columns <> '' ORDER BY {ROW}"
+        f"""
+        WITH as_read AS ({_as_read_sql(raw, source_name)})
+        SELECT '{raw.file}' AS file, f.{ROW} AS row, f.__columns AS column, f.__reasons AS reason, {originals}{extra_sql}
+        FROM flagged_{spec.name} f JOIN as_read USING ({ROW}) ORDER BY f.{ROW}
+        """
     ).df()
     if raw.malformed:
         malformed = pd.DataFrame(
-            {"file": raw.file, "row": [m.row for m in raw.malformed], "column": "", "reason": [m.reason for m in raw.malformed], "record": [m.text for m in raw.malformed]}
+            {
+                "file": raw.file,
+                "row": [m.row for m in raw.malformed],
+                "column": "",
+                "reason": [m.reason for m in raw.malformed],
+                "record": [m.text for m in raw.malformed],
+            }
         )
-        frame = pd.concat([frame, malformed], ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+        frame = pd.concat([frame, malformed], ignore_index=True).sort_values(
+            "row", kind="stable", ignore_index=True
+        )
     frame["row"] = frame["row"].astype("int64")
     assert list(frame.columns[: len(QUARANTINE_COLUMNS)]) == list(QUARANTINE_COLUMNS)
     return frame
