@@ -1,13 +1,15 @@
 """One customer's features on demand, from the same SQL as the batch path.
 
 The store keeps each table sorted by ``customer_id`` with an index of where every
-customer's rows start, so a request hands DuckDB only that customer's rows. Serving
+customer's rows start, so a request hands DuckDB only that customer's rows, and the
+feature query is prepared (parsed and planned) once per store. Serving
 dates can be *warmed*: the batch query runs once for every customer and requests for
 that date become lookups. Either way the numbers come from the one feature query.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import duckdb
@@ -44,10 +46,22 @@ class OnlineFeatureStore:
             ids = table["customer_id"].to_numpy(zero_copy_only=False)
             unique, start, count = np.unique(ids, return_index=True, return_counts=True)
             self._tables[name] = table
-            self._rows[name] = dict(zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True))
-        self._sql = build_feature_sql("customer", self.config)
+            self._rows[name] = dict(
+                zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True)
+            )
         self._con = duckdb.connect()
         self._con.execute("SET threads = 1")
+        for (
+            name
+        ) in _TABLES:  # empty tables of the ledger's schemas, refilled with one customer's rows per request
+            self._con.register("empty", self._tables[name].slice(0, 0))
+            self._con.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
+        self._con.unregister("empty")
+        self._con.execute("CREATE TABLE snapshots (snapshot_id BIGINT, customer_id VARCHAR, as_of DATE)")
+        self._con.execute(
+            "PREPARE customer_features AS " + build_feature_sql("customer", self.config)
+        )  # planned once
+        self._lock = threading.Lock()
         self._warm: dict[date, pd.DataFrame] = {}
 
     def has_customer(self, customer_id: str) -> bool:
@@ -77,12 +91,17 @@ class OnlineFeatureStore:
 
     def compute(self, customer_id: str, as_of: date) -> pd.Series:
         """Run the feature query on this customer's rows only (no cache)."""
-        for name in _TABLES:
-            start, count = self._rows[name].get(customer_id, (0, 0))
-            self._con.register(name, self._tables[name].slice(start, count))
-        snapshot = pa.table({"snapshot_id": pa.array([0], pa.int64()), "customer_id": [customer_id], "as_of": pa.array([as_of], pa.date32())})
-        self._con.register("snapshots", snapshot)
-        frame = self._con.sql(self._sql).df()
+        with self._lock:
+            for name in _TABLES:
+                self._con.execute(f"DELETE FROM {name}")
+                start, count = self._rows[name].get(customer_id, (0, 0))
+                if count:
+                    self._con.register("rows", self._tables[name].slice(start, count))
+                    self._con.execute(f"INSERT INTO {name} SELECT * FROM rows")
+                    self._con.unregister("rows")
+            self._con.execute("DELETE FROM snapshots")
+            self._con.execute("INSERT INTO snapshots VALUES (0, ?, ?)", [customer_id, as_of])
+            frame = self._con.execute("EXECUTE customer_features").df()
         return frame.drop(columns="snapshot_id").iloc[0]
 
     def close(self) -> None:
