@@ -1,0 +1,271 @@
+"""The results database: rescoring runs, scores, alerts and the audit trail of decisions.
+
+An embedded SQLite file by default; any SQLAlchemy URL (PostgreSQL in production) works
+the same. Writes that belong together commit together: a chunk of scores with its
+alert changes and its progress mark, so that a run killed at any point resumes without
+losing or doubling anything.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+DEFAULT_DB_URL = "sqlite:///riskmodel.db"
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "score_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model_version", sa.String(200), nullable=False),
+    sa.Column("policy_version", sa.String(100), nullable=False),
+    sa.Column("engine", sa.String(20), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # running | done
+    sa.Column("n_customers", sa.Integer, nullable=False),
+    sa.Column("n_chunks", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("as_of", "model_version", name="uq_run_as_of_model"),
+)
+
+run_chunks = sa.Table(
+    "score_run_chunks",
+    metadata,
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("score_runs.run_id"), primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("customer_id", sa.String(200), primary_key=True),
+    sa.Column("model_version", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("score_runs.run_id"), nullable=False),
+    sa.Column("pd_12m", sa.Float, nullable=False),
+    sa.Column("grade", sa.Integer, nullable=False),
+    sa.Column("current_limit", sa.Float),
+    sa.Column("recommended_limit", sa.Float),
+    sa.Column("limit_rationale", sa.Text),
+    sa.Column("reasons", sa.Text),
+    sa.Column("policy_version", sa.String(100), nullable=False),
+)
+sa.Index("ix_scores_customer", scores.c.customer_id, scores.c.as_of)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # open | closed
+    sa.Column("opened_as_of", sa.Date, nullable=False),
+    sa.Column("opened_run_id", sa.String(36)),
+    sa.Column("closed_as_of", sa.Date),
+    sa.Column("closed_run_id", sa.String(36)),
+)
+sa.Index("ix_alerts_open", alerts.c.customer_id, alerts.c.status)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.String(100), nullable=False),
+    sa.Column("endpoint", sa.String(100), nullable=False),
+    sa.Column("customer_id", sa.String(200)),
+    sa.Column("request", sa.Text, nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("model_versions", sa.Text, nullable=False),
+    sa.Column("policy_version", sa.String(100), nullable=False),
+)
+sa.Index("ix_audit_customer", audit.c.customer_id, audit.c.at)
+
+SCORE_COLUMNS = tuple(c.name for c in scores.columns)
+ALERT_IDENTITY = ("customer_id", "type", "key")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def resolve_url(url: str | Path | None) -> str:
+    """An SQLAlchemy URL from a URL or a file path (``None`` gives the default SQLite file)."""
+    if url is None:
+        return DEFAULT_DB_URL
+    text = str(url)
+    return text if "://" in text else f"sqlite:///{text}"
+
+
+class ResultsStore:
+    """Scores, alerts, run records and the audit trail in one database.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL or path of an SQLite file; tables are created when missing.
+    """
+
+    def __init__(self, url: str | Path | None = None) -> None:
+        self.url = resolve_url(url)
+        self.engine = sa.create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs -------------------------------------------------------------------------
+    def start_run(self, as_of: date, model_version: str, policy_version: str, engine: str, source: str, n_customers: int, n_chunks: int) -> tuple[str, set[int]]:
+        """The run for ``(as_of, model_version)``: a new one, or the unfinished one with its committed chunks."""
+        with self.engine.begin() as con:
+            row = con.execute(sa.select(runs.c.run_id).where(runs.c.as_of == as_of, runs.c.model_version == model_version)).first()
+            if row is not None:
+                done = {r.chunk for r in con.execute(sa.select(run_chunks.c.chunk).where(run_chunks.c.run_id == row.run_id))}
+                return row.run_id, done
+            run_id = str(uuid.uuid4())
+            con.execute(
+                runs.insert().values(
+                    run_id=run_id, as_of=as_of, model_version=model_version, policy_version=policy_version, engine=engine,
+                    source=source, status="running", n_customers=n_customers, n_chunks=n_chunks, started_at=_now(),
+                )
+            )
+        return run_id, set()
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self.engine.connect() as con:
+            row = con.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().one()
+        return dict(row)
+
+    def previous_run(self, as_of: date, model_version_prefix: str = "") -> dict[str, Any] | None:
+        """The latest finished run strictly before ``as_of`` (for migration matrices and alert memory)."""
+        query = sa.select(runs).where(runs.c.as_of < as_of, runs.c.status == "done").order_by(runs.c.as_of.desc(), runs.c.finished_at.desc())
+        if model_version_prefix:
+            query = query.where(runs.c.model_version.startswith(model_version_prefix))
+        with self.engine.connect() as con:
+            row = con.execute(query.limit(1)).mappings().first()
+        return dict(row) if row else None
+
+    def finish_run(self, run_id: str) -> None:
+        with self.engine.begin() as con:
+            con.execute(runs.update().where(runs.c.run_id == run_id).values(status="done", finished_at=_now()))
+
+    # -- scores and alerts, one chunk at a time -----------------------------------------
+    def commit_chunk(self, run_id: str, chunk: int, score_rows: pd.DataFrame, opened: Sequence[Mapping[str, Any]] = (), closed: Sequence[Mapping[str, Any]] = ()) -> bool:
+        """Write a chunk's scores and alert changes atomically; ``False`` when the chunk was already committed."""
+        records = [{k: _plain(v) for k, v in row.items()} for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")]
+        with self.engine.begin() as con:
+            if con.execute(sa.select(run_chunks.c.chunk).where(run_chunks.c.run_id == run_id, run_chunks.c.chunk == chunk)).first():
+                return False
+            if records:
+                con.execute(scores.insert(), records)
+            if opened:
+                con.execute(alerts.insert(), [_alert_row(a) for a in opened])
+            for alert in closed:
+                con.execute(
+                    alerts.update()
+                    .where(*(alerts.c[k] == alert[k] for k in ALERT_IDENTITY), alerts.c.status == "open")
+                    .values(status="closed", closed_as_of=alert["closed_as_of"], closed_run_id=alert.get("closed_run_id"))
+                )
+            con.execute(run_chunks.insert().values(run_id=run_id, chunk=chunk, n_rows=len(records), committed_at=_now()))
+        return True
+
+    def scores_for(self, as_of: date, model_version: str | None = None, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        query = sa.select(scores).where(scores.c.as_of == as_of)
+        if model_version is not None:
+            query = query.where(scores.c.model_version == model_version)
+        if customer_ids is not None:
+            query = query.where(scores.c.customer_id.in_(list(customer_ids)))
+        with self.engine.connect() as con:
+            return pd.read_sql(query, con)
+
+    def last_score(self, customer_id: str, before: date) -> dict[str, Any] | None:
+        """The customer's latest stored score dated before ``before`` (PD-jump and downgrade alerts)."""
+        query = sa.select(scores).where(scores.c.customer_id == customer_id, scores.c.as_of < before).order_by(scores.c.as_of.desc()).limit(1)
+        with self.engine.connect() as con:
+            row = con.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def open_alerts(self, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        query = sa.select(alerts).where(alerts.c.status == "open").order_by(alerts.c.alert_id)
+        if customer_ids is not None:
+            query = query.where(alerts.c.customer_id.in_(list(customer_ids)))
+        with self.engine.connect() as con:
+            frame = pd.read_sql(query, con)
+        return frame
+
+    def alerts_opened_in(self, run_id: str) -> pd.DataFrame:
+        with self.engine.connect() as con:
+            return pd.read_sql(sa.select(alerts).where(alerts.c.opened_run_id == run_id), con)
+
+    # -- audit --------------------------------------------------------------------------
+    def record_decision(
+        self, key_id: str, endpoint: str, request: Any, response: Any, model_versions: Mapping[str, str], policy_version: str, customer_id: str | None = None
+    ) -> int:
+        """Write one decision to the audit trail and return its id."""
+        with self.engine.begin() as con:
+            result = con.execute(
+                audit.insert().values(
+                    at=_now(), key_id=key_id, endpoint=endpoint, customer_id=customer_id, request=_json(request),
+                    response=_json(response), model_versions=_json(dict(model_versions)), policy_version=policy_version,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def decisions(self, customer_id: str | None = None, limit: int = 100) -> pd.DataFrame:
+        query = sa.select(audit).order_by(audit.c.audit_id.desc()).limit(limit)
+        if customer_id is not None:
+            query = query.where(audit.c.customer_id == customer_id)
+        with self.engine.connect() as con:
+            return pd.read_sql(query, con)
+
+
+def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "customer_id": alert["customer_id"], "type": alert["type"], "key": str(alert.get("key", "")), "severity": str(alert["severity"]),
+        "facts": _json(alert.get("facts", {})), "action": _json(alert.get("action", "")), "status": "open",
+        "opened_as_of": alert["opened_as_of"], "opened_run_id": alert.get("opened_run_id"),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Database-friendly scalars: numpy numbers to Python, NaN to None, timestamps to dates."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

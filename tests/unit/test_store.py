@@ -1,0 +1,101 @@
+"""The results database on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from riskmodel.store import SCORE_COLUMNS, ResultsStore, resolve_url
+from tests.integration_helpers import fresh_postgres_database
+
+AS_OF = date(2025, 6, 30)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[ResultsStore]:
+    if request.param == "sqlite":
+        results = ResultsStore(tmp_path / "results.db")
+        yield results
+        results.close()
+        return
+    with fresh_postgres_database() as url:
+        results = ResultsStore(url)
+        yield results
+        results.close()
+
+
+def _scores(run_id: str, customer_ids: list[str], pd_12m: float = 0.02) -> pd.DataFrame:
+    frame = pd.DataFrame({"customer_id": customer_ids})
+    frame["as_of"] = AS_OF
+    frame["model_version"] = "default:1"
+    frame["run_id"] = run_id
+    frame["pd_12m"] = pd_12m
+    frame["grade"] = 3
+    frame["current_limit"] = 10_000.0
+    frame["recommended_limit"] = float("nan")
+    frame["limit_rationale"] = json.dumps({"rule": "hold"})
+    frame["reasons"] = "[]"
+    frame["policy_version"] = "p1"
+    return frame[list(SCORE_COLUMNS)]
+
+
+def test_a_path_becomes_an_sqlite_url() -> None:
+    assert resolve_url("out/results.db") == "sqlite:///out/results.db"
+    assert resolve_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_a_run_resumes_with_its_committed_chunks_and_never_doubles_a_chunk(store: ResultsStore) -> None:
+    run_id, done = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=4, n_chunks=2)
+    assert done == set()
+    assert store.commit_chunk(run_id, 0, _scores(run_id, ["C1", "C2"]))
+    assert not store.commit_chunk(run_id, 0, _scores(run_id, ["C1", "C2"]))  # repeated chunk is refused, not doubled
+    again, done = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=4, n_chunks=2)
+    assert (again, done) == (run_id, {0})
+    store.commit_chunk(run_id, 1, _scores(run_id, ["C3", "C4"]))
+    store.finish_run(run_id)
+    saved = store.scores_for(AS_OF, "default:1")
+    assert sorted(saved["customer_id"]) == ["C1", "C2", "C3", "C4"]
+    assert saved["recommended_limit"].isna().all()
+    assert store.run(run_id)["status"] == "done"
+    assert store.previous_run(date(2025, 7, 31))["run_id"] == run_id
+    assert store.previous_run(AS_OF) is None
+
+
+def test_a_failing_chunk_leaves_nothing_behind(store: ResultsStore) -> None:
+    run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=2, n_chunks=1)
+    broken = _scores(run_id, ["C1", "C1"])  # the same customer twice breaks the primary key
+    with pytest.raises(sa.exc.IntegrityError):
+        store.commit_chunk(run_id, 0, broken, opened=[{"customer_id": "C1", "type": "pd_high", "key": "", "severity": "warning", "opened_as_of": AS_OF}])
+    assert store.scores_for(AS_OF).empty
+    assert store.open_alerts().empty
+    assert store.start_run(AS_OF, "default:1", "p1", "local", "ledger", 2, 1)[1] == set()
+
+
+def test_alerts_open_and_close_by_identity(store: ResultsStore) -> None:
+    run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=1, n_chunks=2)
+    alert = {"customer_id": "C1", "type": "invoice_past_due", "key": "INV-9:60", "severity": "severe", "facts": {"days_past_due": 61}, "action": "stop supply", "opened_as_of": AS_OF, "opened_run_id": run_id}
+    store.commit_chunk(run_id, 0, _scores(run_id, ["C1"]), opened=[alert])
+    open_now = store.open_alerts(["C1"])
+    assert open_now[["type", "key", "severity"]].to_dict("records") == [{"type": "invoice_past_due", "key": "INV-9:60", "severity": "severe"}]
+    assert json.loads(open_now["facts"].iloc[0]) == {"days_past_due": 61}
+    closed = {"customer_id": "C1", "type": "invoice_past_due", "key": "INV-9:60", "closed_as_of": date(2025, 7, 31), "closed_run_id": run_id}
+    store.commit_chunk(run_id, 1, _scores(run_id, [])[:0], closed=[closed])
+    assert store.open_alerts().empty
+    assert len(store.alerts_opened_in(run_id)) == 1
+
+
+def test_every_decision_lands_in_the_audit_trail(store: ResultsStore) -> None:
+    first = store.record_decision("key-1", "/score", {"customer_id": "C1"}, {"pd_12m": 0.03, "grade": 4}, {"default": "3"}, "p1", customer_id="C1")
+    store.record_decision("key-2", "/onboard", {"annual_revenue": 1e6}, {"decision": "review"}, {"onboarding": "1"}, "p1")
+    trail = store.decisions("C1")
+    assert trail["audit_id"].tolist() == [first]
+    row = trail.iloc[0]
+    assert (row["key_id"], row["endpoint"], row["policy_version"]) == ("key-1", "/score", "p1")
+    assert json.loads(row["response"]) == {"grade": 4, "pd_12m": 0.03}
+    assert json.loads(row["model_versions"]) == {"default": "3"}
+    assert len(store.decisions()) == 2
