@@ -7,7 +7,8 @@ from hypothesis import given, settings
 
 from riskmodel.features.asof import truncate_ledger
 from riskmodel.features.customer import customer_features
-from riskmodel.features.invoice import invoice_features
+from riskmodel.features.engine import run_feature_query
+from riskmodel.features.invoice import invoice_features, invoice_snapshots
 from riskmodel.ledger import ledger_from_frames
 from tests.strategies import as_of_dates, random_ledger_frames
 
@@ -43,3 +44,13 @@ def test_active_customers_do_not_depend_on_the_future(frames, as_of):
     full = set(customer_features(ledger, as_of)["customer_id"])
     known = set(customer_features(truncate_ledger(ledger, as_of), as_of)["customer_id"])
     assert full == known
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames=random_ledger_frames())
+def test_features_computed_in_customer_chunks_equal_one_pass(frames):
+    ledger = ledger_from_frames(frames, strict=True)
+    snapshots = invoice_snapshots(ledger)
+    one_pass = run_feature_query(ledger, snapshots, "invoice")
+    chunked = run_feature_query(ledger, snapshots, "invoice", snapshots_per_chunk=3)
+    pd.testing.assert_frame_equal(one_pass, chunked)
