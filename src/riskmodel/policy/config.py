@@ -1,0 +1,390 @@
+"""The credit policy: a versioned YAML file parsed once into frozen dataclasses.
+
+The file holds the master scale, the credit-limit formula and review rules, the
+onboarding decision bands, the collection ladder, the early-warning rules and the drift
+thresholds. :func:`load_policy` validates it and names the key and the expectation in
+every error; :attr:`Policy.source_text` is the file as read, for logging with a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from riskmodel.exceptions import PolicyError
+from riskmodel.policy.grades import grade_from_pd
+from riskmodel.policy.schema import build_section, yaml_fields
+
+N_GRADES = 10
+Severity = Literal["info", "warning", "severe"]
+Action = Literal[
+    "monitor",
+    "reminder",
+    "call_and_order_hold",
+    "stop_supply_and_formal_demand",
+    "legal_action",
+    "resolve_dispute",
+]
+Breach = Literal["freeze", "cut"]
+SEVERITY_LEVELS: dict[str, int] = {"info": 1, "warning": 2, "severe": 3}
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PolicyError(message)
+
+
+def _is_increasing(values: tuple[float, ...]) -> bool:
+    return all(later > earlier for earlier, later in zip(values, values[1:], strict=False))
+
+
+def _check_share(value: float, key: str, allow_above_one: bool = False) -> None:
+    upper_ok = allow_above_one or value <= 1
+    _require(
+        value >= 0 and upper_ok,
+        f"{key} must be a share {'>= 0' if allow_above_one else 'within [0, 1]'}; got {value}",
+    )
+
+
+@dataclass(frozen=True)
+class MasterScale:
+    """Upper 12-month PD bound of each grade, grade 1 first; the last bound is 1."""
+
+    upper_pd: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        key = "master_scale.upper_pd"
+        _require(
+            len(self.upper_pd) == N_GRADES,
+            f"{key} must have {N_GRADES} increasing pd_12m upper bounds; got {len(self.upper_pd)}",
+        )
+        _require(
+            _is_increasing(self.upper_pd),
+            f"{key} must be strictly increasing (grade 1 is the best); got {list(self.upper_pd)}",
+        )
+        _require(self.upper_pd[0] > 0, f"{key}[0] must be above 0; got {self.upper_pd[0]}")
+        _require(
+            self.upper_pd[-1] == 1.0,
+            f"{key}[{N_GRADES - 1}] must be 1.0 so that every PD has a grade; got {self.upper_pd[-1]}",
+        )
+
+
+@dataclass(frozen=True)
+class CleanRecord:
+    """A payment record clean enough for a limit to grow."""
+
+    feature: str
+    max_days_beyond_terms: float
+    max_days_past_due: float
+
+
+@dataclass(frozen=True)
+class LimitReview:
+    """How far and when a limit may move at a periodic review."""
+
+    max_increase: float
+    max_decrease: float
+    past_due_feature: str
+    past_due_days: int
+    on_past_due: Breach
+    on_severe_alert: Breach
+    cut_factor: float
+    clean_record: CleanRecord
+
+    def __post_init__(self) -> None:
+        _check_share(self.max_increase, "credit_limit.review.max_increase", allow_above_one=True)
+        _check_share(self.max_decrease, "credit_limit.review.max_decrease")
+        _check_share(self.cut_factor, "credit_limit.review.cut_factor")
+        _require(
+            self.past_due_days > 0,
+            f"credit_limit.review.past_due_days must be positive; got {self.past_due_days}",
+        )
+
+
+@dataclass(frozen=True)
+class CreditLimitPolicy:
+    """Limit = monthly invoicing × terms/30 × grade factor, capped by firmographics and a maximum."""
+
+    volume_feature: str
+    volume_window_days: int
+    min_observed_days: int
+    tenure_feature: str
+    terms_feature: str
+    default_terms_days: int
+    grade_multiplier: tuple[float, ...]
+    max_share_of_annual_revenue: float
+    max_share_of_registered_capital: float
+    max_limit: float
+    rounding: float
+    review: LimitReview
+
+    def __post_init__(self) -> None:
+        key = "credit_limit"
+        _require(
+            0 < self.min_observed_days <= self.volume_window_days,
+            f"{key}.min_observed_days must be within 1..volume_window_days ({self.volume_window_days}); got {self.min_observed_days}",
+        )
+        _require(
+            self.default_terms_days > 0,
+            f"{key}.default_terms_days must be positive; got {self.default_terms_days}",
+        )
+        _require(
+            len(self.grade_multiplier) == N_GRADES,
+            f"{key}.grade_multiplier must have {N_GRADES} values, one per grade; got {len(self.grade_multiplier)}",
+        )
+        _require(
+            min(self.grade_multiplier) >= 0,
+            f"{key}.grade_multiplier must not be negative; got {list(self.grade_multiplier)}",
+        )
+        _require(
+            all(b <= a for a, b in zip(self.grade_multiplier, self.grade_multiplier[1:], strict=False)),
+            f"{key}.grade_multiplier must not increase from grade 1 to grade {N_GRADES}; got {list(self.grade_multiplier)}",
+        )
+        _check_share(self.max_share_of_annual_revenue, f"{key}.max_share_of_annual_revenue")
+        _check_share(
+            self.max_share_of_registered_capital,
+            f"{key}.max_share_of_registered_capital",
+            allow_above_one=True,
+        )
+        _require(self.max_limit > 0, f"{key}.max_limit must be positive; got {self.max_limit}")
+        _require(self.rounding > 0, f"{key}.rounding must be positive; got {self.rounding}")
+
+
+@dataclass(frozen=True)
+class OnboardingPolicy:
+    """Decision bands by grade (approve ≤ review ≤ prepayment_or_guarantee < decline) and initial limit caps."""
+
+    approve_max_grade: int
+    review_max_grade: int
+    prepayment_max_grade: int
+    max_initial_limit: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        key = "onboarding"
+        bands = (self.approve_max_grade, self.review_max_grade, self.prepayment_max_grade)
+        _require(
+            all(0 <= grade <= N_GRADES for grade in bands),
+            f"{key} band grades must be within 0..{N_GRADES}; got {list(bands)}",
+        )
+        _require(
+            list(bands) == sorted(bands),
+            f"{key}: approve_max_grade <= review_max_grade <= prepayment_max_grade must hold; got {list(bands)}",
+        )
+        _require(
+            len(self.max_initial_limit) == N_GRADES,
+            f"{key}.max_initial_limit must have {N_GRADES} values, one per grade; got {len(self.max_initial_limit)}",
+        )
+        _require(
+            min(self.max_initial_limit) >= 0,
+            f"{key}.max_initial_limit must not be negative; got {list(self.max_initial_limit)}",
+        )
+
+
+@dataclass(frozen=True)
+class CollectionTier:
+    """A rung of the collection ladder, reached at ``min_days_past_due``."""
+
+    min_days_past_due: int
+    action: Action
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class CollectionPolicy:
+    """Collection tiers 1..n by days past due (tier 0: not overdue) and the handling of disputes."""
+
+    tiers: tuple[CollectionTier, ...]
+    pause_on_dispute: bool
+    dispute_action: Action
+
+    def __post_init__(self) -> None:
+        starts = tuple(tier.min_days_past_due for tier in self.tiers)
+        _require(len(starts) > 0, "collection.tiers must list at least one tier")
+        _require(starts[0] >= 1, f"collection.tiers[0].min_days_past_due must be at least 1; got {starts[0]}")
+        _require(
+            _is_increasing(starts),
+            f"collection.tiers min_days_past_due must be strictly increasing; got {list(starts)}",
+        )
+
+
+@dataclass(frozen=True)
+class ThresholdLevel:
+    """One level of a threshold rule; the highest level reached raises the alert."""
+
+    threshold: float
+    severity: Severity
+    action: Action
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    """Alert when ``feature`` reaches a threshold (levels increasing)."""
+
+    feature: str
+    levels: tuple[ThresholdLevel, ...]
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        thresholds = tuple(level.threshold for level in self.levels)
+        _require(
+            len(thresholds) > 0, f"levels of the alert rule on {self.feature} must list at least one level"
+        )
+        _require(
+            _is_increasing(thresholds),
+            f"levels of the alert rule on {self.feature} must have strictly increasing thresholds; got {list(thresholds)}",
+        )
+
+
+@dataclass(frozen=True)
+class PdJumpRule:
+    """Alert when PD rose since the last score by at least both the relative and absolute amounts."""
+
+    min_relative_increase: float
+    min_absolute_increase: float
+    severity: Severity
+    action: Action
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class GradeDowngradeRule:
+    """Alert when the grade worsened by at least ``notches`` since the last score."""
+
+    notches: int
+    severity: Severity
+    action: Action
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        _require(self.notches >= 1, f"alerts.grade_downgrade.notches must be at least 1; got {self.notches}")
+
+
+@dataclass(frozen=True)
+class OverdueInvoiceRule:
+    """Alert when an open invoice enters collection tier ``min_tier`` or above (severity and action from the tier)."""
+
+    min_tier: int
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class DisputeRule:
+    """Alert on each open invoice in dispute."""
+
+    severity: Severity
+    action: Action
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class PaymentTrendRule:
+    """Alert when recent days beyond terms exceed the longer history by ``min_increase_days``."""
+
+    recent_feature: str
+    history_feature: str
+    min_increase_days: float
+    min_recent_days: float
+    severity: Severity
+    action: Action
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """The early-warning rules."""
+
+    pd_jump: PdJumpRule
+    grade_downgrade: GradeDowngradeRule
+    pd_level: ThresholdRule
+    overdue_invoice: OverdueInvoiceRule
+    new_dispute: DisputeRule
+    utilisation: ThresholdRule
+    payment_trend: PaymentTrendRule
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """Population stability index levels for feature and score drift."""
+
+    psi_warning: float
+    psi_severe: float
+
+    def __post_init__(self) -> None:
+        _require(
+            0 < self.psi_warning < self.psi_severe,
+            f"drift: 0 < psi_warning < psi_severe must hold; got psi_warning={self.psi_warning}, psi_severe={self.psi_severe}",
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated, versioned credit policy (see ``policy.yaml`` for the shipped default)."""
+
+    version: str
+    master_scale: MasterScale
+    credit_limit: CreditLimitPolicy
+    onboarding: OnboardingPolicy
+    collection: CollectionPolicy
+    alerts: AlertPolicy
+    drift: DriftThresholds
+    source_text: str = field(default="", compare=False, repr=False, metadata={"yaml": False})
+    source_path: str | None = field(default=None, compare=False, metadata={"yaml": False})
+
+    def __post_init__(self) -> None:
+        _require(bool(self.version.strip()), "version must be a non-empty string such as '2026.11-1'")
+        n_tiers = len(self.collection.tiers)
+        _require(
+            1 <= self.alerts.overdue_invoice.min_tier <= n_tiers,
+            f"alerts.overdue_invoice.min_tier must be within 1..{n_tiers} (the collection tiers); got {self.alerts.overdue_invoice.min_tier}",
+        )
+
+    def grade(self, pd_12m: float | npt.ArrayLike) -> int | np.ndarray:
+        """Risk grade 1..10 of a PD or of an array of PDs."""
+        return grade_from_pd(pd_12m, self.master_scale.upper_pd)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain data (lists, not tuples), as it would be written to YAML."""
+        return {f.name: _plain(getattr(self, f.name)) for f in yaml_fields(Policy)}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in yaml_fields(type(value))}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def parse_policy(text: str, source: str = "<string>") -> Policy:
+    """A :class:`Policy` from YAML text; ``source`` names the text in error messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise PolicyError(f"{source} is not valid YAML: {err}") from err
+    try:
+        policy = build_section(Policy, data, "")
+    except PolicyError as err:
+        raise PolicyError(f"{source}: {err}") from None
+    return dataclasses.replace(policy, source_text=text, source_path=source)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and validate a policy file; without ``path``, the default policy shipped with riskmodel."""
+    if path is None:
+        resource = resources.files("riskmodel.policy").joinpath("policy.yaml")
+        return parse_policy(resource.read_text(encoding="utf-8"), source="riskmodel/policy/policy.yaml")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PolicyError(
+            f"cannot read policy file {path}: {err.strerror}; pass the path of a policy YAML file"
+        ) from err
+    return parse_policy(text, source=str(path))

@@ -1,0 +1,33 @@
+"""Master scale: 12-month PD to risk grade 1 (best) … 10 (worst)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+
+def grade_from_pd(pd_12m: float | npt.ArrayLike, upper_pd: Sequence[float]) -> int | np.ndarray:
+    """Risk grade of each PD: the first band whose upper bound is at or above it.
+
+    A PD equal to a band's upper bound belongs to that band. Scalars give an ``int``,
+    arrays an integer array of the same shape.
+
+    Examples
+    --------
+    >>> bounds = (0.01, 0.05, 0.2, 1.0)
+    >>> grade_from_pd(0.01, bounds), grade_from_pd(0.0100001, bounds)
+    (1, 2)
+    >>> grade_from_pd([0.0, 0.3, 1.0], bounds).tolist()
+    [1, 4, 4]
+    """
+    values = np.asarray(pd_12m, dtype=float)
+    invalid = np.isnan(values) | (values < 0) | (values > 1)
+    if invalid.any():
+        first = values[invalid].flat[0] if values.ndim else float(values)
+        raise ValueError(
+            f"pd_12m must be a probability within [0, 1]; got {first!r} ({int(invalid.sum())} invalid values)"
+        )
+    grades = np.searchsorted(np.asarray(upper_pd, dtype=float), values, side="left") + 1
+    return int(grades) if values.ndim == 0 else grades.astype(np.int64)

@@ -1,0 +1,157 @@
+"""Onboarding decision for a new customer: approve, review, prepayment_or_guarantee or decline.
+
+The grade band decides first: grades up to ``approve_max_grade`` approve, up to
+``review_max_grade`` go to review, up to ``prepayment_max_grade`` trade on prepayment or
+a bank guarantee, worse grades are declined. The initial limit is the exposure asked
+for, capped by the grade's ``max_initial_limit`` and the firmographic caps of the credit
+limit formula; an approvable applicant asking more than the cap goes to review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from riskmodel.policy.columns import to_python
+from riskmodel.policy.config import OnboardingPolicy, Policy
+from riskmodel.policy.limits import RationaleStep, firmographic_caps, round_down
+from riskmodel.policy.texts import check_lang, render
+
+DECISIONS: tuple[str, ...] = ("approve", "review", "prepayment_or_guarantee", "decline")
+
+
+@dataclass(frozen=True)
+class OnboardingDecision:
+    """The decision on an application, its initial limit and the steps behind it."""
+
+    decision: str
+    pd_12m: float
+    grade: int
+    initial_limit: float
+    requested_limit: float | None
+    steps: tuple[RationaleStep, ...]
+    text: str
+    policy_version: str
+
+    def rationale(self) -> dict[str, Any]:
+        """Steps and text as plain data for a response."""
+        return {
+            "steps": [asdict(step) for step in self.steps],
+            "text": self.text,
+            "policy_version": self.policy_version,
+        }
+
+
+def band_bounds(onboarding: OnboardingPolicy) -> dict[str, tuple[int, int]]:
+    """First and last grade of each decision band (a band may be empty: first > last)."""
+    highs = (onboarding.approve_max_grade, onboarding.review_max_grade, onboarding.prepayment_max_grade, 10)
+    lows = (1, *(high + 1 for high in highs[:-1]))
+    return {band: (low, high) for band, low, high in zip(DECISIONS, lows, highs, strict=True)}
+
+
+def grade_band(grade: int, onboarding: OnboardingPolicy) -> str:
+    """The decision band a grade falls in."""
+    return next(band for band, (low, high) in band_bounds(onboarding).items() if low <= grade <= high)
+
+
+def initial_limit_cap(
+    grade: int, application: Mapping[str, Any], policy: Policy, lang: str
+) -> tuple[float, list[RationaleStep]]:
+    """The largest initial limit for this grade and application, with the steps that set it."""
+    grade_cap = float(policy.onboarding.max_initial_limit[grade - 1])
+    steps = [
+        RationaleStep(
+            "cap_grade", grade_cap, render("onboarding.cap_grade", lang, grade=grade, value=grade_cap)
+        )
+    ]
+    revenue, capital = (_number(application.get(name)) for name in ("annual_revenue", "registered_capital"))
+    caps = firmographic_caps([revenue], [capital], policy.credit_limit)
+    shares = {
+        "cap_annual_revenue": (revenue, policy.credit_limit.max_share_of_annual_revenue),
+        "cap_registered_capital": (capital, policy.credit_limit.max_share_of_registered_capital),
+    }
+    for rule, (base, share) in shares.items():
+        value = float(caps[rule][0])
+        if not np.isnan(value):
+            steps.append(
+                RationaleStep(rule, value, render(f"limit.{rule}", lang, value=value, share=share, base=base))
+            )
+    cap = float(round_down(min(step.value for step in steps), policy.credit_limit.rounding))
+    steps.append(
+        RationaleStep(
+            "cap", cap, render("onboarding.cap", lang, value=cap, rounding=policy.credit_limit.rounding)
+        )
+    )
+    return cap, steps
+
+
+def _number(value: Any) -> float:
+    value = to_python(value)
+    return float("nan") if value is None else float(value)
+
+
+def _approve_or_review(
+    band: str, cap: float, requested: float | None, lang: str
+) -> tuple[str, float, RationaleStep]:
+    """Decision and initial limit inside the approve and review bands, from the exposure asked for."""
+    if requested is None:
+        decision = band if cap > 0 else "review"
+        detail = render("onboarding.requested_none", lang) if cap > 0 else render("onboarding.cap_zero", lang)
+        return decision, cap, RationaleStep("requested", None, detail)
+    if requested <= cap:
+        return (
+            band,
+            requested,
+            RationaleStep(
+                "requested", requested, render("onboarding.requested_within", lang, requested=requested)
+            ),
+        )
+    return (
+        "review",
+        cap,
+        RationaleStep(
+            "requested", requested, render("onboarding.requested_above", lang, requested=requested, value=cap)
+        ),
+    )
+
+
+def decide_onboarding(
+    policy: Policy,
+    pd_12m: float,
+    requested_limit: float | None = None,
+    application: Mapping[str, Any] | None = None,
+    lang: str = "en",
+) -> OnboardingDecision:
+    """Decide on an application from its 12-month PD, the exposure asked for and firmographics.
+
+    ``application`` may hold ``annual_revenue`` and ``registered_capital`` (used for caps when known).
+    """
+    check_lang(lang)
+    if requested_limit is not None and not requested_limit >= 0:
+        raise ValueError(f"requested_limit must be a non-negative amount or None; got {requested_limit!r}")
+    grade = int(policy.grade(pd_12m))
+    band = grade_band(grade, policy.onboarding)
+    low, high = band_bounds(policy.onboarding)[band]
+    grade_text = render("onboarding.grade", lang, grade=grade, pd_12m=pd_12m)
+    steps = [
+        RationaleStep("grade", float(grade), grade_text),
+        RationaleStep(
+            "band", float(grade), render(f"onboarding.band.{band}", lang, grade=grade, low=low, high=high)
+        ),
+    ]
+    decision, initial = band, 0.0
+    if band in ("approve", "review"):
+        cap, cap_steps = initial_limit_cap(grade, application or {}, policy, lang)
+        decision, initial, requested_step = _approve_or_review(band, cap, requested_limit, lang)
+        steps += [*cap_steps, requested_step]
+    decision_text = render(f"decision.{decision}", lang)
+    decision_text = decision_text[:1].upper() + decision_text[1:]
+    text = render(
+        "onboarding.summary", lang, decision=decision_text, initial_limit=initial, grade_text=grade_text
+    )
+    return OnboardingDecision(
+        decision, float(pd_12m), grade, float(initial), requested_limit, tuple(steps), text, policy.version
+    )

@@ -1,0 +1,223 @@
+"""Every user-facing policy text in English and Chinese, chosen by ``lang``.
+
+Templates use :meth:`str.format` fields; the numbers come from the structured facts or
+rationale steps they describe, so a text never says more than the data behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+LANGS: tuple[str, ...] = ("en", "zh")
+
+TEXTS: dict[str, dict[str, str]] = {
+    # collection ladder
+    "action.none": {"en": "not overdue: no collection step", "zh": "未逾期：无需催收"},
+    "action.monitor": {"en": "monitor the account; no collection step yet", "zh": "持续关注账户，暂不催收"},
+    "action.reminder": {"en": "send a payment reminder", "zh": "发送付款提醒"},
+    "action.call_and_order_hold": {
+        "en": "phone the customer and put new orders on hold",
+        "zh": "电话催收并暂停新订单",
+    },
+    "action.stop_supply_and_formal_demand": {
+        "en": "stop supply and send a formal demand for payment",
+        "zh": "停止供货并发出正式催款函",
+    },
+    "action.legal_action": {
+        "en": "start legal action, pass the debt to a collection agency or claim on credit insurance",
+        "zh": "启动法律程序、委托催收机构或向信用保险索赔",
+    },
+    "action.resolve_dispute": {
+        "en": "resolve the dispute with the customer; collection of the invoice waits until then",
+        "zh": "与客户解决争议，争议解决前暂缓催收该发票",
+    },
+    "severity.info": {"en": "info", "zh": "提示"},
+    "severity.warning": {"en": "warning", "zh": "警告"},
+    "severity.severe": {"en": "severe", "zh": "严重"},
+    # early-warning alerts
+    "alert.pd_jump": {
+        "en": "12-month PD rose from {previous_pd_12m:.2%} to {pd_12m:.2%} since the last score (+{absolute_increase:.2%}, +{relative_increase:.0%})",
+        "zh": "12个月违约概率自上次评分由{previous_pd_12m:.2%}升至{pd_12m:.2%}（增加{absolute_increase:.2%}，相对增幅{relative_increase:.0%}）",
+    },
+    "alert.grade_downgrade": {
+        "en": "risk grade fell from {previous_grade} to {grade} ({notches} notches) since the last score",
+        "zh": "风险等级自上次评分由{previous_grade}级降至{grade}级（下调{notches}级）",
+    },
+    "alert.overdue_invoice": {
+        "en": "invoice {invoice_id} is {days_past_due} days past due (over {threshold} days), open amount {open_amount:,.2f}",
+        "zh": "发票{invoice_id}已逾期{days_past_due}天（超过{threshold}天），未结金额{open_amount:,.2f}",
+    },
+    "alert.new_dispute": {
+        "en": "invoice {invoice_id} is in dispute, open amount {open_amount:,.2f}",
+        "zh": "发票{invoice_id}存在争议，未结金额{open_amount:,.2f}",
+    },
+    "alert.utilisation": {
+        "en": "limit utilisation {value:.0%} is at or above {threshold:.0%}",
+        "zh": "额度使用率{value:.0%}，达到或超过{threshold:.0%}",
+    },
+    "alert.payment_trend": {
+        "en": "payments are slowing: {recent_days:.1f} average days beyond terms recently against {history_days:.1f} over the longer history (+{increase_days:.1f} days)",
+        "zh": "付款变慢：近期平均超期{recent_days:.1f}天，较长期平均{history_days:.1f}天增加{increase_days:.1f}天",
+    },
+    "alert.pd_level": {
+        "en": "12-month PD {value:.2%} is at or above {threshold:.2%}",
+        "zh": "12个月违约概率{value:.2%}，达到或超过{threshold:.2%}",
+    },
+    # credit-limit rationale
+    "limit.monthly_volume": {
+        "en": "average monthly invoiced amount {value:,.0f} ({volume:,.0f} invoiced over {observed_days:.0f} days, × 30)",
+        "zh": "月均开票金额{value:,.0f}（{observed_days:.0f}天内开票{volume:,.0f}，× 30）",
+    },
+    "limit.trade_exposure": {
+        "en": "trade need {value:,.0f} = monthly amount × payment terms {terms_days:.0f}/30",
+        "zh": "交易所需额度{value:,.0f} = 月均开票金额 × 账期{terms_days:.0f}/30",
+    },
+    "limit.grade_limit": {
+        "en": "{value:,.0f} after the grade {grade} factor {multiplier:g}",
+        "zh": "按{grade}级系数{multiplier:g}调整后为{value:,.0f}",
+    },
+    "limit.cap_annual_revenue": {
+        "en": "cap of {share:.0%} of annual revenue {base:,.0f}: {value:,.0f}",
+        "zh": "年营业收入{base:,.0f}的{share:.0%}上限：{value:,.0f}",
+    },
+    "limit.cap_registered_capital": {
+        "en": "cap of {share:.0%} of registered capital {base:,.0f}: {value:,.0f}",
+        "zh": "注册资本{base:,.0f}的{share:.0%}上限：{value:,.0f}",
+    },
+    "limit.cap_max_limit": {"en": "policy maximum {value:,.0f}", "zh": "政策最高额度{value:,.0f}"},
+    "limit.target": {
+        "en": "target {value:,.0f}: the lowest of the above ({basis}), rounded down to a multiple of {rounding:,.0f}",
+        "zh": "目标额度{value:,.0f}：取以上最低值（{basis}），向下取整至{rounding:,.0f}的倍数",
+    },
+    "limit.basis.grade_limit": {"en": "set by trade need and grade", "zh": "由交易需要和等级决定"},
+    "limit.basis.cap_annual_revenue": {"en": "capped by annual revenue", "zh": "受年营业收入上限约束"},
+    "limit.basis.cap_registered_capital": {"en": "capped by registered capital", "zh": "受注册资本上限约束"},
+    "limit.basis.cap_max_limit": {"en": "capped by the policy maximum", "zh": "受政策最高额度约束"},
+    "limit.rule.initial": {
+        "en": "no current limit: the target is recommended",
+        "zh": "当前无额度：建议采用目标额度",
+    },
+    "limit.rule.target": {
+        "en": "moved from {current:,.0f} to the target",
+        "zh": "由{current:,.0f}调整至目标额度",
+    },
+    "limit.rule.unchanged": {"en": "current limit {current:,.0f} kept", "zh": "维持当前额度{current:,.0f}"},
+    "limit.rule.cut_past_due": {
+        "en": "an invoice is {days_past_due:.0f} days past due (over {past_due_days}): limit cut to at most {cut_factor:.0%} of the current {current:,.0f}",
+        "zh": "有发票逾期{days_past_due:.0f}天（超过{past_due_days}天）：额度压降至不高于当前额度{current:,.0f}的{cut_factor:.0%}",
+    },
+    "limit.rule.freeze_past_due": {
+        "en": "an invoice is {days_past_due:.0f} days past due (over {past_due_days}): limit frozen at no more than the current {current:,.0f}",
+        "zh": "有发票逾期{days_past_due:.0f}天（超过{past_due_days}天）：额度冻结，不高于当前额度{current:,.0f}",
+    },
+    "limit.rule.cut_severe_alert": {
+        "en": "a severe alert is open: limit cut to at most {cut_factor:.0%} of the current {current:,.0f}",
+        "zh": "存在严重预警：额度压降至不高于当前额度{current:,.0f}的{cut_factor:.0%}",
+    },
+    "limit.rule.freeze_severe_alert": {
+        "en": "a severe alert is open: limit frozen at no more than the current {current:,.0f}",
+        "zh": "存在严重预警：额度冻结，不高于当前额度{current:,.0f}",
+    },
+    "limit.rule.no_growth_without_clean_record": {
+        "en": "no increase without a clean payment record ({clean_feature} {clean_value} against at most {max_days_beyond_terms:g}; oldest open invoice {open_days} days past due against at most {max_open_days:g}): kept at {current:,.0f}",
+        "zh": "付款记录未达标，不予提额（{clean_feature}为{clean_value}，上限{max_days_beyond_terms:g}；最久未结发票逾期{open_days}天，上限{max_open_days:g}）：维持{current:,.0f}",
+    },
+    "limit.rule.step_cap_increase": {
+        "en": "increase capped at +{max_increase:.0%} of the current {current:,.0f} per review",
+        "zh": "每次复核提额不超过当前额度{current:,.0f}的{max_increase:.0%}",
+    },
+    "limit.rule.step_cap_decrease": {
+        "en": "decrease capped at -{max_decrease:.0%} of the current {current:,.0f} per review",
+        "zh": "每次复核降额不超过当前额度{current:,.0f}的{max_decrease:.0%}",
+    },
+    "limit.recommended": {"en": "recommended limit {value:,.0f}", "zh": "建议额度{value:,.0f}"},
+    "limit.target_short": {"en": "target {value:,.0f}, {basis}", "zh": "目标额度{value:,.0f}，{basis}"},
+    "limit.summary": {
+        "en": "Recommended limit {value:,.0f}: {rule}; {target}.",
+        "zh": "建议额度{value:,.0f}：{rule}；{target}。",
+    },
+    # onboarding
+    "decision.approve": {"en": "approve", "zh": "批准"},
+    "decision.review": {"en": "refer to a credit officer for review", "zh": "提交信用审核人员复核"},
+    "decision.prepayment_or_guarantee": {
+        "en": "ask for prepayment or a bank guarantee",
+        "zh": "要求预付款或银行保函",
+    },
+    "decision.decline": {"en": "decline credit terms", "zh": "拒绝赊销"},
+    "onboarding.grade": {
+        "en": "grade {grade} from 12-month PD {pd_12m:.2%}",
+        "zh": "12个月违约概率{pd_12m:.2%}，风险等级{grade}级",
+    },
+    "onboarding.band.approve": {
+        "en": "grade {grade} is in the approve band (grades {low} to {high})",
+        "zh": "{grade}级属于批准区间（{low}至{high}级）",
+    },
+    "onboarding.band.review": {
+        "en": "grade {grade} is in the review band (grades {low} to {high})",
+        "zh": "{grade}级属于复核区间（{low}至{high}级）",
+    },
+    "onboarding.band.prepayment_or_guarantee": {
+        "en": "grade {grade} is in the prepayment-or-guarantee band (grades {low} to {high}): no open credit",
+        "zh": "{grade}级属于预付款或保函区间（{low}至{high}级）：不给予赊销额度",
+    },
+    "onboarding.band.decline": {
+        "en": "grade {grade} is in the decline band (grades {low} to {high})",
+        "zh": "{grade}级属于拒绝区间（{low}至{high}级）",
+    },
+    "onboarding.cap_grade": {
+        "en": "maximum initial limit for grade {grade}: {value:,.0f}",
+        "zh": "{grade}级最高初始额度：{value:,.0f}",
+    },
+    "onboarding.cap": {
+        "en": "initial limit cap {value:,.0f}: the lowest of the above, rounded down to a multiple of {rounding:,.0f}",
+        "zh": "初始额度上限{value:,.0f}：取以上最低值，向下取整至{rounding:,.0f}的倍数",
+    },
+    "onboarding.requested_within": {
+        "en": "requested exposure {requested:,.0f} is within the cap",
+        "zh": "申请额度{requested:,.0f}在上限之内",
+    },
+    "onboarding.requested_above": {
+        "en": "requested exposure {requested:,.0f} is above the cap {value:,.0f}: a credit officer decides on the excess",
+        "zh": "申请额度{requested:,.0f}超过上限{value:,.0f}：超出部分由信用审核人员决定",
+    },
+    "onboarding.cap_zero": {
+        "en": "the cap is 0: a credit officer decides on any credit",
+        "zh": "额度上限为0：是否赊销由信用审核人员决定",
+    },
+    "onboarding.requested_none": {
+        "en": "no exposure requested: the cap is offered",
+        "zh": "未申请具体额度：按上限给予",
+    },
+    "onboarding.summary": {
+        "en": "{decision}: initial limit {initial_limit:,.0f} ({grade_text}).",
+        "zh": "{decision}：初始额度{initial_limit:,.0f}（{grade_text}）。",
+    },
+    # reason codes
+    "reason.line": {
+        "en": "{description}: {value} (portfolio median {comparison})",
+        "zh": "{description}：{value}（组合中位数{comparison}）",
+    },
+    "value.missing": {"en": "no data", "zh": "无数据"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` when it is supported, otherwise raise a ValueError naming the choices."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(repr(code) for code in LANGS)}; got {lang!r}")
+    return lang
+
+
+def render(key: str, lang: str, **values: Any) -> str:
+    """The text ``key`` in ``lang`` with ``values`` filled in."""
+    return TEXTS[key][check_lang(lang)].format(**values)
+
+
+def format_value(value: Any, lang: str) -> str:
+    """A feature or fact value for a sentence: numbers to 4 significant digits, missing as 'no data'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return render("value.missing", lang)
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
