@@ -70,11 +70,12 @@ alerts = sa.Table(
     metadata,
     sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("customer_id", sa.String(200), nullable=False),
-    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("alert_type", sa.String(60), nullable=False),
     sa.Column("key", sa.String(200), nullable=False),
     sa.Column("severity", sa.String(20), nullable=False),
     sa.Column("facts", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),  # open | closed
     sa.Column("opened_as_of", sa.Date, nullable=False),
     sa.Column("opened_run_id", sa.String(36)),
@@ -99,7 +100,7 @@ audit = sa.Table(
 sa.Index("ix_audit_customer", audit.c.customer_id, audit.c.at)
 
 SCORE_COLUMNS = tuple(c.name for c in scores.columns)
-ALERT_IDENTITY = ("customer_id", "type", "key")
+ALERT_IDENTITY = ("customer_id", "alert_type", "key")
 
 
 def _now() -> datetime:
@@ -107,7 +108,11 @@ def _now() -> datetime:
 
 
 def _json(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+    )
 
 
 def resolve_url(url: str | Path | None) -> str:
@@ -138,18 +143,42 @@ class ResultsStore:
         self.engine.dispose()
 
     # -- runs -------------------------------------------------------------------------
-    def start_run(self, as_of: date, model_version: str, policy_version: str, engine: str, source: str, n_customers: int, n_chunks: int) -> tuple[str, set[int]]:
+    def start_run(
+        self,
+        as_of: date,
+        model_version: str,
+        policy_version: str,
+        engine: str,
+        source: str,
+        n_customers: int,
+        n_chunks: int,
+    ) -> tuple[str, set[int]]:
         """The run for ``(as_of, model_version)``: a new one, or the unfinished one with its committed chunks."""
         with self.engine.begin() as con:
-            row = con.execute(sa.select(runs.c.run_id).where(runs.c.as_of == as_of, runs.c.model_version == model_version)).first()
+            row = con.execute(
+                sa.select(runs.c.run_id).where(runs.c.as_of == as_of, runs.c.model_version == model_version)
+            ).first()
             if row is not None:
-                done = {r.chunk for r in con.execute(sa.select(run_chunks.c.chunk).where(run_chunks.c.run_id == row.run_id))}
+                done = {
+                    r.chunk
+                    for r in con.execute(
+                        sa.select(run_chunks.c.chunk).where(run_chunks.c.run_id == row.run_id)
+                    )
+                }
                 return row.run_id, done
             run_id = str(uuid.uuid4())
             con.execute(
                 runs.insert().values(
-                    run_id=run_id, as_of=as_of, model_version=model_version, policy_version=policy_version, engine=engine,
-                    source=source, status="running", n_customers=n_customers, n_chunks=n_chunks, started_at=_now(),
+                    run_id=run_id,
+                    as_of=as_of,
+                    model_version=model_version,
+                    policy_version=policy_version,
+                    engine=engine,
+                    source=source,
+                    status="running",
+                    n_customers=n_customers,
+                    n_chunks=n_chunks,
+                    started_at=_now(),
                 )
             )
         return run_id, set()
@@ -161,7 +190,11 @@ class ResultsStore:
 
     def previous_run(self, as_of: date, model_version_prefix: str = "") -> dict[str, Any] | None:
         """The latest finished run strictly before ``as_of`` (for migration matrices and alert memory)."""
-        query = sa.select(runs).where(runs.c.as_of < as_of, runs.c.status == "done").order_by(runs.c.as_of.desc(), runs.c.finished_at.desc())
+        query = (
+            sa.select(runs)
+            .where(runs.c.as_of < as_of, runs.c.status == "done")
+            .order_by(runs.c.as_of.desc(), runs.c.finished_at.desc())
+        )
         if model_version_prefix:
             query = query.where(runs.c.model_version.startswith(model_version_prefix))
         with self.engine.connect() as con:
@@ -170,14 +203,30 @@ class ResultsStore:
 
     def finish_run(self, run_id: str) -> None:
         with self.engine.begin() as con:
-            con.execute(runs.update().where(runs.c.run_id == run_id).values(status="done", finished_at=_now()))
+            con.execute(
+                runs.update().where(runs.c.run_id == run_id).values(status="done", finished_at=_now())
+            )
 
     # -- scores and alerts, one chunk at a time -----------------------------------------
-    def commit_chunk(self, run_id: str, chunk: int, score_rows: pd.DataFrame, opened: Sequence[Mapping[str, Any]] = (), closed: Sequence[Mapping[str, Any]] = ()) -> bool:
+    def commit_chunk(
+        self,
+        run_id: str,
+        chunk: int,
+        score_rows: pd.DataFrame,
+        opened: Sequence[Mapping[str, Any]] = (),
+        closed: Sequence[Mapping[str, Any]] = (),
+    ) -> bool:
         """Write a chunk's scores and alert changes atomically; ``False`` when the chunk was already committed."""
-        records = [{k: _plain(v) for k, v in row.items()} for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")]
+        records = [
+            {k: _plain(v) for k, v in row.items()}
+            for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
+        ]
         with self.engine.begin() as con:
-            if con.execute(sa.select(run_chunks.c.chunk).where(run_chunks.c.run_id == run_id, run_chunks.c.chunk == chunk)).first():
+            if con.execute(
+                sa.select(run_chunks.c.chunk).where(
+                    run_chunks.c.run_id == run_id, run_chunks.c.chunk == chunk
+                )
+            ).first():
                 return False
             if records:
                 con.execute(scores.insert(), records)
@@ -187,12 +236,22 @@ class ResultsStore:
                 con.execute(
                     alerts.update()
                     .where(*(alerts.c[k] == alert[k] for k in ALERT_IDENTITY), alerts.c.status == "open")
-                    .values(status="closed", closed_as_of=alert["closed_as_of"], closed_run_id=alert.get("closed_run_id"))
+                    .values(
+                        status="closed",
+                        closed_as_of=alert["closed_as_of"],
+                        closed_run_id=alert.get("closed_run_id"),
+                    )
                 )
-            con.execute(run_chunks.insert().values(run_id=run_id, chunk=chunk, n_rows=len(records), committed_at=_now()))
+            con.execute(
+                run_chunks.insert().values(
+                    run_id=run_id, chunk=chunk, n_rows=len(records), committed_at=_now()
+                )
+            )
         return True
 
-    def scores_for(self, as_of: date, model_version: str | None = None, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    def scores_for(
+        self, as_of: date, model_version: str | None = None, customer_ids: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         query = sa.select(scores).where(scores.c.as_of == as_of)
         if model_version is not None:
             query = query.where(scores.c.model_version == model_version)
@@ -203,7 +262,12 @@ class ResultsStore:
 
     def last_score(self, customer_id: str, before: date) -> dict[str, Any] | None:
         """The customer's latest stored score dated before ``before`` (PD-jump and downgrade alerts)."""
-        query = sa.select(scores).where(scores.c.customer_id == customer_id, scores.c.as_of < before).order_by(scores.c.as_of.desc()).limit(1)
+        query = (
+            sa.select(scores)
+            .where(scores.c.customer_id == customer_id, scores.c.as_of < before)
+            .order_by(scores.c.as_of.desc())
+            .limit(1)
+        )
         with self.engine.connect() as con:
             row = con.execute(query).mappings().first()
         return dict(row) if row else None
@@ -222,14 +286,27 @@ class ResultsStore:
 
     # -- audit --------------------------------------------------------------------------
     def record_decision(
-        self, key_id: str, endpoint: str, request: Any, response: Any, model_versions: Mapping[str, str], policy_version: str, customer_id: str | None = None
+        self,
+        key_id: str,
+        endpoint: str,
+        request: Any,
+        response: Any,
+        model_versions: Mapping[str, str],
+        policy_version: str,
+        customer_id: str | None = None,
     ) -> int:
         """Write one decision to the audit trail and return its id."""
         with self.engine.begin() as con:
             result = con.execute(
                 audit.insert().values(
-                    at=_now(), key_id=key_id, endpoint=endpoint, customer_id=customer_id, request=_json(request),
-                    response=_json(response), model_versions=_json(dict(model_versions)), policy_version=policy_version,
+                    at=_now(),
+                    key_id=key_id,
+                    endpoint=endpoint,
+                    customer_id=customer_id,
+                    request=_json(request),
+                    response=_json(response),
+                    model_versions=_json(dict(model_versions)),
+                    policy_version=policy_version,
                 )
             )
         return int(result.inserted_primary_key[0])
@@ -244,9 +321,16 @@ class ResultsStore:
 
 def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "customer_id": alert["customer_id"], "type": alert["type"], "key": str(alert.get("key", "")), "severity": str(alert["severity"]),
-        "facts": _json(alert.get("facts", {})), "action": _json(alert.get("action", "")), "status": "open",
-        "opened_as_of": alert["opened_as_of"], "opened_run_id": alert.get("opened_run_id"),
+        "customer_id": alert["customer_id"],
+        "alert_type": alert["alert_type"],
+        "key": str(alert.get("key", "")),
+        "severity": str(alert["severity"]),
+        "facts": _json(alert.get("facts", {})),
+        "action": str(alert.get("action", "")),
+        "text": str(alert.get("text", "")),
+        "status": "open",
+        "opened_as_of": alert["opened_as_of"],
+        "opened_run_id": alert.get("opened_run_id"),
     }
 
 

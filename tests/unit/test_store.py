@@ -53,7 +53,9 @@ def test_a_run_resumes_with_its_committed_chunks_and_never_doubles_a_chunk(store
     run_id, done = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=4, n_chunks=2)
     assert done == set()
     assert store.commit_chunk(run_id, 0, _scores(run_id, ["C1", "C2"]))
-    assert not store.commit_chunk(run_id, 0, _scores(run_id, ["C1", "C2"]))  # repeated chunk is refused, not doubled
+    assert not store.commit_chunk(
+        run_id, 0, _scores(run_id, ["C1", "C2"])
+    )  # repeated chunk is refused, not doubled
     again, done = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=4, n_chunks=2)
     assert (again, done) == (run_id, {0})
     store.commit_chunk(run_id, 1, _scores(run_id, ["C3", "C4"]))
@@ -70,7 +72,20 @@ def test_a_failing_chunk_leaves_nothing_behind(store: ResultsStore) -> None:
     run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=2, n_chunks=1)
     broken = _scores(run_id, ["C1", "C1"])  # the same customer twice breaks the primary key
     with pytest.raises(sa.exc.IntegrityError):
-        store.commit_chunk(run_id, 0, broken, opened=[{"customer_id": "C1", "type": "pd_high", "key": "", "severity": "warning", "opened_as_of": AS_OF}])
+        store.commit_chunk(
+            run_id,
+            0,
+            broken,
+            opened=[
+                {
+                    "customer_id": "C1",
+                    "alert_type": "pd_high",
+                    "key": "",
+                    "severity": "warning",
+                    "opened_as_of": AS_OF,
+                }
+            ],
+        )
     assert store.scores_for(AS_OF).empty
     assert store.open_alerts().empty
     assert store.start_run(AS_OF, "default:1", "p1", "local", "ledger", 2, 1)[1] == set()
@@ -78,20 +93,47 @@ def test_a_failing_chunk_leaves_nothing_behind(store: ResultsStore) -> None:
 
 def test_alerts_open_and_close_by_identity(store: ResultsStore) -> None:
     run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=1, n_chunks=2)
-    alert = {"customer_id": "C1", "type": "invoice_past_due", "key": "INV-9:60", "severity": "severe", "facts": {"days_past_due": 61}, "action": "stop supply", "opened_as_of": AS_OF, "opened_run_id": run_id}
+    alert = {
+        "customer_id": "C1",
+        "alert_type": "invoice_past_due",
+        "key": "INV-9:60",
+        "severity": "severe",
+        "facts": {"days_past_due": 61},
+        "action": "stop supply",
+        "opened_as_of": AS_OF,
+        "opened_run_id": run_id,
+    }
     store.commit_chunk(run_id, 0, _scores(run_id, ["C1"]), opened=[alert])
     open_now = store.open_alerts(["C1"])
-    assert open_now[["type", "key", "severity"]].to_dict("records") == [{"type": "invoice_past_due", "key": "INV-9:60", "severity": "severe"}]
+    assert open_now[["alert_type", "key", "severity"]].to_dict("records") == [
+        {"alert_type": "invoice_past_due", "key": "INV-9:60", "severity": "severe"}
+    ]
     assert json.loads(open_now["facts"].iloc[0]) == {"days_past_due": 61}
-    closed = {"customer_id": "C1", "type": "invoice_past_due", "key": "INV-9:60", "closed_as_of": date(2025, 7, 31), "closed_run_id": run_id}
+    closed = {
+        "customer_id": "C1",
+        "alert_type": "invoice_past_due",
+        "key": "INV-9:60",
+        "closed_as_of": date(2025, 7, 31),
+        "closed_run_id": run_id,
+    }
     store.commit_chunk(run_id, 1, _scores(run_id, [])[:0], closed=[closed])
     assert store.open_alerts().empty
     assert len(store.alerts_opened_in(run_id)) == 1
 
 
 def test_every_decision_lands_in_the_audit_trail(store: ResultsStore) -> None:
-    first = store.record_decision("key-1", "/score", {"customer_id": "C1"}, {"pd_12m": 0.03, "grade": 4}, {"default": "3"}, "p1", customer_id="C1")
-    store.record_decision("key-2", "/onboard", {"annual_revenue": 1e6}, {"decision": "review"}, {"onboarding": "1"}, "p1")
+    first = store.record_decision(
+        "key-1",
+        "/score",
+        {"customer_id": "C1"},
+        {"pd_12m": 0.03, "grade": 4},
+        {"default": "3"},
+        "p1",
+        customer_id="C1",
+    )
+    store.record_decision(
+        "key-2", "/onboard", {"annual_revenue": 1e6}, {"decision": "review"}, {"onboarding": "1"}, "p1"
+    )
     trail = store.decisions("C1")
     assert trail["audit_id"].tolist() == [first]
     row = trail.iloc[0]

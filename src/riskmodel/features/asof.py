@@ -34,4 +34,6 @@ def truncate_ledger(ledger: Ledger, as_of: date) -> Ledger:
         invoices = _null_after(invoices, column, as_of)
     payments = ledger.payments.filter(_not_after(ledger.payments["payment_date"], as_of))
     events = ledger.events.filter(_not_after(ledger.events["date"], as_of))
-    return dataclasses.replace(ledger, customers=customers, invoices=invoices, payments=payments, events=events)
+    return dataclasses.replace(
+        ledger, customers=customers, invoices=invoices, payments=payments, events=events
+    )

@@ -14,26 +14,49 @@ from riskmodel.features.registry import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 
 
-def customer_snapshots(ledger: Ledger, as_of_dates: Iterable[date], customer_ids: Iterable[str] | None = None) -> pa.Table:
+def customer_snapshots(
+    ledger: Ledger, as_of_dates: Iterable[date], customer_ids: Iterable[str] | None = None
+) -> pa.Table:
     """(snapshot_id, customer_id, as_of) for every customer onboarded on or before each date."""
     customers = ledger.customers.select(["customer_id", "onboarding_date"])
     if customer_ids is not None:
-        customers = customers.filter(pc.is_in(customers["customer_id"], pa.array(list(customer_ids), pa.string())))
+        customers = customers.filter(
+            pc.is_in(customers["customer_id"], pa.array(list(customer_ids), pa.string()))
+        )
     parts = []
     for as_of in sorted(set(as_of_dates)):
-        onboarded = customers.filter(pc.less_equal(customers["onboarding_date"], pa.scalar(as_of, pa.date32())))
-        parts.append(pa.table({"customer_id": onboarded["customer_id"], "as_of": pa.array([as_of] * onboarded.num_rows, pa.date32())}))
-    table = pa.concat_tables(parts) if parts else pa.table({"customer_id": pa.array([], pa.string()), "as_of": pa.array([], pa.date32())})
+        onboarded = customers.filter(
+            pc.less_equal(customers["onboarding_date"], pa.scalar(as_of, pa.date32()))
+        )
+        parts.append(
+            pa.table(
+                {
+                    "customer_id": onboarded["customer_id"],
+                    "as_of": pa.array([as_of] * onboarded.num_rows, pa.date32()),
+                }
+            )
+        )
+    table = (
+        pa.concat_tables(parts)
+        if parts
+        else pa.table({"customer_id": pa.array([], pa.string()), "as_of": pa.array([], pa.date32())})
+    )
     return table.add_column(0, "snapshot_id", pa.array(range(table.num_rows), pa.int64()))
 
 
-def snapshot_features(ledger: Ledger, snapshots: pa.Table, config: FeatureConfig | None = None) -> pd.DataFrame:
+def snapshot_features(
+    ledger: Ledger, snapshots: pa.Table, config: FeatureConfig | None = None
+) -> pd.DataFrame:
     """Customer features for arbitrary (customer_id, as_of) snapshots."""
     return run_feature_query(ledger, snapshots, "customer", config)
 
 
 def customer_features(
-    ledger: Ledger, as_of: date, config: FeatureConfig | None = None, active_only: bool = True, customer_ids: Iterable[str] | None = None
+    ledger: Ledger,
+    as_of: date,
+    config: FeatureConfig | None = None,
+    active_only: bool = True,
+    customer_ids: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Features known at the end of ``as_of`` for each customer active then, keyed by ``customer_id``.
 

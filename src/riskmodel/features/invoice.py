@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -13,9 +15,18 @@ from riskmodel.features.registry import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 
 
-def invoice_snapshots(ledger: Ledger, as_of: date | None = None) -> pa.Table:
-    """One snapshot per invoice issued on or before ``as_of`` (all when None), dated the day before issue."""
+def invoice_snapshots(
+    ledger: Ledger, as_of: date | None = None, invoice_ids: Iterable[str] | None = None
+) -> pa.Table:
+    """One snapshot per invoice issued on or before ``as_of`` (all when None), dated the day before issue.
+
+    ``invoice_ids`` limits the snapshots to those invoices (e.g. the open ones being scored).
+    """
     invoices = ledger.invoices
+    if invoice_ids is not None:
+        invoices = invoices.filter(
+            pc.is_in(invoices["invoice_id"], value_set=pa.array(list(invoice_ids), pa.string()))
+        )
     if as_of is not None:
         invoices = invoices.filter(pc.less_equal(invoices["issue_date"], pa.scalar(as_of, pa.date32())))
     issue = invoices["issue_date"]
@@ -35,15 +46,23 @@ def invoice_snapshots(ledger: Ledger, as_of: date | None = None) -> pa.Table:
     )
 
 
-def invoice_features(ledger: Ledger, as_of: date | None = None, config: FeatureConfig | None = None) -> pd.DataFrame:
+def invoice_features(
+    ledger: Ledger,
+    as_of: date | None = None,
+    config: FeatureConfig | None = None,
+    invoice_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Features of each invoice issued on or before ``as_of``, each as of its own issue date.
 
     Keyed by ``invoice_id``; the customer part is computed as of the day before issue, so
     an invoice never sees itself or anything issued, paid or disputed on its issue day.
     """
-    snapshots = invoice_snapshots(ledger, as_of)
+    snapshots = invoice_snapshots(ledger, as_of, invoice_ids)
     frame = run_feature_query(ledger, snapshots, "invoice", config)
-    keys = snapshots.select(["snapshot_id", "invoice_id", "issue_date"]).to_pandas(date_as_object=False)
-    frame = keys.merge(frame.drop(columns="as_of"), on="snapshot_id", validate="one_to_one")
-    return frame.drop(columns="snapshot_id")
-
+    # snapshot_id is the row number of ``snapshots`` and the query returns rows in its order: add the keys in place.
+    if not np.array_equal(frame["snapshot_id"].to_numpy(), np.arange(snapshots.num_rows)):
+        raise AssertionError("the feature query must return one row per snapshot, in snapshot order")
+    frame = frame.drop(columns=["snapshot_id", "as_of"])
+    frame.insert(0, "issue_date", snapshots["issue_date"].to_pandas(date_as_object=False))
+    frame.insert(0, "invoice_id", snapshots["invoice_id"].to_pandas())
+    return frame

@@ -9,7 +9,9 @@ from riskmodel.features.registry import FeatureConfig, features_for
 from riskmodel.ledger.tables import Ledger
 
 
-def onboarding_features(customers: pd.DataFrame | pa.Table | Ledger, config: FeatureConfig | None = None) -> pd.DataFrame:
+def onboarding_features(
+    customers: pd.DataFrame | pa.Table | Ledger, config: FeatureConfig | None = None
+) -> pd.DataFrame:
     """One row per customer: ``customer_id, onboarding_date`` and the onboarding features.
 
     Accepts a ledger, its customers table, or application rows with the same columns
@@ -21,5 +23,9 @@ def onboarding_features(customers: pd.DataFrame | pa.Table | Ledger, config: Fea
     out = frame[["customer_id", "onboarding_date"]].copy()
     for feature in features_for("onboarding", config):
         values = frame[feature.name] if feature.name in frame.columns else pd.Series(None, index=frame.index)
-        out[feature.name] = values.astype("string").astype(object) if feature.categorical else pd.to_numeric(values, errors="coerce").astype("float64")
+        out[feature.name] = (
+            values.astype("string").astype(object)
+            if feature.categorical
+            else pd.to_numeric(values, errors="coerce").astype("float64")
+        )
     return out.reset_index(drop=True)

@@ -17,7 +17,17 @@ from riskmodel.features.registry import Feature, FeatureConfig, Level, features_
 
 SNAPSHOT_KEY = "snapshot_id"
 INVOICE_SNAPSHOT_COLUMNS = ("invoice_amount", "invoice_terms_days", "invoice_issue_month")
-CUSTOMER_COLUMNS = ("credit_limit", "payment_terms_days", "annual_revenue", "years_in_business", "employees", "registered_capital", "bureau_score", "industry", "country")
+CUSTOMER_COLUMNS = (
+    "credit_limit",
+    "payment_terms_days",
+    "annual_revenue",
+    "years_in_business",
+    "employees",
+    "registered_capital",
+    "bureau_score",
+    "industry",
+    "country",
+)
 
 
 def _days(start: str, end: str) -> str:
@@ -31,8 +41,8 @@ paid AS (
     SELECT s.{SNAPSHOT_KEY}, p.invoice_id,
            sum(p.amount) AS paid,
            count(*) AS n_payments,
-           min({_days('p.payment_date', 's.as_of')}) AS days_since_last_payment,
-           sum(CASE WHEN {_days('p.payment_date', 's.as_of')} >= 90 THEN p.amount ELSE 0 END) AS paid_prev_90d
+           min({_days("p.payment_date", "s.as_of")}) AS days_since_last_payment,
+           sum(CASE WHEN {_days("p.payment_date", "s.as_of")} >= 90 THEN p.amount ELSE 0 END) AS paid_prev_90d
     FROM snapshots s
     JOIN payments p ON p.customer_id = s.customer_id AND p.payment_date <= s.as_of
     GROUP BY s.{SNAPSHOT_KEY}, p.invoice_id
@@ -43,12 +53,12 @@ known AS (
            coalesce(i.settled_date <= s.as_of, false) AS is_settled,
            coalesce(i.written_off_date <= s.as_of, false) AS is_written_off,
            coalesce(i.dispute_date <= s.as_of, false) AS is_disputed,
-           {_days('i.due_date', 's.as_of')} AS days_past_due,
-           {_days('i.issue_date', 's.as_of')} AS days_since_issue,
-           CASE WHEN i.settled_date <= s.as_of THEN {_days('i.settled_date', 's.as_of')} END AS days_since_settled,
-           CASE WHEN i.settled_date <= s.as_of THEN {_days('i.due_date', 'i.settled_date')} END AS days_beyond_terms,
-           CASE WHEN i.written_off_date <= s.as_of THEN {_days('i.written_off_date', 's.as_of')} END AS days_since_written_off,
-           CASE WHEN i.dispute_date <= s.as_of THEN {_days('i.dispute_date', 's.as_of')} END AS days_since_dispute,
+           {_days("i.due_date", "s.as_of")} AS days_past_due,
+           {_days("i.issue_date", "s.as_of")} AS days_since_issue,
+           CASE WHEN i.settled_date <= s.as_of THEN {_days("i.settled_date", "s.as_of")} END AS days_since_settled,
+           CASE WHEN i.settled_date <= s.as_of THEN {_days("i.due_date", "i.settled_date")} END AS days_beyond_terms,
+           CASE WHEN i.written_off_date <= s.as_of THEN {_days("i.written_off_date", "s.as_of")} END AS days_since_written_off,
+           CASE WHEN i.dispute_date <= s.as_of THEN {_days("i.dispute_date", "s.as_of")} END AS days_since_dispute,
            coalesce(pd.paid, 0) AS paid,
            coalesce(pd.n_payments, 0) AS n_payments,
            pd.days_since_last_payment,
@@ -95,7 +105,9 @@ def _inline_derived(features: tuple[Feature, ...]) -> dict[str, str]:
     return resolved
 
 
-def build_feature_sql(level: Level, config: FeatureConfig | None = None, snapshots_sql: str | None = None) -> str:
+def build_feature_sql(
+    level: Level, config: FeatureConfig | None = None, snapshots_sql: str | None = None
+) -> str:
     """The feature query for ``level`` over tables customers, invoices, payments, events, snapshots.
 
     ``snapshots`` has ``snapshot_id, customer_id, as_of`` (and, for the invoice level,
@@ -106,7 +118,10 @@ def build_feature_sql(level: Level, config: FeatureConfig | None = None, snapsho
     """
     config = config or FeatureConfig()
     features = features_for(level, config)
-    by_stage = {stage: [f for f in features if f.stage == stage] for stage in ("history", "recent", "events", "derived")}
+    by_stage = {
+        stage: [f for f in features if f.stage == stage]
+        for stage in ("history", "recent", "events", "derived")
+    }
     history_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["history"])
     recent_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["recent"])
     event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["events"])
@@ -143,7 +158,7 @@ credit_events AS (
 joined AS (
     SELECT s.{SNAPSHOT_KEY}, s.customer_id, s.as_of{snapshot_extras},
            {", ".join(carried)},
-           {customer}, {_days('c.onboarding_date', 's.as_of')} AS tenure_days
+           {customer}, {_days("c.onboarding_date", "s.as_of")} AS tenure_days
     FROM snapshots s
     LEFT JOIN aggregated a ON a.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
     LEFT JOIN recent r ON r.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
