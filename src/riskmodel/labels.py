@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from riskmodel.ledger.tables import Ledger
 
@@ -53,7 +54,11 @@ def default_dates(ledger: Ledger, data_end: date) -> pd.Series:
         ).df()
     finally:
         con.close()
-    return pd.Series(pd.to_datetime(frame["default_date"]).to_numpy(), index=frame["customer_id"].to_numpy(), name="default_date")
+    return pd.Series(
+        pd.to_datetime(frame["default_date"]).to_numpy(),
+        index=frame["customer_id"].to_numpy(),
+        name="default_date",
+    )
 
 
 def add_months(day: date, months: int) -> date:
@@ -61,7 +66,9 @@ def add_months(day: date, months: int) -> date:
     return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
 
 
-def make_default_labels(ledger: Ledger, snapshots: pd.DataFrame, data_end: date, horizon_months: int = 12) -> pd.DataFrame:
+def make_default_labels(
+    ledger: Ledger, snapshots: pd.DataFrame, data_end: date, horizon_months: int = 12
+) -> pd.DataFrame:
     """``label_default_12m`` for (customer_id, as_of) snapshots.
 
     Returns
@@ -84,7 +91,9 @@ def make_default_labels(ledger: Ledger, snapshots: pd.DataFrame, data_end: date,
     return frame.loc[keep].reset_index(drop=True)
 
 
-def make_late_payment_labels(ledger: Ledger, data_end: date, thresholds: Iterable[int] = LATE_THRESHOLDS_DAYS) -> pd.DataFrame:
+def make_late_payment_labels(
+    ledger: Ledger, data_end: date, thresholds: Iterable[int] = LATE_THRESHOLDS_DAYS
+) -> pd.DataFrame:
     """Per invoice issued by ``data_end``: ``label_late_<k>`` = days beyond terms > k, NaN when not yet known.
 
     A settled invoice is labelled by its days beyond terms; a written-off one is late
@@ -99,7 +108,9 @@ def make_late_payment_labels(ledger: Ledger, data_end: date, thresholds: Iterabl
     written_off = invoices["written_off_date"].notna() & (invoices["written_off_date"] <= end) & ~settled
     days_beyond = (invoices["settled_date"] - invoices["due_date"]).dt.days.where(settled)
     past_due_now = (end - invoices["due_date"]).dt.days
-    frame = pd.DataFrame({"invoice_id": invoices["invoice_id"].to_numpy(), "days_beyond_terms": days_beyond.to_numpy()})
+    frame = pd.DataFrame(
+        {"invoice_id": invoices["invoice_id"].to_numpy(), "days_beyond_terms": days_beyond.to_numpy()}
+    )
     for k in thresholds:
         label = np.where(settled, days_beyond > k, np.where(written_off | (past_due_now > k), 1.0, np.nan))
         frame[f"label_late_{k}"] = label.astype("float64")
@@ -109,10 +120,18 @@ def make_late_payment_labels(ledger: Ledger, data_end: date, thresholds: Iterabl
 def make_onboarding_labels(ledger: Ledger, data_end: date, horizon_months: int = 12) -> pd.DataFrame:
     """``label_default_12m`` at onboarding: default within the horizon after onboarding_date.
 
-    Customers whose horizon runs past ``data_end`` without a default are left out.
+    Customers whose horizon runs past ``data_end`` without a default are left out, and so
+    are customers onboarded before the ledger's first invoice: their first months are not
+    in the ledger, so a default then could not be seen.
     """
     customers = ledger.frame("customers")[["customer_id", "onboarding_date"]]
-    customers = customers[customers["onboarding_date"] <= pd.Timestamp(data_end)]
+    first_issue = pc.min(ledger.invoices["issue_date"]).as_py()
+    if first_issue is None:
+        return pd.DataFrame(columns=["customer_id", "onboarding_date", "label_default_12m"])
+    observed = (customers["onboarding_date"] >= pd.Timestamp(first_issue)) & (
+        customers["onboarding_date"] <= pd.Timestamp(data_end)
+    )
+    customers = customers[observed]
     snapshots = customers.rename(columns={"onboarding_date": "as_of"})
     snapshots["as_of"] = snapshots["as_of"] - timedelta(days=1)  # nobody is in default before onboarding
     labels = make_default_labels(ledger, snapshots, data_end, horizon_months)

@@ -22,33 +22,67 @@ D = pd.Timestamp
 def _ledger(invoices, events=None, customers=None):
     customers = customers or [("C1", "2022-01-01"), ("C2", "2022-01-01"), ("C3", "2023-06-01")]
     frames = {
-        "customers": pd.DataFrame([(c, D(o)) for c, o in customers], columns=["customer_id", "onboarding_date"]),
+        "customers": pd.DataFrame(
+            [(c, D(o)) for c, o in customers], columns=["customer_id", "onboarding_date"]
+        ),
         "invoices": pd.DataFrame(
             [
-                (i, c, D(issue), D(due), 100.0, D(s) if s else pd.NaT, D(dis) if dis else pd.NaT, D(w) if w else pd.NaT)
+                (
+                    i,
+                    c,
+                    D(issue),
+                    D(due),
+                    100.0,
+                    D(s) if s else pd.NaT,
+                    D(dis) if dis else pd.NaT,
+                    D(w) if w else pd.NaT,
+                )
                 for i, c, issue, due, s, dis, w in invoices
             ],
-            columns=["invoice_id", "customer_id", "issue_date", "due_date", "amount", "settled_date", "dispute_date", "written_off_date"],
+            columns=[
+                "invoice_id",
+                "customer_id",
+                "issue_date",
+                "due_date",
+                "amount",
+                "settled_date",
+                "dispute_date",
+                "written_off_date",
+            ],
         ),
     }
     if events:
-        frames["events"] = pd.DataFrame([(c, D(d), t) for c, d, t in events], columns=["customer_id", "date", "type"])
+        frames["events"] = pd.DataFrame(
+            [(c, D(d), t) for c, d, t in events], columns=["customer_id", "date", "type"]
+        )
     return ledger_from_frames(frames, strict=True)
 
 
 def test_default_date_is_the_day_an_unpaid_invoice_passes_90_days_past_due():
     ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, None, None)])
-    assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {"C1": D("2023-05-02")}  # 2023-01-31 + 91 days
+    assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {
+        "C1": D("2023-05-02")
+    }  # 2023-01-31 + 91 days
     assert default_dates(ledger, dt.date(2023, 5, 1)).empty  # not yet 90+ at the data end
 
 
 def test_invoice_paid_on_day_90_is_not_a_default():
-    ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", "2023-05-01", None, None), ("I2", "C2", "2023-01-01", "2023-01-31", "2023-05-02", None, None)])
+    ledger = _ledger(
+        [
+            ("I1", "C1", "2023-01-01", "2023-01-31", "2023-05-01", None, None),
+            ("I2", "C2", "2023-01-01", "2023-01-31", "2023-05-02", None, None),
+        ]
+    )
     assert set(default_dates(ledger, dt.date(2024, 1, 1)).index) == {"C2"}
 
 
 def test_disputed_invoice_is_not_a_default_but_a_write_off_is():
-    ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, "2023-02-15", None), ("I2", "C2", "2023-01-01", "2023-01-31", None, "2023-02-15", "2023-03-01")])
+    ledger = _ledger(
+        [
+            ("I1", "C1", "2023-01-01", "2023-01-31", None, "2023-02-15", None),
+            ("I2", "C2", "2023-01-01", "2023-01-31", None, "2023-02-15", "2023-03-01"),
+        ]
+    )
     assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {"C2": D("2023-03-01")}
 
 
@@ -60,8 +94,17 @@ def test_bankruptcy_event_is_a_default_and_restructuring_is_not():
 def test_default_labels_horizon_edges_already_in_default_and_censoring():
     ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, None, None)])  # C1 defaults 2023-05-02
     snapshots = pd.DataFrame(
-        {"customer_id": ["C1", "C1", "C1", "C1", "C2", "C2"],
-         "as_of": [D("2022-05-01"), D("2022-05-02"), D("2023-01-31"), D("2023-05-31"), D("2022-12-31"), D("2023-06-30")]}
+        {
+            "customer_id": ["C1", "C1", "C1", "C1", "C2", "C2"],
+            "as_of": [
+                D("2022-05-01"),
+                D("2022-05-02"),
+                D("2023-01-31"),
+                D("2023-05-31"),
+                D("2022-12-31"),
+                D("2023-06-30"),
+            ],
+        }
     )
     labels = make_default_labels(ledger, snapshots, data_end=dt.date(2024, 1, 31), horizon_months=12)
     got = {(r.customer_id, r.as_of.date()): r.label_default_12m for r in labels.itertuples()}
@@ -90,7 +133,9 @@ def test_late_payment_labels_censor_open_invoices_per_threshold():
     np.testing.assert_array_equal(labels.loc["early", columns], [0, 0, 0, 0])
     np.testing.assert_array_equal(labels.loc["open40", columns], [1, 1, np.nan, np.nan])
     np.testing.assert_array_equal(labels.loc["written", columns], [1, 1, 1, 1])
-    assert labels.loc["paid45", "days_beyond_terms"] == 45 and np.isnan(labels.loc["open40", "days_beyond_terms"])
+    assert labels.loc["paid45", "days_beyond_terms"] == 45 and np.isnan(
+        labels.loc["open40", "days_beyond_terms"]
+    )
 
 
 def test_late_labels_only_use_outcomes_known_at_the_data_end():
@@ -101,11 +146,15 @@ def test_late_labels_only_use_outcomes_known_at_the_data_end():
 
 
 def test_onboarding_labels_use_the_year_after_onboarding():
-    ledger = _ledger([("I1", "C3", "2023-06-01", "2023-07-01", None, None, None)])  # C3 defaults 2023-09-30
-    labels = make_onboarding_labels(ledger, data_end=dt.date(2024, 3, 1)).set_index("customer_id")
-    assert labels["label_default_12m"].to_dict() == {"C1": 0, "C2": 0, "C3": 1}
-    censored = make_onboarding_labels(ledger, data_end=dt.date(2023, 9, 1))
-    assert set(censored["customer_id"]) == {"C1", "C2"}
+    customers = [("C1", "2022-01-01"), ("C3", "2023-06-01"), ("C4", "2023-07-01")]
+    ledger = _ledger(
+        [("I1", "C3", "2023-06-01", "2023-07-01", None, None, None)], customers=customers
+    )  # C3 defaults 2023-09-30
+    labels = make_onboarding_labels(ledger, data_end=dt.date(2024, 12, 31)).set_index("customer_id")
+    # C1 was onboarded before the ledger's first invoice: its first year is not observed, so it has no label
+    assert labels["label_default_12m"].to_dict() == {"C3": 1, "C4": 0}
+    censored = make_onboarding_labels(ledger, data_end=dt.date(2024, 3, 1))
+    assert set(censored["customer_id"]) == {"C3"}  # C4's year is not over and it has not defaulted
 
 
 @pytest.mark.parametrize("horizon", [6, 12, 18])
@@ -113,4 +162,6 @@ def test_horizon_is_configurable(horizon):
     ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, None, None)])
     snapshots = pd.DataFrame({"customer_id": ["C1"], "as_of": [D("2022-10-31")]})
     labels = make_default_labels(ledger, snapshots, data_end=dt.date(2025, 1, 1), horizon_months=horizon)
-    assert labels["label_default_12m"].tolist() == [int(horizon >= 12)]  # the default on 2023-05-02 is past a 6-month horizon
+    assert labels["label_default_12m"].tolist() == [
+        int(horizon >= 12)
+    ]  # the default on 2023-05-02 is past a 6-month horizon
