@@ -1,0 +1,45 @@
+"""Late-payment, default and onboarding models: fitting, validation, MLflow tracking and loading.
+
+The service and batch scoring use :func:`load_champion`, which returns a
+:class:`LatePaymentModel` or :class:`CreditModel` with ``feature_names``,
+``predict_proba(X)`` and ``contributions(X)``.
+"""
+
+from riskmodel.models.config import ChampionRule, GBMParams, ScorecardParams, TrainConfig, load_train_config
+from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
+from riskmodel.models.grades import FALLBACK_UPPER_PD, GradeFunction, fallback_grade
+from riskmodel.models.pipeline import CreditModel, LatePaymentModel, RiskPipeline
+from riskmodel.models.scoring import score_invoices
+from riskmodel.models.specs import MODEL_SPECS
+from riskmodel.models.tracking import (
+    decide_promotion,
+    default_tracking_uri,
+    load_champion,
+    load_model_version,
+)
+from riskmodel.models.train import MODEL_NAMES, TrainResult, train_models
+
+__all__ = [
+    "FALLBACK_UPPER_PD",
+    "MODEL_NAMES",
+    "MODEL_SPECS",
+    "ChampionRule",
+    "CreditModel",
+    "GBMParams",
+    "GradeFunction",
+    "LatePaymentModel",
+    "NotEnoughDataError",
+    "RiskPipeline",
+    "ScorecardParams",
+    "TrainConfig",
+    "TrainConfigError",
+    "TrainResult",
+    "decide_promotion",
+    "default_tracking_uri",
+    "fallback_grade",
+    "load_champion",
+    "load_model_version",
+    "load_train_config",
+    "score_invoices",
+    "train_models",
+]

@@ -1,0 +1,173 @@
+"""What is logged beside a model to explain it: data fingerprint, feature list, model card."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.features.registry import features_for
+from riskmodel.ledger.tables import Ledger
+from riskmodel.models.config import TrainConfig
+from riskmodel.models.fit import FitResult
+
+LEDGER_TABLES = ("customers", "invoices", "payments", "events")
+FEW_VALIDATION_POSITIVES = 30  # below this, out-of-time measures are read as indicative
+HEADLINE = (
+    "auc",
+    "gini",
+    "ks",
+    "brier",
+    "log_loss",
+    "calibration_slope",
+    "calibration_intercept",
+    "psi",
+    "n",
+    "n_positive",
+)
+
+
+def ledger_fingerprint(ledger: Ledger, as_of: date | None) -> dict[str, Any]:
+    """Row counts, date range and a content hash (SHA-256 of row hashes) of each ledger table."""
+    tables = {}
+    for name in LEDGER_TABLES:
+        frame = ledger.frame(name)
+        row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        digest = hashlib.sha256(",".join(frame.columns).encode() + row_hashes.tobytes()).hexdigest()
+        tables[name] = {"rows": len(frame), "sha256": digest}
+    issue = ledger.frame("invoices")["issue_date"]
+    return {
+        "source": ledger.source,
+        "as_of": as_of.isoformat() if as_of else None,
+        "data_end": ledger.data_end.isoformat() if ledger.data_end else None,
+        "first_issue_date": issue.min().date().isoformat() if len(issue) else None,
+        "tables": tables,
+        "rejected_rows": ledger.report.n_rejected,
+    }
+
+
+def feature_list(result: FitResult, config: TrainConfig) -> dict[str, Any]:
+    """Used and dropped features with their registry descriptions, units and directions."""
+    preparer = result.model.preparer
+    registry = {f.name: f for f in features_for(result.spec.level, config.features)}
+    used = [
+        {
+            "name": name,
+            "description_en": registry[name].en,
+            "description_zh": registry[name].zh,
+            "unit": registry[name].unit,
+            "group": registry[name].group,
+            "direction": registry[name].direction,
+            "categorical": registry[name].categorical,
+            "monotone_constraint": constraint,
+        }
+        for name, constraint in zip(preparer.feature_names_, preparer.monotone_, strict=True)
+    ]
+    return {"used": used, "dropped": preparer.dropped_}
+
+
+def _format(value: float) -> str:
+    if isinstance(value, float) and np.isnan(value):
+        return "n/a"
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4f}"
+
+
+def _table_rows(fingerprint: dict[str, Any]) -> str:
+    return ", ".join(f"{name}: {table['rows']:,} rows" for name, table in fingerprint["tables"].items())
+
+
+def _markdown_table(frame: pd.DataFrame) -> list[str]:
+    rows = [[_format(float(v)) for v in row] for row in frame.itertuples(index=False)]
+    return [
+        "| " + " | ".join(frame.columns) + " |",
+        "|---" * frame.shape[1] + "|",
+        *["| " + " | ".join(r) + " |" for r in rows],
+    ]
+
+
+def _performance_table(result: FitResult) -> list[str]:
+    lines = [
+        "| target | " + " | ".join(HEADLINE) + " | GBM AUC | scorecard AUC |",
+        "|---" * (len(HEADLINE) + 3) + "|",
+    ]
+    for e in result.heads:
+        s, m = e.target.suffix, result.metrics
+        cells = [_format(m[f"{name}{s}"]) for name in HEADLINE] + [
+            _format(m[f"gbm_auc{s}"]),
+            _format(m[f"scorecard_auc{s}"]),
+        ]
+        lines.append(f"| {e.target.output} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def model_card(
+    result: FitResult,
+    fingerprint: dict[str, Any],
+    grades: pd.DataFrame | None,
+    decision: dict[str, Any],
+    version: str | None,
+) -> str:
+    """Markdown model card: purpose, data, targets, model, out-of-time performance, limits, promotion."""
+    spec, slices = result.spec, result.slice_summary
+    lines = [
+        f"# {spec.registered_name}" + (f" version {version}" if version else ""),
+        "",
+        "## Purpose",
+        spec.purpose,
+        "",
+        "## Data",
+        f"Ledger `{fingerprint['source']}`, data end {fingerprint['data_end']}, trained as of {result.data_end.isoformat()}; "
+        f"{_table_rows(fingerprint)}.",
+        "",
+        "| slice | rows | rows with known outcome | positive | first date | last date |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {name} | {s['rows']:,} | {s['labelled_rows']:,} | {s['positive']:,} | {s['first_date']} | {s['last_date']} |"
+            for name, s in slices.items()
+        ],
+        "",
+        f"Slices are time-ordered by `{spec.date_column}`: the model is fitted on the training slice, the model family is chosen "
+        "and the probabilities calibrated on the selection slice, and every measure below comes from the final validation slice.",
+        "",
+        "## Targets",
+        *[f"- `{t.label}` → `{t.output}`" for t in spec.targets],
+        "",
+        "Rows whose outcome window is not over at the data end are left out (censored).",
+        "",
+        "## Model",
+        f"Chosen: **{result.kind}** (mean selection-slice AUC: GBM {result.selection_auc['gbm']:.3f}, "
+        f"scorecard {result.selection_auc['scorecard']:.3f}). Calibration: "
+        + ", ".join(f"{e.target.output} {e.calibration_method}" for e in result.heads)
+        + f". {len(result.model.feature_names)} features used, {len(result.model.preparer.dropped_)} dropped.",
+        "",
+        "## Out-of-time performance (validation slice)",
+        *_performance_table(result),
+    ]
+    if grades is not None and len(grades):
+        lines += ["", "### Expected against observed by grade", "", *_markdown_table(grades)]
+    lines += [
+        "",
+        "## Limits",
+        *[f"- {note}" for note in _limits(result)],
+        "",
+        "## Promotion",
+        *[f"- {k}: {v}" for k, v in decision.items()],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _limits(result: FitResult) -> list[str]:
+    limits = [
+        "Trained on one ledger; scores of customers unlike those in it (other industries, countries, sizes) are extrapolations.",
+        "The probabilities are calibrated to the selection slice's period; recalibrate when default or lateness rates move.",
+    ]
+    positive = result.slice_summary["validation"]["positive"]
+    if positive < FEW_VALIDATION_POSITIVES:
+        limits.append(
+            f"The validation slice has only {positive} positive case(s): read its measures as indicative."
+        )
+    limits += result.notes
+    return limits

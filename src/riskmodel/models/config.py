@@ -1,0 +1,153 @@
+"""Training parameters (``training/configs/train.yaml``), parsed once into frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskmodel.features.registry import FeatureConfig
+from riskmodel.models.errors import TrainConfigError
+
+
+@dataclass(frozen=True)
+class GBMParams:
+    """LightGBM parameters (``gbm.*`` params in MLflow); shallow trees keep TreeSHAP fast."""
+
+    n_estimators: int = 400
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    max_depth: int = 4
+    min_child_samples: int = 200
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 5.0
+    early_stopping_rounds: int = 40
+    early_stopping_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.n_estimators < 1:
+            raise ValueError(f"gbm.n_estimators must be at least 1; got {self.n_estimators}")
+        if not 0 < self.early_stopping_share < 0.5:
+            raise ValueError(
+                f"gbm.early_stopping_share must be within (0, 0.5); got {self.early_stopping_share}"
+            )
+
+
+@dataclass(frozen=True)
+class ScorecardParams:
+    """Binned logistic-regression baseline (``scorecard.*``): quantile bins, WoE, L2 penalty ``C``."""
+
+    n_bins: int = 5
+    C: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.n_bins < 2:
+            raise ValueError(f"scorecard.n_bins must be at least 2; got {self.n_bins}")
+        if self.C <= 0:
+            raise ValueError(f"scorecard.C must be positive; got {self.C}")
+
+
+@dataclass(frozen=True)
+class ChampionRule:
+    """A challenger becomes champion when its out-of-time AUC gains at least ``min_auc_gain``
+    over the champion's on the same rows and its Brier score is no worse than the champion's
+    plus ``brier_tolerance``."""
+
+    min_auc_gain: float = 0.0
+    brier_tolerance: float = 0.001
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs besides the ledger (logged flat and dotted to MLflow).
+
+    ``slices`` are the time-ordered shares of positive cases in the training, selection
+    (model choice and calibration) and final out-of-time validation slices.
+    ``imbalance_power`` weights positive rows by ``(n_negative / n_positive) ** power``
+    (0 = unweighted, 1 = balanced). The scorecard is chosen over the GBM unless the GBM's
+    selection-slice AUC is higher by more than ``prefer_simple_within``. Training positives
+    whose default falls after the training slice are left out (see ``fit._censor_at_cut``)
+    unless fewer than ``min_train_positives`` would remain. ``threads`` caps
+    LightGBM, BLAS and OpenMP threads while fitting: on a small machine shared with other
+    jobs, more threads than free cores make them several times slower.
+    """
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    gbm: GBMParams = field(default_factory=GBMParams)
+    scorecard: ScorecardParams = field(default_factory=ScorecardParams)
+    champion: ChampionRule = field(default_factory=ChampionRule)
+    slices: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    imbalance_power: float = 0.0
+    prefer_simple_within: float = 0.0
+    horizon_months: int = 12
+    min_rows: int = 30
+    min_train_positives: int = 10
+    calibration_folds: int = 5
+    threads: int = 1
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.slices) != 3 or min(self.slices) <= 0 or abs(sum(self.slices) - 1) > 1e-9:
+            raise ValueError(f"slices must be three positive shares summing to 1; got {self.slices}")
+        if not 0 <= self.imbalance_power <= 1:
+            raise ValueError(f"imbalance_power must be within [0, 1]; got {self.imbalance_power}")
+        if self.min_rows < 3:
+            raise ValueError(f"min_rows must be at least 3; got {self.min_rows}")
+
+    def params(self) -> dict[str, Any]:
+        """Flat, dotted parameters for MLflow (``gbm.learning_rate``, ``features.windows_days``)."""
+        flat: dict[str, Any] = {}
+        for name, value in dataclasses.asdict(self).items():
+            if isinstance(value, dict):
+                flat.update({f"{name}.{key}": inner for key, inner in value.items()})
+            else:
+                flat[name] = value
+        return flat
+
+
+_SECTIONS = {
+    "features": FeatureConfig,
+    "gbm": GBMParams,
+    "scorecard": ScorecardParams,
+    "champion": ChampionRule,
+}
+
+
+def train_config_from_dict(values: dict[str, Any]) -> TrainConfig:
+    """Build a :class:`TrainConfig` from nested plain values (unknown keys are an error)."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown training parameter(s) {unknown}; known: {sorted(known)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in _SECTIONS:
+            section = _SECTIONS[name]
+            if name == "features" and "windows_days" in (value or {}):
+                value = {**value, "windows_days": tuple(value["windows_days"])}
+            kwargs[name] = section(**(value or {}))
+        elif name == "slices":
+            kwargs[name] = tuple(float(v) for v in value)
+        else:
+            kwargs[name] = value
+    return TrainConfig(**kwargs)
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    """Read ``path`` (YAML) into a :class:`TrainConfig`; missing keys keep their defaults."""
+    try:
+        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise TrainConfigError(f"{path}: cannot read the training configuration ({err})") from err
+    if not isinstance(values, dict):
+        raise TrainConfigError(
+            f"{path}: expected a mapping of training parameters; got {type(values).__name__}"
+        )
+    try:
+        return train_config_from_dict(values)
+    except (TypeError, ValueError) as err:
+        raise TrainConfigError(f"{path}: {err}") from err

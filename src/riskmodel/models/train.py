@@ -1,0 +1,253 @@
+"""Train the models of a ledger end to end: table > fit > validate > log to MLflow > register > gate."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+import riskmodel
+from riskmodel.ledger.tables import Ledger
+from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger_fingerprint, model_card
+from riskmodel.models.config import TrainConfig
+from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
+from riskmodel.models.fit import FitResult, fit_model
+from riskmodel.models.grades import GradeFunction, fallback_grade
+from riskmodel.models.metrics import grade_table
+from riskmodel.models.specs import MODEL_SPECS, ModelSpec
+from riskmodel.models.tracking import (
+    PromotionDecision,
+    experiment_id,
+    finite_metrics,
+    log_model,
+    register,
+    use_tracking_uri,
+)
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
+POLICY_FILE = Path(riskmodel.__file__).parent / "policy" / "policy.yaml"
+HEADLINE_PER_TARGET = ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope")
+HEADLINE_PRIMARY = ("gini", "ks", "psi", "calibration_intercept", "n_positive", "days_beyond_terms_mae")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of one model: trained (with run, version and headline metrics) or skipped (with the reason)."""
+
+    name: str
+    status: str
+    message: str
+    oot_metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    version: str | None = None
+    kind: str | None = None
+    promoted: bool = False
+
+
+def train_models(
+    ledger: Ledger,
+    tracking_uri: str,
+    models: Sequence[str] = MODEL_NAMES,
+    as_of: date | None = None,
+    config: TrainConfig | None = None,
+    grade_of: GradeFunction = fallback_grade,
+    policy_file: Path | None = POLICY_FILE,
+) -> list[TrainResult]:
+    """Train, validate, log and register each model in ``models`` on ``ledger`` as of ``as_of``.
+
+    A model whose data cannot support training (no positive case, too few rows) is skipped
+    with the reason in its result. ``grade_of`` maps PDs to grades 1..10 for the
+    expected-against-observed table; ``policy_file`` is logged with every model when it exists.
+    """
+    config = config or TrainConfig()
+    unknown = sorted(set(models) - set(MODEL_SPECS))
+    if unknown:
+        raise TrainConfigError(f"unknown model(s) {unknown}; choose from {list(MODEL_SPECS)}")
+    data_end = as_of or ledger.data_end
+    if data_end is None:
+        raise NotEnoughDataError("the ledger has no dated rows; nothing to train on")
+    fingerprint = ledger_fingerprint(ledger, as_of)
+    return [
+        _train_one(
+            MODEL_SPECS[name],
+            ledger,
+            as_of,
+            data_end,
+            config,
+            tracking_uri,
+            fingerprint,
+            grade_of,
+            policy_file,
+        )
+        for name in models
+    ]
+
+
+def _train_one(
+    spec: ModelSpec,
+    ledger: Ledger,
+    as_of: date | None,
+    data_end: date,
+    config: TrainConfig,
+    tracking_uri: str,
+    fingerprint: dict[str, Any],
+    grade_of: GradeFunction,
+    policy_file: Path | None,
+) -> TrainResult:
+    started = time.perf_counter()
+    logger.info("%s: building the training table as of %s", spec.name, data_end)
+    table = spec.build_table(ledger, as_of, config)
+    logger.info(
+        "%s: %s rows, %d columns (%.1fs)",
+        spec.name,
+        f"{len(table):,}",
+        table.shape[1],
+        time.perf_counter() - started,
+    )
+    if len(table) < config.min_rows:
+        return _skipped(spec, f"{len(table):,} rows in the training table; at least {config.min_rows} needed")
+    try:
+        result = fit_model(spec, table, data_end, config)
+    except NotEnoughDataError as err:
+        return _skipped(spec, str(err))
+    for name, s in result.slice_summary.items():
+        logger.info(
+            "%s: %s slice %s to %s: %s rows, %s positive",
+            spec.name,
+            name,
+            s["first_date"],
+            s["last_date"],
+            f"{s['rows']:,}",
+            f"{s['positive']:,}",
+        )
+    logger.info(
+        "%s: chose %s (selection AUC gbm %.3f, scorecard %.3f); out-of-time AUC %.3f (%.1fs)",
+        spec.name,
+        result.kind,
+        result.selection_auc["gbm"],
+        result.selection_auc["scorecard"],
+        result.metrics["auc"],
+        time.perf_counter() - started,
+    )
+    if result.kind == "scorecard":
+        logger.info(
+            "%s: the scorecard baseline is the registered model: the GBM did not beat it on the selection slice",
+            spec.name,
+        )
+    validation_positive = result.slice_summary["validation"]["positive"]
+    if validation_positive < FEW_VALIDATION_POSITIVES:
+        logger.warning(
+            "%s: the validation slice holds %d positive case(s); its measures are indicative only",
+            spec.name,
+            validation_positive,
+        )
+    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, grade_of, policy_file)
+    logger.info(
+        "%s: registered %s version %s (%s): %s (%.1fs)",
+        spec.name,
+        spec.registered_name,
+        version,
+        "champion" if decision.promoted else "challenger",
+        decision.reason,
+        time.perf_counter() - started,
+    )
+    headline = _headline(result) | {"kind": result.kind, "version": version, "champion": decision.promoted}
+    return TrainResult(
+        spec.name, "trained", decision.reason, headline, run_id, version, result.kind, decision.promoted
+    )
+
+
+def _skipped(spec: ModelSpec, reason: str) -> TrainResult:
+    logger.warning("%s: skipped: %s", spec.name, reason)
+    return TrainResult(spec.name, "skipped", reason)
+
+
+def _headline(result: FitResult) -> dict[str, float]:
+    m = result.metrics
+    keys = [f"{name}{t.suffix}" for t in result.spec.targets for name in HEADLINE_PER_TARGET] + list(
+        HEADLINE_PRIMARY
+    )
+    return {key: round(float(m[key]), 4) for key in keys if key in m and np.isfinite(m[key])}
+
+
+def _params(result: FitResult, config: TrainConfig) -> dict[str, Any]:
+    return config.params() | {
+        "model.name": result.spec.name,
+        "model.kind": result.kind,
+        "data.end": result.data_end.isoformat(),
+        "data.date_column": result.spec.date_column,
+        "features.n_used": len(result.model.feature_names),
+        "features.n_dropped": len(result.model.preparer.dropped_),
+        "calibration": ",".join(f"{e.target.output}:{e.calibration_method}" for e in result.heads),
+    }
+
+
+def _grades(result: FitResult, grade_of: GradeFunction) -> pd.DataFrame | None:
+    if result.spec.name == "late_payment":
+        return None
+    head = result.heads[0]
+    return grade_table(head.y, head.p, grade_of)
+
+
+def log_fit(
+    result: FitResult,
+    config: TrainConfig,
+    tracking_uri: str,
+    fingerprint: dict[str, Any],
+    grade_of: GradeFunction = fallback_grade,
+    policy_file: Path | None = POLICY_FILE,
+) -> tuple[str, str, PromotionDecision]:
+    """Log ``result`` as one MLflow run and register its model; returns (run id, version, promotion decision).
+
+    The run holds params, out-of-time metrics, plots, the feature list, the data fingerprint,
+    the policy file (when it exists) and the model card; the model is registered under the
+    spec's name with alias ``challenger`` and, when it passes the champion gate, ``champion``.
+    """
+    spec = result.spec
+    use_tracking_uri(tracking_uri)
+    with mlflow.start_run(
+        experiment_id=experiment_id(spec.experiment_name, tracking_uri),
+        run_name=f"{spec.name} {result.data_end}",
+    ) as run:
+        mlflow.log_params(_params(result, config))
+        mlflow.log_metrics(finite_metrics(result.metrics))
+        mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)})
+        mlflow.log_dict(feature_list(result, config), "features.json")
+        mlflow.log_dict(fingerprint | {"training_slices": result.slice_summary}, "data_fingerprint.json")
+        grades = _grades(result, grade_of)
+        if grades is not None:
+            mlflow.log_text(grades.to_csv(index=False), "grades.csv")
+        if policy_file is not None and policy_file.is_file():
+            mlflow.log_artifact(str(policy_file), "policy")
+        from riskmodel.models.plots import write_plots  # matplotlib is needed for training only
+
+        with tempfile.TemporaryDirectory() as folder:
+            write_plots(result.heads, result.model.feature_names, Path(folder))
+            mlflow.log_artifacts(folder, "plots")
+        model_uri = log_model(result)
+        version, decision = register(result, model_uri, config, tracking_uri)
+        mlflow.set_tags({"registered_version": version, **decision.tags()})
+        mlflow.log_text(
+            model_card(result, fingerprint, grades, _decision_summary(decision), version), "model_card.md"
+        )
+    return run.info.run_id, version, decision
+
+
+def _kind_reason(result: FitResult) -> str:
+    gbm, scorecard = result.selection_auc["gbm"], result.selection_auc["scorecard"]
+    return f"mean selection-slice AUC: gbm {gbm:.4f}, scorecard {scorecard:.4f}; {result.kind} chosen"
+
+
+def _decision_summary(decision: PromotionDecision) -> dict[str, Any]:
+    return {"promoted to champion": decision.promoted, "reason": decision.reason}

@@ -1,0 +1,204 @@
+"""`riskmodel train` end to end on a small generated ledger with a throwaway MLflow store."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from riskmodel.cli import main
+from riskmodel.features.customer import customer_features
+from riskmodel.features.invoice import invoice_features
+from riskmodel.ledger import load_ledger
+from riskmodel.ledger.sample import make_sample_tables
+from riskmodel.ledger.write import write_tables
+from riskmodel.models import CreditModel, LatePaymentModel, load_champion
+from riskmodel.models.card import ledger_fingerprint
+from riskmodel.models.config import load_train_config
+from riskmodel.models.fit import fit_model
+from riskmodel.models.specs import DEFAULT
+from riskmodel.models.train import log_fit
+
+pytestmark = pytest.mark.slow
+
+FAST_CONFIG = """
+gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedStore:
+    ledger_dir: Path
+    config_path: Path
+    uri: str
+    stdout: str
+    exit_code: int
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> TrainedStore:
+    """A 200-customer, 30-month ledger trained once into a SQLite store in a temporary folder."""
+    root = tmp_path_factory.mktemp("training")
+    ledger_dir = root / "ledger"
+    write_tables(make_sample_tables(n_customers=200, seed=2, months=30), ledger_dir, fmt="csv")
+    config_path = root / "train.yaml"
+    config_path.write_text(FAST_CONFIG, encoding="utf-8")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    code, stdout = _run(["-q", "train", str(ledger_dir), "--tracking-uri", uri, "--config", str(config_path)])
+    return TrainedStore(ledger_dir, config_path, uri, stdout, code)
+
+
+@pytest.fixture(scope="session")
+def client(store) -> MlflowClient:
+    return MlflowClient(tracking_uri=store.uri, registry_uri=store.uri)
+
+
+def test_train_exits_zero_and_its_last_stdout_line_is_the_headline_json(store):
+    assert store.exit_code == 0
+    headline = json.loads(store.stdout.strip().splitlines()[-1])
+    assert {"late_payment", "default"} <= set(headline)
+    assert 0.5 < headline["late_payment"]["auc"] <= 1 and "auc_30" in headline["late_payment"]
+    assert {"auc", "brier", "calibration_slope", "kind", "version"} <= set(headline["default"])
+
+
+def test_train_reports_the_skipped_onboarding_model(store):
+    assert "onboarding: skipped:" in store.stdout
+
+
+@pytest.mark.parametrize("experiment", ["riskmodel-late-payment", "riskmodel-default"])
+def test_each_model_has_an_experiment_and_a_run_with_metrics_params_and_artifacts(store, client, experiment):
+    found = client.get_experiment_by_name(experiment)
+    assert found.artifact_location.startswith(
+        (Path(store.uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+    )
+    (run,) = client.search_runs([found.experiment_id])
+    assert 0.5 < run.data.metrics["oot.auc"] <= 1 and "oot.scorecard_auc" in run.data.metrics
+    assert (
+        run.data.params["gbm.n_estimators"] == "40"
+        and run.data.params["features.windows_days"] == "(90, 180, 365)"
+    )
+    assert run.data.tags["kind"] in ("gbm", "scorecard")
+    top = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"model_card.md", "features.json", "data_fingerprint.json", "plots"} <= top
+    plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"roc.png", "calibration.png", "score_distribution.png"} <= plots
+    assert any(name.startswith("shap_summary") for name in plots) and any(
+        name.startswith("feature_importance") for name in plots
+    )
+
+
+def test_fingerprint_counts_rows_and_hashes_tables(store, client):
+    run = client.search_runs([client.get_experiment_by_name("riskmodel-default").experiment_id])[0]
+    fingerprint = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/data_fingerprint.json")
+    assert fingerprint["tables"]["invoices"]["rows"] == len(pd.read_csv(store.ledger_dir / "invoices.csv"))
+    assert len(fingerprint["tables"]["invoices"]["sha256"]) == 64
+    assert set(fingerprint["training_slices"]) == {"train", "selection", "validation"}
+
+
+@pytest.mark.parametrize("name", ["riskmodel-late-payment", "riskmodel-default"])
+def test_first_version_is_registered_as_champion_and_challenger(client, name):
+    version = client.get_model_version_by_alias(name, "champion")
+    assert version.version == client.get_model_version_by_alias(name, "challenger").version
+    assert version.tags["champion_gate.promoted"] == "True"
+
+
+def test_loader_and_pyfunc_give_the_same_pd(store, client):
+    model, version = load_champion("riskmodel-default", store.uri)
+    assert isinstance(model, CreditModel) and version == "1"
+    features = customer_features(load_ledger(store.ledger_dir), pd.Timestamp("2025-03-31").date())
+    location = client.get_model_version_download_uri("riskmodel-default", version)
+    pyfunc = mlflow.pyfunc.load_model(location)
+    assert isinstance(pyfunc.unwrap_python_model(), CreditModel)
+    np.testing.assert_allclose(pyfunc.predict(features)["pd_12m"].to_numpy(), model.predict_proba(features))
+
+
+def test_loaded_models_explain_their_raw_score(store):
+    model, _ = load_champion("riskmodel-late-payment", store.uri)
+    assert isinstance(model, LatePaymentModel)
+    rows = invoice_features(load_ledger(store.ledger_dir)).tail(200)
+    contributions, base = model.contributions(rows)
+    assert contributions.shape == (200, len(model.feature_names))
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, model.raw_score(rows), atol=1e-9)
+
+
+def test_score_invoices_writes_non_increasing_probabilities_for_every_invoice(store, tmp_path):
+    out = tmp_path / "scores.parquet"
+    code, stdout = _run(
+        ["-q", "score-invoices", str(store.ledger_dir), "--out", str(out), "--tracking-uri", store.uri]
+    )
+    assert code == 0 and "invoices scored" in stdout
+    scores = pd.read_parquet(out)
+    assert list(scores.columns[:5]) == ["invoice_id", "p_late", "p_late_30", "p_late_60", "p_late_90"]
+    assert len(scores) == len(pd.read_csv(store.ledger_dir / "invoices.csv"))
+    p = scores[["p_late", "p_late_30", "p_late_60", "p_late_90"]].to_numpy()
+    assert (np.diff(p, axis=1) <= 0).all()
+    assert scores["expected_payment_date"].notna().all()
+
+
+def test_score_invoices_without_a_champion_fails_cleanly(store, tmp_path, capsys):
+    code, _ = _run(
+        [
+            "-q",
+            "score-invoices",
+            str(store.ledger_dir),
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--tracking-uri",
+            f"sqlite:///{tmp_path / 'empty.db'}",
+        ]
+    )
+    assert code == 2
+    assert "no version of 'riskmodel-late-payment' is 'champion'" in capsys.readouterr().err
+
+
+def test_train_on_a_missing_folder_fails_cleanly(tmp_path, capsys):
+    code, _ = _run(
+        ["-q", "train", str(tmp_path / "nowhere"), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}"]
+    )
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_champion_gate_promotes_a_better_model_and_refuses_a_worse_one(store, client):
+    """A model fitted on shuffled labels against the real one, under a registry name of their own."""
+    config = load_train_config(store.config_path)
+    ledger = load_ledger(store.ledger_dir)
+    spec = dataclasses.replace(DEFAULT, registered_name="riskmodel-gate-test")
+    table = spec.build_table(ledger, None, config)
+    shuffled = table.assign(
+        label_default_12m=np.random.default_rng(0).permutation(table["label_default_12m"].to_numpy())
+    )
+    good = fit_model(spec, table, ledger.data_end, config)
+    worse = fit_model(spec, shuffled, ledger.data_end, config)
+    worse = dataclasses.replace(worse, validation=good.validation)  # judged on the real out-of-time labels
+    fingerprint = ledger_fingerprint(ledger, None)
+
+    _, first, decision = log_fit(worse, config, store.uri, fingerprint)
+    assert decision.promoted and decision.reason == "no champion yet"
+    _, second, decision = log_fit(good, config, store.uri, fingerprint)
+    assert decision.promoted and decision.champion_version == first
+    assert decision.challenger_auc > decision.champion_auc
+    _, third, decision = log_fit(worse, config, store.uri, fingerprint)
+    assert not decision.promoted and decision.champion_version == second
+
+    assert str(client.get_model_version_by_alias("riskmodel-gate-test", "champion").version) == second
+    assert str(client.get_model_version_by_alias("riskmodel-gate-test", "challenger").version) == third
+    tags = client.get_model_version("riskmodel-gate-test", third).tags
+    assert tags["champion_gate.promoted"] == "False" and float(tags["champion_gate.champion_auc"]) > float(
+        tags["champion_gate.challenger_auc"]
+    )

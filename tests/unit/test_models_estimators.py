@@ -1,0 +1,226 @@
+"""The fitted parts of a model: column preparation, GBM, scorecard, calibration, slices, delays, config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.features.registry import Feature
+from riskmodel.models.calibration import ScoreCalibrator
+from riskmodel.models.columns import FeaturePreparer
+from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config
+from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
+from riskmodel.models.gbm import MonotoneGBM
+from riskmodel.models.metrics import auc
+from riskmodel.models.pipeline import DelayProfile
+from riskmodel.models.scorecard import BinnedScorecard
+from riskmodel.models.slices import time_slices
+from riskmodel.models.tracking import decide_promotion
+
+SMALL_GBM = GBMParams(n_estimators=30, early_stopping_rounds=10, min_child_samples=10)
+
+
+def _feature(name: str, direction: int = 1, categorical: bool = False) -> Feature:
+    return Feature(name, name, "derived", "test", "unit", direction, name, name, categorical=categorical)
+
+
+@pytest.fixture(scope="module")
+def risk_data() -> tuple[np.ndarray, np.ndarray]:
+    """Two numeric columns (the first raises risk) and one categorical code; 2,000 rows."""
+    rng = np.random.default_rng(0)
+    x = np.column_stack(
+        [rng.normal(size=2000), rng.normal(size=2000), rng.integers(0, 3, 2000).astype(float)]
+    )
+    x[rng.uniform(size=2000) < 0.1, 1] = np.nan
+    logit = -2 + 1.5 * x[:, 0] + 0.5 * (x[:, 2] == 2)
+    y = (rng.uniform(size=2000) < 1 / (1 + np.exp(-logit))).astype(float)
+    return x, y
+
+
+# --- FeaturePreparer -------------------------------------------------------------------------
+
+
+def test_preparer_drops_absent_empty_and_constant_columns_with_reasons():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "empty": [np.nan] * 3, "same": [5, 5, 5]})
+    preparer = FeaturePreparer((_feature("a"), _feature("empty"), _feature("same"), _feature("absent"))).fit(
+        frame
+    )
+    assert preparer.feature_names_ == ["a"]
+    assert set(preparer.dropped_) == {"empty", "same", "absent"}
+    assert "one value only" in preparer.dropped_["same"]
+
+
+def test_preparer_codes_categories_and_sends_unseen_ones_to_nan():
+    frame = pd.DataFrame({"industry": ["retail", "it", None], "a": [1.0, 2.0, 3.0]})
+    preparer = FeaturePreparer((_feature("industry", 0, categorical=True), _feature("a", -1))).fit(frame)
+    matrix = preparer.transform(pd.DataFrame({"industry": ["retail", "mining", None], "a": [1, 2, 3]}))
+    assert preparer.categories_["industry"] == ["it", "retail"]
+    assert matrix[0, 0] == 1 and np.isnan(matrix[1:, 0]).all()
+    assert preparer.monotone_ == [0, -1]
+
+
+def test_preparer_names_missing_columns_and_the_fix():
+    preparer = FeaturePreparer((_feature("a"), _feature("b"))).fit(
+        pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    )
+    with pytest.raises(ValueError, match=r"lacks the model's feature column\(s\) \['b'\]; compute features"):
+        preparer.transform(pd.DataFrame({"a": [1.0]}))
+
+
+# --- GBM and scorecard -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)), lambda: BinnedScorecard(5, 0.1, (2,))],
+    ids=["gbm", "scorecard"],
+)
+def test_contributions_add_up_to_the_raw_score(risk_data, make):
+    x, y = risk_data
+    model = make().fit(x, y)
+    contributions, base = model.contributions(x[:200])
+    assert contributions.shape == (200, 3)
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, model.raw_score(x[:200]), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)), lambda: BinnedScorecard(5, 0.1, (2,))],
+    ids=["gbm", "scorecard"],
+)
+def test_models_rank_risk_well_above_chance(risk_data, make):
+    x, y = risk_data
+    assert auc(y[1500:], make().fit(x[:1500], y[:1500]).raw_score(x[1500:])) > 0.75
+
+
+def test_gbm_respects_its_monotone_constraint(risk_data):
+    x, y = risk_data
+    model = MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)).fit(x, y)
+    grid = np.tile(x[:50], (21, 1, 1))
+    grid[:, :, 0] = np.linspace(-3, 3, 21)[:, None]
+    scores = np.stack([model.raw_score(g) for g in grid])  # (21 values, 50 rows)
+    assert (np.diff(scores, axis=0) >= -1e-12).all()
+
+
+def test_scorecard_gives_missing_values_their_own_bin(risk_data):
+    x, y = risk_data
+    model = BinnedScorecard(4, 0.1).fit(x, y)
+    assert len(model.woe_[1]) == len(model.edges_[1]) + 2
+    assert np.isfinite(model.raw_score(np.array([[0.0, np.nan, 1.0]]))).all()
+
+
+@pytest.mark.parametrize("model", [MonotoneGBM(SMALL_GBM), BinnedScorecard()], ids=["gbm", "scorecard"])
+def test_fit_refuses_a_single_class(model):
+    with pytest.raises(ValueError, match="needs both classes"):
+        model.fit(np.zeros((10, 1)), np.zeros(10))
+
+
+# --- calibration -----------------------------------------------------------------------------
+
+
+def test_calibrator_chooses_a_method_and_keeps_the_order_of_scores():
+    rng = np.random.default_rng(4)
+    raw = rng.normal(size=3000)
+    y = (rng.uniform(size=3000) < 1 / (1 + np.exp(-(2 * raw - 1)))).astype(float)
+    calibrator = ScoreCalibrator().fit(raw, y)
+    assert calibrator.method_ in ("platt", "isotonic") and set(calibrator.cv_log_loss_) == {
+        "platt",
+        "isotonic",
+    }
+    p = calibrator.predict(np.sort(raw))
+    assert (np.diff(p) >= 0).all() and (p > 0).all() and (p < 1).all()
+    assert p.mean() == pytest.approx(y.mean(), abs=0.02)
+
+
+def test_calibrator_uses_platt_when_too_few_positives_to_compare():
+    calibrator = ScoreCalibrator().fit(np.array([0.0, 1.0, 2.0, 3.0]), np.array([0, 0, 0, 1]))
+    assert calibrator.method_ == "platt" and calibrator.cv_log_loss_ == {}
+
+
+# --- slices ----------------------------------------------------------------------------------
+
+
+def test_time_slices_are_ordered_and_each_holds_a_positive_case():
+    dates = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D"))
+    positive = np.zeros(100, bool)
+    positive[[5, 10, 50, 90]] = True
+    slices = time_slices(dates, positive, (0.6, 0.2, 0.2))
+    assert (
+        dates[slices.train].max()
+        < dates[slices.selection].min()
+        <= dates[slices.selection].max()
+        < dates[slices.validation].min()
+    )
+    assert len(slices.train) + len(slices.selection) + len(slices.validation) == 100
+    for rows in (slices.train, slices.selection, slices.validation):
+        assert positive[rows].any()
+
+
+def test_time_slices_need_positive_cases_on_three_dates():
+    dates = pd.Series(pd.to_datetime(["2024-01-01"] * 5 + ["2024-02-01"] * 5))
+    with pytest.raises(NotEnoughDataError, match="2 positive case\\(s\\) on 2 distinct date\\(s\\)"):
+        time_slices(dates, np.array([True] + [False] * 4 + [True] + [False] * 4), (0.6, 0.2, 0.2))
+
+
+# --- expected days beyond terms --------------------------------------------------------------
+
+
+def test_expected_days_weigh_band_means_by_band_probabilities():
+    profile = DelayProfile((0, 30, 60, 90)).fit(np.array([-4.0, -2.0, 10.0, 20.0, 40.0, 70.0, 100.0, np.nan]))
+    assert profile.band_means_.tolist() == [-3.0, 15.0, 40.0, 70.0, 100.0]
+    p_exceed = np.array([[0.5, 0.2, 0.1, 0.05]])  # bands: 0.5, 0.3, 0.1, 0.05, 0.05
+    expected = 0.5 * -3 + 0.3 * 15 + 0.1 * 40 + 0.05 * 70 + 0.05 * 100
+    assert profile.expected_days(p_exceed)[0] == pytest.approx(expected)
+
+
+# --- champion gate ---------------------------------------------------------------------------
+
+
+def test_gate_promotes_when_there_is_no_champion():
+    decision = decide_promotion((0.7, 0.1), None, ChampionRule())
+    assert decision.promoted and decision.reason == "no champion yet"
+
+
+def test_gate_promotes_a_better_challenger():
+    decision = decide_promotion((0.80, 0.030), (0.78, 0.031), ChampionRule(min_auc_gain=0.01), "3")
+    assert decision.promoted and decision.champion_version == "3" and decision.champion_auc == 0.78
+
+
+def test_gate_refuses_a_lower_auc():
+    assert not decide_promotion((0.77, 0.030), (0.78, 0.031), ChampionRule()).promoted
+
+
+def test_gate_refuses_a_worse_brier_beyond_the_tolerance():
+    rule = ChampionRule(min_auc_gain=0.0, brier_tolerance=0.001)
+    assert not decide_promotion((0.80, 0.0325), (0.78, 0.031), rule).promoted
+    assert decide_promotion((0.80, 0.0315), (0.78, 0.031), rule).promoted
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def test_the_shipped_yaml_holds_the_defaults():
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[2] / "training" / "configs" / "train.yaml"
+    assert load_train_config(shipped) == TrainConfig()
+
+
+def test_config_names_an_unknown_key(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("gbm:\n  n_estimators: 10\nlearning_rate: 0.1\n", encoding="utf-8")
+    with pytest.raises(TrainConfigError, match=r"unknown training parameter\(s\) \['learning_rate'\]"):
+        load_train_config(path)
+
+
+def test_config_rejects_slices_that_do_not_sum_to_one(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("slices: [0.5, 0.2, 0.2]\n", encoding="utf-8")
+    with pytest.raises(TrainConfigError, match="slices must be three positive shares summing to 1"):
+        load_train_config(path)
+
+
+def test_params_are_flat_and_dotted():
+    params = TrainConfig().params()
+    assert params["gbm.learning_rate"] == 0.05 and params["features.windows_days"] == (90, 180, 365)

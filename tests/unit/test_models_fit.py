@@ -1,0 +1,173 @@
+"""Fitting the three models on small generated ledgers, including ledgers with little in them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.ledger import ledger_from_frames
+from riskmodel.ledger.sample import make_sample_tables
+from riskmodel.ledger.tables import Ledger
+from riskmodel.models.config import GBMParams, TrainConfig
+from riskmodel.models.errors import NotEnoughDataError
+from riskmodel.models.fit import FitResult, fit_model
+from riskmodel.models.pipeline import CreditModel, LatePaymentModel
+from riskmodel.models.specs import DEFAULT, LATE_PAYMENT, ModelSpec
+from riskmodel.models.train import train_models
+
+FAST = TrainConfig(gbm=GBMParams(n_estimators=40, early_stopping_rounds=10, min_child_samples=20))
+PROBABILITIES = ["p_late", "p_late_30", "p_late_60", "p_late_90"]
+
+
+def _fit(spec: ModelSpec, ledger: Ledger) -> FitResult:
+    return fit_model(spec, spec.build_table(ledger, None, FAST), ledger.data_end, FAST)
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return make_sample_tables(n_customers=200, seed=2, months=30)
+
+
+@pytest.fixture(scope="module")
+def ledger(tables) -> Ledger:
+    return ledger_from_frames(tables)
+
+
+@pytest.fixture(scope="module")
+def late(ledger) -> FitResult:
+    return _fit(LATE_PAYMENT, ledger)
+
+
+@pytest.fixture(scope="module")
+def default(ledger) -> FitResult:
+    return _fit(DEFAULT, ledger)
+
+
+def test_late_payment_probabilities_are_non_increasing_in_the_threshold_for_every_invoice(late, ledger):
+    table = LATE_PAYMENT.build_table(ledger, None, FAST)
+    p = late.model.predict_proba(table)[PROBABILITIES].to_numpy()
+    assert len(p) == len(table)
+    assert (np.diff(p, axis=1) <= 0).all()
+    assert ((p > 0) & (p < 1)).all()
+
+
+def test_late_payment_model_gives_expected_days_beyond_terms(late, ledger):
+    frame = late.model.predict_proba(LATE_PAYMENT.build_table(ledger, None, FAST).head(50))
+    days = frame["expected_days_beyond_terms"]
+    assert days.notna().all() and days.between(-30, 200).all()
+    assert late.metrics["days_beyond_terms_mae"] > 0
+
+
+@pytest.mark.parametrize("output", PROBABILITIES)
+def test_late_payment_contributions_add_up_to_the_raw_score(late, ledger, output):
+    rows = LATE_PAYMENT.build_table(ledger, None, FAST).head(100)
+    contributions, base = late.model.contributions(rows, output)
+    assert contributions.shape == (100, len(late.model.feature_names))
+    np.testing.assert_allclose(
+        contributions.sum(axis=1) + base, late.model.raw_score(rows, output), atol=1e-9
+    )
+
+
+def test_default_contributions_add_up_to_the_raw_score(default, ledger):
+    rows = DEFAULT.build_table(ledger, None, FAST).head(100)
+    contributions, base = default.model.contributions(rows)
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, default.model.raw_score(rows), atol=1e-9)
+
+
+def test_default_model_gives_a_calibrated_pd_per_row(default, ledger):
+    rows = DEFAULT.build_table(ledger, None, FAST)
+    pd_12m = default.model.predict_proba(rows)
+    assert isinstance(default.model, CreditModel) and pd_12m.shape == (len(rows),)
+    assert ((pd_12m > 0) & (pd_12m < 1)).all()
+    assert default.kind in ("gbm", "scorecard") and default.model.kind == default.kind
+
+
+def test_slices_are_time_ordered(default):
+    s = default.slice_summary
+    assert (
+        s["train"]["last_date"]
+        < s["selection"]["first_date"]
+        <= s["selection"]["last_date"]
+        < s["validation"]["first_date"]
+    )
+    assert all(s[name]["positive"] > 0 for name in s)
+
+
+def test_validation_measures_are_reported_for_both_candidates(default):
+    m = default.metrics
+    for key in ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope", "psi", "selection_gbm_auc"):
+        assert key in m
+    assert 0.5 < m["auc"] <= 1
+
+
+def test_no_feature_column_carries_the_label(late, default):
+    for result in (late, default):
+        assert not any(
+            name.startswith("label_") or name == "days_beyond_terms" for name in result.model.feature_names
+        )
+
+
+# --- ledgers with little in them -------------------------------------------------------------
+
+
+def test_ledger_with_only_customers_and_invoices_trains(tables):
+    customers = tables["customers"][["customer_id", "onboarding_date"]]
+    ledger = ledger_from_frames({"customers": customers, "invoices": tables["invoices"]})
+    result = _fit(LATE_PAYMENT, ledger)
+    assert isinstance(result.model, LatePaymentModel)
+    for absent in ("bureau_score", "annual_revenue", "credit_limit", "n_credit_events", "limit_utilisation"):
+        assert absent not in result.model.feature_names and absent in result.model.preparer.dropped_
+    assert _fit(DEFAULT, ledger).model.feature_names
+
+
+def test_ledger_with_the_same_terms_everywhere_trains(tables):
+    invoices = tables["invoices"].copy()
+    shift = invoices["issue_date"] + pd.Timedelta(days=30) - invoices["due_date"]
+    invoices["due_date"] = invoices["issue_date"] + pd.Timedelta(days=30)
+    end = invoices["issue_date"].max()
+    for column in ("settled_date", "written_off_date"):
+        moved = invoices[column] + shift
+        invoices[column] = moved.where(moved <= end)
+    customers = tables["customers"].assign(payment_terms_days=30)
+    ledger = ledger_from_frames({"customers": customers, "invoices": invoices, "events": tables["events"]})
+    result = _fit(LATE_PAYMENT, ledger)
+    assert (
+        "invoice_terms_days" in result.model.preparer.dropped_
+        and "payment_terms_days" in result.model.preparer.dropped_
+    )
+    assert (
+        np.diff(result.model.predict_proba(result.validation)[PROBABILITIES].to_numpy(), axis=1) <= 0
+    ).all()
+
+
+@pytest.fixture(scope="module")
+def ledger_without_defaults(tables) -> Ledger:
+    """Every invoice paid between 5 days early and 5 days late; no write-offs, no events."""
+    invoices = tables["invoices"].copy()
+    end = invoices["issue_date"].max()
+    delay = pd.to_timedelta(np.arange(len(invoices)) % 11 - 5, unit="D")
+    settled = invoices["due_date"] + delay
+    invoices["settled_date"] = settled.where(settled <= end)
+    invoices["written_off_date"] = pd.NaT
+    return ledger_from_frames({"customers": tables["customers"], "invoices": invoices})
+
+
+def test_ledger_without_defaults_raises_not_enough_data_for_the_default_model(ledger_without_defaults):
+    with pytest.raises(NotEnoughDataError, match="default: no positive case of label_default_12m"):
+        _fit(DEFAULT, ledger_without_defaults)
+
+
+def test_ledger_without_defaults_skips_the_credit_models_with_the_message(ledger_without_defaults, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'unused.db'}"
+    results = train_models(ledger_without_defaults, uri, models=["default", "onboarding"], config=FAST)
+    assert [r.status for r in results] == ["skipped", "skipped"]
+    assert "no positive case" in results[0].message
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_ledger_without_defaults_still_trains_late_payment_with_observed_rates(ledger_without_defaults):
+    result = _fit(LATE_PAYMENT, ledger_without_defaults)
+    kinds = [head.kind for head in result.model.heads]
+    assert kinds[0] in ("gbm", "scorecard") and kinds[1:] == ["observed_rate"] * 3
+    assert any("observed rate used" in note for note in result.notes)
