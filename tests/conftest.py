@@ -48,3 +48,29 @@ def write_ledger_files(tmp_path: Path) -> LedgerWriter:
         return target
 
     return write
+
+
+FAST_TRAIN_CONFIG = """
+gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
+"""
+
+
+@pytest.fixture(scope="session")
+def sample_models(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """MLflow tracking URI of a throwaway store with champions of all three models trained on ``data/sample``.
+
+    Trained once per test session with a small GBM; tests that score, serve or rescore use it.
+    """
+    import contextlib
+    import io
+
+    from riskmodel.cli import main
+
+    root = tmp_path_factory.mktemp("sample_models")
+    config = root / "train.yaml"
+    config.write_text(FAST_TRAIN_CONFIG, encoding="utf-8")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["-q", "train", str(SAMPLE), "--tracking-uri", uri, "--config", str(config)])
+    assert code == 0, "training on data/sample failed"
+    return uri

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 
-POSTGRES_URL = os.environ.get("RISKMODEL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "RISKMODEL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @contextmanager
@@ -23,7 +25,9 @@ def fresh_postgres_database() -> Iterator[str]:
             con.exec_driver_sql("SELECT 1")
     except sa.exc.OperationalError as err:
         admin.dispose()
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL.split('@')[-1]} ({err.__class__.__name__}); set RISKMODEL_TEST_POSTGRES_URL")
+        pytest.skip(
+            f"no PostgreSQL server at {POSTGRES_URL.split('@')[-1]} ({err.__class__.__name__}); set RISKMODEL_TEST_POSTGRES_URL"
+        )
     name = f"riskmodel_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as con:
         con.exec_driver_sql(f'CREATE DATABASE "{name}"')

@@ -12,13 +12,17 @@ SPAN_DAYS = 730
 
 
 @st.composite
-def random_ledger_frames(draw: st.DrawFn, max_customers: int = 4, max_invoices: int = 30) -> dict[str, pd.DataFrame]:
+def random_ledger_frames(
+    draw: st.DrawFn, max_customers: int = 4, max_invoices: int = 30
+) -> dict[str, pd.DataFrame]:
     """customers/invoices/payments/events frames with partial payments, disputes, write-offs and open items."""
     n_customers = draw(st.integers(1, max_customers))
     customers = pd.DataFrame(
         {
             "customer_id": [f"C{i}" for i in range(n_customers)],
-            "onboarding_date": [pd.Timestamp(START + dt.timedelta(days=draw(st.integers(0, 300)))) for _ in range(n_customers)],
+            "onboarding_date": [
+                pd.Timestamp(START + dt.timedelta(days=draw(st.integers(0, 300)))) for _ in range(n_customers)
+            ],
             "credit_limit": [draw(st.sampled_from([None, 0.0, 5000.0, 20000.0])) for _ in range(n_customers)],
             "payment_terms_days": [draw(st.sampled_from([30, 60])) for _ in range(n_customers)],
         }
@@ -31,29 +35,58 @@ def random_ledger_frames(draw: st.DrawFn, max_customers: int = 4, max_invoices: 
         due = issue + dt.timedelta(days=draw(st.sampled_from([0, 30, 60])))
         amount = float(draw(st.integers(1, 50)) * 100)
         outcome = draw(st.sampled_from(["paid", "paid", "partial", "open", "written_off"]))
-        written_off = issue + dt.timedelta(days=draw(st.integers(60, 400))) if outcome == "written_off" else None
-        dispute = issue + dt.timedelta(days=draw(st.integers(0, 60))) if draw(st.booleans()) and draw(st.booleans()) else None
+        written_off = (
+            issue + dt.timedelta(days=draw(st.integers(60, 400))) if outcome == "written_off" else None
+        )
+        dispute = (
+            issue + dt.timedelta(days=draw(st.integers(0, 60)))
+            if draw(st.booleans()) and draw(st.booleans())
+            else None
+        )
         if outcome in ("paid", "partial"):
             n_parts = draw(st.integers(1, 3))
             day = issue
             for part in range(n_parts):
                 day = day + dt.timedelta(days=draw(st.integers(0, 90)))
                 share = amount / n_parts if outcome == "paid" else amount / (n_parts + 1)
-                payments.append({"payment_id": f"P{i}_{part}", "invoice_id": f"I{i}", "payment_date": pd.Timestamp(day), "amount": share})
+                payments.append(
+                    {
+                        "payment_id": f"P{i}_{part}",
+                        "invoice_id": f"I{i}",
+                        "payment_date": pd.Timestamp(day),
+                        "amount": share,
+                    }
+                )
         invoices.append(
             {
-                "invoice_id": f"I{i}", "customer_id": f"C{customer}", "issue_date": pd.Timestamp(issue), "due_date": pd.Timestamp(due),
-                "amount": amount, "settled_date": pd.NaT,
+                "invoice_id": f"I{i}",
+                "customer_id": f"C{customer}",
+                "issue_date": pd.Timestamp(issue),
+                "due_date": pd.Timestamp(due),
+                "amount": amount,
+                "settled_date": pd.NaT,
                 "dispute_date": pd.Timestamp(dispute) if dispute else pd.NaT,
                 "written_off_date": pd.Timestamp(written_off) if written_off else pd.NaT,
             }
         )
     events = [
-        {"customer_id": f"C{draw(st.integers(0, n_customers - 1))}", "date": pd.Timestamp(START + dt.timedelta(days=draw(st.integers(0, SPAN_DAYS)))),
-         "type": draw(st.sampled_from(["legal_action", "restructuring", "bankruptcy"]))}
+        {
+            "customer_id": f"C{draw(st.integers(0, n_customers - 1))}",
+            "date": pd.Timestamp(START + dt.timedelta(days=draw(st.integers(0, SPAN_DAYS)))),
+            "type": draw(st.sampled_from(["legal_action", "restructuring", "bankruptcy"])),
+        }
         for _ in range(draw(st.integers(0, 3)))
     ]
-    invoice_columns = ["invoice_id", "customer_id", "issue_date", "due_date", "amount", "settled_date", "dispute_date", "written_off_date"]
+    invoice_columns = [
+        "invoice_id",
+        "customer_id",
+        "issue_date",
+        "due_date",
+        "amount",
+        "settled_date",
+        "dispute_date",
+        "written_off_date",
+    ]
     return {
         "customers": customers,
         "invoices": pd.DataFrame(invoices, columns=invoice_columns),

@@ -46,7 +46,9 @@ def default_training_table(
     return features.merge(labels, on=["customer_id", "as_of"], how="inner", validate="one_to_one")
 
 
-def late_payment_training_table(ledger: Ledger, as_of: date | None = None, config: FeatureConfig | None = None) -> pd.DataFrame:
+def late_payment_training_table(
+    ledger: Ledger, as_of: date | None = None, config: FeatureConfig | None = None
+) -> pd.DataFrame:
     """Invoice features at issue with ``days_beyond_terms`` and ``label_late_<k>`` (NaN where censored)."""
     known, end = _known(ledger, as_of)
     features = invoice_features(known, config=config)
@@ -54,7 +56,9 @@ def late_payment_training_table(ledger: Ledger, as_of: date | None = None, confi
     return features.merge(labels, on="invoice_id", how="inner", validate="one_to_one")
 
 
-def onboarding_training_table(ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None) -> pd.DataFrame:
+def onboarding_training_table(
+    ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None
+) -> pd.DataFrame:
     """Application features at onboarding with ``label_default_12m`` (censored customers left out)."""
     known, end = _known(ledger, as_of)
     features = onboarding_features(known, config)

@@ -12,7 +12,9 @@ def month_ends(start: date, end: date) -> list[date]:
     return [d.date() for d in pd.date_range(start, end, freq="ME")]
 
 
-def out_of_time_split(frame: pd.DataFrame, date_column: str, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def out_of_time_split(
+    frame: pd.DataFrame, date_column: str, cutoff: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows dated on or before ``cutoff`` (development) and after it (out-of-time validation)."""
     dates = pd.to_datetime(frame[date_column])
     early = dates <= pd.Timestamp(cutoff)

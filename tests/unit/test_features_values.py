@@ -18,23 +18,57 @@ D = pd.Timestamp
 @pytest.fixture(scope="module")
 def ledger():
     customers = pd.DataFrame(
-        {"customer_id": ["C1", "C2"], "onboarding_date": [D("2023-01-01"), D("2024-06-01")], "credit_limit": [10000.0, 500.0], "payment_terms_days": [30, 30]}
+        {
+            "customer_id": ["C1", "C2"],
+            "onboarding_date": [D("2023-01-01"), D("2024-06-01")],
+            "credit_limit": [10000.0, 500.0],
+            "payment_terms_days": [30, 30],
+        }
     )
     rows = [
         # id, issue, due, amount, settled, dispute
-        ("A", "2024-01-01", "2024-01-31", 1000.0, "2024-02-10", None),  # 10 days late, settled 141 days before AS_OF
-        ("B", "2024-04-01", "2024-05-01", 2000.0, "2024-05-21", None),  # 20 late, two instalments, settled 40 days before
+        (
+            "A",
+            "2024-01-01",
+            "2024-01-31",
+            1000.0,
+            "2024-02-10",
+            None,
+        ),  # 10 days late, settled 141 days before AS_OF
+        (
+            "B",
+            "2024-04-01",
+            "2024-05-01",
+            2000.0,
+            "2024-05-21",
+            None,
+        ),  # 20 late, two instalments, settled 40 days before
         ("C", "2024-05-01", "2024-05-31", 500.0, "2024-05-29", None),  # 2 days early
         ("D", "2024-05-15", "2024-06-14", 3000.0, None, "2024-06-01"),  # open, 16 dpd, 1000 paid, disputed
         ("E", "2024-06-20", "2024-07-20", 1500.0, None, None),  # open, not yet due
         ("F", "2024-02-01", "2024-03-02", 800.0, None, None),  # open, 120 dpd
         ("G", "2024-07-05", "2024-08-04", 9999.0, None, None),  # issued after AS_OF: unseen
-        ("H", "2024-03-01", "2024-03-31", 400.0, "2024-07-10", None),  # settled after AS_OF: open at AS_OF, 91 dpd
+        (
+            "H",
+            "2024-03-01",
+            "2024-03-31",
+            400.0,
+            "2024-07-10",
+            None,
+        ),  # settled after AS_OF: open at AS_OF, 91 dpd
     ]
     invoices = pd.DataFrame(
         [
-            {"invoice_id": i, "customer_id": "C1", "issue_date": D(issue), "due_date": D(due), "amount": amount,
-             "settled_date": D(settled) if settled else pd.NaT, "dispute_date": D(dispute) if dispute else pd.NaT, "written_off_date": pd.NaT}
+            {
+                "invoice_id": i,
+                "customer_id": "C1",
+                "issue_date": D(issue),
+                "due_date": D(due),
+                "amount": amount,
+                "settled_date": D(settled) if settled else pd.NaT,
+                "dispute_date": D(dispute) if dispute else pd.NaT,
+                "written_off_date": pd.NaT,
+            }
             for i, issue, due, amount, settled, dispute in rows
         ]
     )
@@ -49,8 +83,16 @@ def ledger():
         ],
         columns=["payment_id", "invoice_id", "payment_date", "amount"],
     )
-    events = pd.DataFrame({"customer_id": ["C1", "C1"], "date": [D("2024-03-01"), D("2024-08-01")], "type": ["restructuring", "legal_action"]})
-    ledger = ledger_from_frames({"customers": customers, "invoices": invoices, "payments": payments, "events": events}, strict=True)
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1"],
+            "date": [D("2024-03-01"), D("2024-08-01")],
+            "type": ["restructuring", "legal_action"],
+        }
+    )
+    ledger = ledger_from_frames(
+        {"customers": customers, "invoices": invoices, "payments": payments, "events": events}, strict=True
+    )
     return ledger
 
 
@@ -75,7 +117,9 @@ def test_exposure_and_aging(c1):
 
 def test_days_beyond_terms_windows_and_trend(c1):
     assert c1["days_beyond_terms_mean_90d"] == pytest.approx((20 * 2000 - 2 * 500) / 2500)  # B, C
-    assert c1["days_beyond_terms_mean_180d"] == pytest.approx((10 * 1000 + 20 * 2000 - 2 * 500) / 3500)  # A, B, C
+    assert c1["days_beyond_terms_mean_180d"] == pytest.approx(
+        (10 * 1000 + 20 * 2000 - 2 * 500) / 3500
+    )  # A, B, C
     assert c1["days_beyond_terms_max_90d"] == 20
     assert c1["share_paid_late_90d"] == pytest.approx(0.5)
     assert c1["share_paid_late_30_365d"] == 0

@@ -21,7 +21,9 @@ def test_columns_are_typed_and_missing_optional_columns_are_null(write_ledger_fi
 
 
 def test_unknown_extra_columns_are_kept(write_ledger_files):
-    text = INVOICES_CSV.replace("written_off_date\n", "written_off_date,po_number\n", 1).replace(",,\n", ",,PO-1\n")
+    text = INVOICES_CSV.replace("written_off_date\n", "written_off_date,po_number\n", 1).replace(
+        ",,\n", ",,PO-1\n"
+    )
     ledger = load_ledger(write_ledger_files(invoices=text))
     assert "po_number" in ledger.invoices.column_names
 
@@ -36,7 +38,13 @@ def test_settlement_comes_from_payments_when_present(write_ledger_files):
     # I3: 150 on 05-01 then 250 on 05-20 -> settled 05-20; I2 has no payments and no settled_date -> open.
     invoices = INVOICES_CSV.replace("400,2023-05-20", "400,")
     ledger = load_ledger(write_ledger_files(invoices=invoices))
-    settled = dict(zip(ledger.invoices["invoice_id"].to_pylist(), ledger.invoices["settled_date"].to_pylist(), strict=True))
+    settled = dict(
+        zip(
+            ledger.invoices["invoice_id"].to_pylist(),
+            ledger.invoices["settled_date"].to_pylist(),
+            strict=True,
+        )
+    )
     assert settled == {"I1": dt.date(2023, 3, 1), "I2": None, "I3": dt.date(2023, 5, 20)}
     assert ledger.has_payments
 
@@ -69,7 +77,9 @@ def test_round_trip_csv_parquet_sqlite(write_ledger_files, tmp_path):
     from_parquet = load_ledger(tmp_path / "pq")
     _same_tables(original, from_parquet)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    write_tables_sql({n: getattr(from_parquet, n) for n in ("customers", "invoices", "payments", "events")}, url)
+    write_tables_sql(
+        {n: getattr(from_parquet, n) for n in ("customers", "invoices", "payments", "events")}, url
+    )
     from_sql = load_ledger(url)
     _same_tables(original, from_sql)
     assert from_sql.report.is_clean
@@ -83,7 +93,9 @@ def test_sqlite_text_dates_are_validated_like_csv(tmp_path):
     with engine.begin() as con:
         con.exec_driver_sql("CREATE TABLE customers (customer_id TEXT, onboarding_date TEXT)")
         con.exec_driver_sql("INSERT INTO customers VALUES ('C1', '2023-01-01'), ('C2', '01.02.2023')")
-        con.exec_driver_sql("CREATE TABLE invoices (invoice_id TEXT, customer_id TEXT, issue_date TEXT, due_date TEXT, amount REAL)")
+        con.exec_driver_sql(
+            "CREATE TABLE invoices (invoice_id TEXT, customer_id TEXT, issue_date TEXT, due_date TEXT, amount REAL)"
+        )
         con.exec_driver_sql("INSERT INTO invoices VALUES ('I1', 'C1', '2023-02-01', '2023-03-01', 10.0)")
     engine.dispose()
     ledger = load_ledger(url)
@@ -103,20 +115,43 @@ BAD_CELLS = {
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     n_rows=st.integers(min_value=1, max_value=40),
-    corruptions=st.dictionaries(st.integers(min_value=0, max_value=39), st.sampled_from(sorted(BAD_CELLS)), max_size=15),
+    corruptions=st.dictionaries(
+        st.integers(min_value=0, max_value=39), st.sampled_from(sorted(BAD_CELLS)), max_size=15
+    ),
     choice=st.integers(min_value=0, max_value=3),
 )
-def test_counts_reconcile_and_every_corrupted_row_is_rejected(write_ledger_files, n_rows, corruptions, choice):
+def test_counts_reconcile_and_every_corrupted_row_is_rejected(
+    write_ledger_files, n_rows, corruptions, choice
+):
     lines = [INVOICES_CSV.splitlines()[0]]
     corrupted_rows = set()
     for i in range(n_rows):
-        cells = {"invoice_id": f"X{i}", "customer_id": "C1", "issue_date": "2023-02-01", "due_date": "2023-03-01", "amount": "10"}
+        cells = {
+            "invoice_id": f"X{i}",
+            "customer_id": "C1",
+            "issue_date": "2023-02-01",
+            "due_date": "2023-03-01",
+            "amount": "10",
+        }
         if i in corruptions:
             column = corruptions[i]
             options = BAD_CELLS[column]
             cells[column] = options[choice % len(options)]
             corrupted_rows.add(i + 2)
-        lines.append(",".join([cells["invoice_id"], cells["customer_id"], cells["issue_date"], cells["due_date"], cells["amount"], "", "", ""]))
+        lines.append(
+            ",".join(
+                [
+                    cells["invoice_id"],
+                    cells["customer_id"],
+                    cells["issue_date"],
+                    cells["due_date"],
+                    cells["amount"],
+                    "",
+                    "",
+                    "",
+                ]
+            )
+        )
     ledger = load_ledger(write_ledger_files(invoices="\n".join(lines) + "\n", payments=None))
     report = {t.table: t for t in ledger.report.tables}["invoices"]
     assert report.read == n_rows == report.accepted + report.rejected

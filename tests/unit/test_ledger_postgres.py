@@ -14,7 +14,11 @@ pytestmark = pytest.mark.integration
 def test_postgres_round_trip_equals_csv(write_ledger_files):
     original = load_ledger(write_ledger_files())
     with fresh_postgres_database() as url:
-        write_tables_sql({n: getattr(original, n) for n in ("customers", "invoices", "events")} | {"payments": original.payments}, url)
+        write_tables_sql(
+            {n: getattr(original, n) for n in ("customers", "invoices", "events")}
+            | {"payments": original.payments},
+            url,
+        )
         from_pg = load_ledger(url)
     assert from_pg.report.is_clean
     for name in ("customers", "invoices", "payments"):

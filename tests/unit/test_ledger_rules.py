@@ -24,25 +24,64 @@ def _only_reject(ledger, table):
 @pytest.mark.parametrize(
     ("line", "column", "reason"),
     [
-        ("I9,C1,2023-02-01,2023-01-03,100,,,", "due_date", "due_date 2023-01-03 is before issue_date 2023-02-01"),
+        (
+            "I9,C1,2023-02-01,2023-01-03,100,,,",
+            "due_date",
+            "due_date 2023-01-03 is before issue_date 2023-02-01",
+        ),
         ("I9,C1,2023-02-01,2023-03-03,0,,,", "amount", "amount '0' must be greater than 0"),
         ("I9,C1,2023-02-01,2023-03-03,-12.5,,,", "amount", "amount '-12.5' must be greater than 0"),
         ("I9,C1,2023-02-01,2023-03-03,12 EUR,,,", "amount", "amount '12 EUR' is not a number"),
-        ("I9,C1,03/02/2023,2023-03-03,100,,,", "issue_date", "issue_date '03/02/2023' is not a date in YYYY-MM-DD form"),
-        ("I9,C1,2023-02-30,2023-03-03,100,,,", "issue_date", "issue_date '2023-02-30' is not a calendar date"),
+        (
+            "I9,C1,03/02/2023,2023-03-03,100,,,",
+            "issue_date",
+            "issue_date '03/02/2023' is not a date in YYYY-MM-DD form",
+        ),
+        (
+            "I9,C1,2023-02-30,2023-03-03,100,,,",
+            "issue_date",
+            "issue_date '2023-02-30' is not a calendar date",
+        ),
         ("I9,C1,1023-02-01,2023-03-03,100,,,", "issue_date", "issue_date '1023-02-01' is out of range"),
-        ("I9,C1,2023-02-01,2023-03-03,100,2023-01-15,,", "settled_date", "settled_date 2023-01-15 is before issue_date 2023-02-01"),
-        ("I9,C1,2023-02-01,2023-03-03,100,,2023-01-15,", "dispute_date", "dispute_date 2023-01-15 is before issue_date"),
-        ("I9,C1,2023-02-01,2023-03-03,100,,,2023-01-15", "written_off_date", "written_off_date 2023-01-15 is before issue_date"),
-        ("I9,C7,2023-02-01,2023-03-03,100,,,", "customer_id", "customer_id 'C7' is not among the accepted customers"),
+        (
+            "I9,C1,2023-02-01,2023-03-03,100,2023-01-15,,",
+            "settled_date",
+            "settled_date 2023-01-15 is before issue_date 2023-02-01",
+        ),
+        (
+            "I9,C1,2023-02-01,2023-03-03,100,,2023-01-15,",
+            "dispute_date",
+            "dispute_date 2023-01-15 is before issue_date",
+        ),
+        (
+            "I9,C1,2023-02-01,2023-03-03,100,,,2023-01-15",
+            "written_off_date",
+            "written_off_date 2023-01-15 is before issue_date",
+        ),
+        (
+            "I9,C7,2023-02-01,2023-03-03,100,,,",
+            "customer_id",
+            "customer_id 'C7' is not among the accepted customers",
+        ),
         (",C1,2023-02-01,2023-03-03,100,,,", "invoice_id", "invoice_id is empty; it is required"),
         ("I9,C1,,2023-03-03,100,,,", "issue_date", "issue_date is empty; it is required"),
         ("I9,C1,2023-02-01,2023-03-03,100,,", "", "row has 7 fields but the header has 8"),
     ],
     ids=[
-        "due-before-issue", "zero-amount", "negative-amount", "amount-not-number", "date-wrong-form", "date-not-calendar",
-        "date-out-of-range", "settled-before-issue", "dispute-before-issue", "written-off-before-issue", "unknown-customer",
-        "empty-key", "empty-required-date", "wrong-field-count",
+        "due-before-issue",
+        "zero-amount",
+        "negative-amount",
+        "amount-not-number",
+        "date-wrong-form",
+        "date-not-calendar",
+        "date-out-of-range",
+        "settled-before-issue",
+        "dispute-before-issue",
+        "written-off-before-issue",
+        "unknown-customer",
+        "empty-key",
+        "empty-required-date",
+        "wrong-field-count",
     ],
 )
 def test_invoice_rule_rejects_row_with_reason(write_ledger_files, line, column, reason):
@@ -59,7 +98,11 @@ def test_invoice_rule_rejects_row_with_reason(write_ledger_files, line, column, 
     ("line", "column", "reason"),
     [
         ("C3,2023-01-01,X,-1,30", "credit_limit", "credit_limit '-1' must be at least 0"),
-        ("C3,2023-01-01,X,100,thirty", "payment_terms_days", "payment_terms_days 'thirty' is not a whole number"),
+        (
+            "C3,2023-01-01,X,100,thirty",
+            "payment_terms_days",
+            "payment_terms_days 'thirty' is not a whole number",
+        ),
         ("C3,2023-01-01,X,100,30.5", "payment_terms_days", "payment_terms_days '30.5' is not a whole number"),
         ("C3,,X,100,30", "onboarding_date", "onboarding_date is empty; it is required"),
         ("C3,2023-13-01,X,100,30", "onboarding_date", "onboarding_date '2023-13-01' is not a calendar date"),
@@ -108,7 +151,10 @@ def test_payment_exceeding_invoice_is_rejected_as_overpayment(write_ledger_files
     ledger = load_ledger(write_ledger_files(payments=PAYMENTS_CSV + "P4,I1,2023-03-05,0.5\n"))
     reject = _only_reject(ledger, "payments")
     assert reject["row"] == 5
-    assert "payments for invoice 'I1' reach 100.5 with this row, above the invoice amount 100.0" in reject["reason"]
+    assert (
+        "payments for invoice 'I1' reach 100.5 with this row, above the invoice amount 100.0"
+        in reject["reason"]
+    )
 
 
 def test_event_with_unknown_type_or_customer_is_rejected(write_ledger_files):
@@ -129,7 +175,9 @@ def test_invoice_of_rejected_customer_is_rejected_too(write_ledger_files):
 
 
 def test_quarantine_keeps_original_values(write_ledger_files):
-    ledger = load_ledger(write_ledger_files(invoices=INVOICES_CSV + "I9,C1,2023-02-01,2023-03-03,\"1,000.00\",,,\n"))
+    ledger = load_ledger(
+        write_ledger_files(invoices=INVOICES_CSV + 'I9,C1,2023-02-01,2023-03-03,"1,000.00",,,\n')
+    )
     reject = _only_reject(ledger, "invoices")
     assert reject["amount"] == "1,000.00"
     assert reject["invoice_id"] == "I9"

@@ -15,7 +15,9 @@ def test_missing_folder(tmp_path):
 
 
 def test_missing_required_file(write_ledger_files):
-    with pytest.raises(LedgerError, match="has no invoices.csv or invoices.parquet; the invoices table is required"):
+    with pytest.raises(
+        LedgerError, match="has no invoices.csv or invoices.parquet; the invoices table is required"
+    ):
         load_ledger(write_ledger_files(invoices=None))
 
 
@@ -38,13 +40,18 @@ def test_header_without_rows_in_required_table(write_ledger_files):
 
 def test_missing_required_column(write_ledger_files):
     text = INVOICES_CSV.replace("due_date", "due")
-    with pytest.raises(LedgerError, match="invoices.csv is missing required column\\(s\\) due_date; found .*due,"):
+    with pytest.raises(
+        LedgerError, match="invoices.csv is missing required column\\(s\\) due_date; found .*due,"
+    ):
         load_ledger(write_ledger_files(invoices=text))
 
 
 def test_csv_without_header_line(write_ledger_files):
     headless = "".join(CUSTOMERS_CSV.splitlines(keepends=True)[1:])
-    with pytest.raises(LedgerError, match="customers.csv: the first line 'C1,2023-01-01,Acme,10000,30' looks like data, not a header"):
+    with pytest.raises(
+        LedgerError,
+        match="customers.csv: the first line 'C1,2023-01-01,Acme,10000,30' looks like data, not a header",
+    ):
         load_ledger(write_ledger_files(customers=headless))
 
 
@@ -72,7 +79,9 @@ def test_unreadable_parquet(write_ledger_files):
 
 def test_strict_makes_any_rejection_fatal(write_ledger_files):
     folder = write_ledger_files(invoices=INVOICES_CSV + "I9,C1,2023-02-01,2023-01-03,100,,,\n")
-    with pytest.raises(LedgerError, match="1 row\\(s\\) rejected and --strict is set; first: invoices.csv row 5: due_date"):
+    with pytest.raises(
+        LedgerError, match="1 row\\(s\\) rejected and --strict is set; first: invoices.csv row 5: due_date"
+    ):
         load_ledger(folder, strict=True)
 
 

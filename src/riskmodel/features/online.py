@@ -9,6 +9,7 @@ that date become lookups. Either way the numbers come from the one feature query
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import date
 
@@ -88,6 +89,14 @@ class OnlineFeatureStore:
         if warm is not None and customer_id in warm.index:
             return warm.loc[customer_id]
         return self.compute(customer_id, as_of)
+
+    def customer_ledger(self, customer_id: str) -> Ledger:
+        """The ledger cut down to one customer's rows (for scoring one customer with the batch code)."""
+        tables = {}
+        for name in _TABLES:
+            start, count = self._rows[name].get(customer_id, (0, 0))
+            tables[name] = self._tables[name].slice(start, count)
+        return dataclasses.replace(self.ledger, **tables)
 
     def compute(self, customer_id: str, as_of: date) -> pd.Series:
         """Run the feature query on this customer's rows only (no cache)."""

@@ -33,19 +33,28 @@ def write_quarantine(report: ValidationReport, folder: str | Path) -> list[Path]
 def format_summary(ledger: Ledger, quarantine_files: list[Path]) -> str:
     """A table of read/accepted/rejected per file and the first problems found."""
     report = ledger.report
-    lines = [f"ledger {ledger.source}", f"{'table':<10} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}"]
+    lines = [
+        f"ledger {ledger.source}",
+        f"{'table':<10} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}",
+    ]
     for t in report.tables:
         lines.append(f"{t.table:<10} {t.file:<22} {t.read:>10,} {t.accepted:>10,} {t.rejected:>10,}")
     end = ledger.data_end
-    lines.append(f"data ends {end.isoformat() if end else 'nowhere (no dated rows)'}; settlement from {'payments' if ledger.has_payments else 'invoices.settled_date'}")
+    lines.append(
+        f"data ends {end.isoformat() if end else 'nowhere (no dated rows)'}; settlement from {'payments' if ledger.has_payments else 'invoices.settled_date'}"
+    )
     if report.is_clean:
         lines.append("all rows accepted")
         return "\n".join(lines)
     rows = report.rejected_rows()
-    lines.append(f"{report.n_rejected:,} row(s) rejected; written to {', '.join(str(p) for p in quarantine_files)}")
+    lines.append(
+        f"{report.n_rejected:,} row(s) rejected; written to {', '.join(str(p) for p in quarantine_files)}"
+    )
     for r in rows.head(MAX_LISTED).itertuples():
         lines.append(f"  {r.file} row {r.row}: {r.reason}")
     if len(rows) > MAX_LISTED:
         lines.append(f"  ... and {len(rows) - MAX_LISTED:,} more in the quarantine files")
-    lines.append("fix the rows (or the source system) and validate again; other commands go on with the accepted rows")
+    lines.append(
+        "fix the rows (or the source system) and validate again; other commands go on with the accepted rows"
+    )
     return "\n".join(lines)

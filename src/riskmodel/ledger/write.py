@@ -32,7 +32,9 @@ def to_arrow(frame: pd.DataFrame | pa.Table, spec: TableSpec) -> pa.Table:
     return table
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame | pa.Table], out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame | pa.Table], out_dir: str | Path, fmt: Format = "csv"
+) -> list[Path]:
     """Write each table as ``<name>.csv`` or ``<name>.parquet`` in ``out_dir`` (created if needed).
 
     A file of the other format with the same table name is removed, so the folder never
@@ -59,7 +61,9 @@ def write_ledger(ledger: Ledger, out_dir: str | Path, fmt: Format = "csv") -> li
     return write_tables(_ledger_tables(ledger), out_dir, fmt)
 
 
-def write_tables_sql(tables: Mapping[str, pd.DataFrame | pa.Table], url: str, if_exists: Literal["fail", "replace"] = "fail") -> None:
+def write_tables_sql(
+    tables: Mapping[str, pd.DataFrame | pa.Table], url: str, if_exists: Literal["fail", "replace"] = "fail"
+) -> None:
     """Write tables into a SQL database (one SQL table per ledger table); dates as SQL DATE."""
     import sqlalchemy as sa
 
@@ -68,7 +72,9 @@ def write_tables_sql(tables: Mapping[str, pd.DataFrame | pa.Table], url: str, if
         with engine.begin() as connection:
             for name, frame in tables.items():
                 table = to_arrow(frame, TABLE_BY_NAME[name])
-                table.to_pandas(date_as_object=True).to_sql(name, connection, if_exists=if_exists, index=False, chunksize=10_000)
+                table.to_pandas(date_as_object=True).to_sql(
+                    name, connection, if_exists=if_exists, index=False, chunksize=10_000
+                )
     finally:
         engine.dispose()
 

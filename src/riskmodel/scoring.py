@@ -1,0 +1,290 @@
+"""One scoring path: features, models, reason codes and policy, for the service, batch rescoring and notebooks.
+
+:func:`score_customers` scores any set of customers of a ledger as of a date. The service
+calls it on one customer's rows, batch rescoring on chunks of the portfolio: both get
+the same numbers because they run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from riskmodel.exceptions import ModelNotFoundError
+from riskmodel.explain import comparison_points, reason_codes
+from riskmodel.features.customer import customer_features
+from riskmodel.features.invoice import invoice_features
+from riskmodel.features.onboarding import onboarding_features
+from riskmodel.ledger.tables import Ledger
+from riskmodel.models import CreditModel, LatePaymentModel, load_champion
+from riskmodel.models.scoring import expected_payment_dates
+from riskmodel.models.specs import MODEL_SPECS
+from riskmodel.policy import (
+    AlertUpdate,
+    Policy,
+    decide_onboarding,
+    evaluate_alerts,
+    load_policy,
+    recommend_limits,
+)
+from riskmodel.policy.limits import limit_rationale, limit_rationale_texts
+
+logger = logging.getLogger(__name__)
+
+LATE_COLUMNS = ("p_late", "p_late_30", "p_late_60", "p_late_90")
+OPEN_INVOICE_COLUMNS = (
+    "customer_id",
+    "invoice_id",
+    "issue_date",
+    "due_date",
+    "amount",
+    "open_amount",
+    "days_past_due",
+    "is_disputed",
+)
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """The champion models and the policy that turn features into decisions."""
+
+    policy: Policy
+    default: CreditModel | None = None
+    late_payment: LatePaymentModel | None = None
+    onboarding: CreditModel | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_registry(cls, tracking_uri: str | None = None, policy: Policy | None = None) -> ModelBundle:
+        """The ``champion`` of each registered model (missing ones left out) and the policy."""
+        models: dict[str, Any] = {}
+        versions: dict[str, str] = {}
+        for name, spec in MODEL_SPECS.items():
+            try:
+                models[name], versions[name] = load_champion(spec.registered_name, tracking_uri)
+            except ModelNotFoundError as err:
+                logger.warning("%s", err)
+        return cls(policy=policy or load_policy(), versions=versions, **models)
+
+    @property
+    def model_version(self) -> str:
+        """All champion versions in one string, e.g. ``default:3,late_payment:2,onboarding:1``."""
+        return ",".join(f"{name}:{version}" for name, version in sorted(self.versions.items()))
+
+    def require(self, name: str) -> Any:
+        model = getattr(self, name)
+        if model is None:
+            raise ModelNotFoundError(
+                f"no champion of {MODEL_SPECS[name].registered_name} is registered; run 'riskmodel train DIR' first"
+            )
+        return model
+
+
+@dataclass(frozen=True)
+class CustomerScores:
+    """Scores of a set of customers as of one date, with everything a decision needs."""
+
+    as_of: date
+    scores: pd.DataFrame  # customer_id, as_of, pd_12m, grade, current_limit, recommended_limit, limit_rule, limit_rationale, reasons
+    limits: pd.DataFrame  # every number of the limit formula and review, one row per customer
+    alerts: AlertUpdate
+    open_invoices: pd.DataFrame  # OPEN_INVOICE_COLUMNS + late-payment probabilities and expected payment date
+    features: pd.DataFrame
+
+
+def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Invoices open at the end of ``as_of``: amount still owed, days past due, whether disputed."""
+    con = duckdb.connect()
+    try:
+        con.register("invoices", ledger.invoices)
+        con.register("payments", ledger.payments)
+        wanted = ""
+        if customer_ids is not None:
+            con.register("wanted", pd.DataFrame({"customer_id": list(customer_ids)}, dtype=object))
+            wanted = "AND i.customer_id IN (SELECT customer_id FROM wanted)"
+        frame = con.execute(
+            f"""
+            WITH paid AS (SELECT invoice_id, sum(amount) AS paid FROM payments WHERE payment_date <= $as_of GROUP BY invoice_id)
+            SELECT i.customer_id, i.invoice_id, i.issue_date, i.due_date, i.amount,
+                   greatest(i.amount - coalesce(p.paid, 0), 0) AS open_amount,
+                   date_diff('day', i.due_date, $as_of) AS days_past_due,
+                   coalesce(i.dispute_date <= $as_of, false) AS is_disputed
+            FROM invoices i LEFT JOIN paid p USING (invoice_id)
+            WHERE i.issue_date <= $as_of AND coalesce(i.settled_date > $as_of, true)
+              AND coalesce(i.written_off_date > $as_of, true) {wanted}
+            ORDER BY i.customer_id, i.due_date, i.invoice_id
+            """,
+            {"as_of": as_of},
+        ).df()
+    finally:
+        con.close()
+    return frame[list(OPEN_INVOICE_COLUMNS)]
+
+
+def score_open_invoices(bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame) -> pd.DataFrame:
+    """Late-payment probabilities and expected payment date of each invoice, scored as of its issue date."""
+    out = invoices.copy()
+    if bundle.late_payment is None or out.empty:
+        for column in (*LATE_COLUMNS, "expected_payment_date"):
+            out[column] = np.nan
+        return out
+    model = bundle.late_payment
+    features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
+    predicted = model.predict_proba(features)
+    predicted["invoice_id"] = features["invoice_id"].to_numpy()
+    predicted["expected_payment_date"] = expected_payment_dates(
+        features, predicted["expected_days_beyond_terms"]
+    ).dt.date.to_numpy()
+    return out.merge(
+        predicted[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]],
+        on="invoice_id",
+        how="left",
+        validate="one_to_one",
+    )
+
+
+def score_customers(
+    bundle: ModelBundle,
+    ledger: Ledger,
+    as_of: date,
+    customer_ids: Iterable[str] | None = None,
+    previous: pd.DataFrame | None = None,
+    open_alerts: pd.DataFrame | None = None,
+    comparison: pd.Series | None = None,
+    active_only: bool = True,
+    lang: str = "en",
+) -> CustomerScores:
+    """PD, grade, reasons, alerts and recommended limit of each customer as of ``as_of``.
+
+    Parameters
+    ----------
+    previous
+        The last stored score per customer (``customer_id, pd_12m, grade``) for PD-jump and downgrade alerts.
+    open_alerts
+        Alerts open before this scoring (``customer_id, alert_type, key``), so that a condition is raised once.
+    comparison
+        Comparison points for reasons (portfolio medians); by default the medians of the customers scored.
+    """
+    model: CreditModel = bundle.require("default")
+    features = customer_features(
+        ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
+    )
+    pd_12m = model.predict_proba(features) if len(features) else np.array([])
+    grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int) if len(features) else np.array([], dtype=int)
+    contributions, _ = (
+        model.contributions(features) if len(features) else (np.zeros((0, len(model.feature_names))), None)
+    )
+    reasons = reason_codes(
+        contributions,
+        model.feature_names,
+        features[model.feature_names],
+        comparison if comparison is not None else comparison_points(features[model.feature_names]),
+        lang=lang,
+    )
+
+    invoices = score_open_invoices(bundle, ledger, open_invoices(ledger, as_of, features["customer_id"]))
+    current = features.assign(pd_12m=pd_12m, grade=grade)
+    alerts = evaluate_alerts(
+        bundle.policy, current, invoices, previous=previous, open_alerts=open_alerts, lang=lang
+    )
+    limits = recommend_limits(
+        bundle.policy, features, grade, has_severe_alert=alerts.has_severe(features["customer_id"])
+    )
+
+    scores = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "as_of": as_of,
+            "pd_12m": pd_12m,
+            "grade": grade,
+            "current_limit": limits["current_limit"].to_numpy()
+            if "current_limit" in limits
+            else features["credit_limit"].to_numpy(),
+            "recommended_limit": limits["recommended_limit"].to_numpy(),
+            "limit_rule": limits["limit_rule"].to_numpy(),
+            "limit_rationale": limit_rationale_texts(limits, bundle.policy, lang).to_numpy()
+            if len(limits)
+            else [],
+            "reasons": reasons,
+        }
+    )
+    return CustomerScores(as_of, scores, limits, alerts, invoices, features)
+
+
+def customer_response(
+    result: CustomerScores, customer_id: str, bundle: ModelBundle, lang: str = "en"
+) -> dict[str, Any]:
+    """The ``POST /score`` body of one customer (DESIGN.md field names)."""
+    rows = result.scores.index[result.scores["customer_id"] == customer_id]
+    if len(rows) == 0:
+        raise KeyError(customer_id)
+    row = result.scores.loc[rows[0]]
+    recommendation = limit_rationale(result.limits.loc[rows[0]].to_dict(), bundle.policy, lang)
+    alerts = [a for a in result.alerts.records() if a["customer_id"] == customer_id]
+    invoices = result.open_invoices[result.open_invoices["customer_id"] == customer_id]
+    return {
+        "customer_id": customer_id,
+        "as_of": result.as_of.isoformat(),
+        "pd_12m": float(row["pd_12m"]),
+        "grade": int(row["grade"]),
+        "recommended_limit": _number(row["recommended_limit"]),
+        "current_limit": _number(row["current_limit"]),
+        "limit_rationale": recommendation.rationale(),
+        "alerts": alerts,
+        "reasons": row["reasons"],
+        "open_invoices": [_plain_record(r) for r in invoices.drop(columns="customer_id").to_dict("records")],
+        "model_version": bundle.model_version,
+        "policy_version": bundle.policy.version,
+    }
+
+
+def onboard(
+    bundle: ModelBundle,
+    application: Mapping[str, Any],
+    requested_limit: float | None = None,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """The ``POST /onboard`` body: PD from application data only, grade, decision, initial limit and reasons."""
+    model: CreditModel = bundle.require("onboarding")
+    frame = pd.DataFrame([{"customer_id": "applicant", "onboarding_date": pd.NaT, **application}])
+    features = onboarding_features(frame, model.feature_config)
+    pd_12m = float(model.predict_proba(features)[0])
+    decision = decide_onboarding(bundle.policy, pd_12m, requested_limit, application, lang)
+    contributions, _ = model.contributions(features)
+    reasons = reason_codes(contributions, model.feature_names, features[model.feature_names], lang=lang)[0]
+    return {
+        "pd_12m": pd_12m,
+        "grade": decision.grade,
+        "decision": decision.decision,
+        "initial_limit": decision.initial_limit,
+        "requested_limit": requested_limit,
+        "rationale": decision.rationale(),
+        "reasons": reasons,
+        "model_version": f"onboarding:{bundle.versions.get('onboarding', '')}",
+        "policy_version": bundle.policy.version,
+    }
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _plain_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, pd.Timestamp | date):
+            out[key] = value.isoformat()[:10]
+        elif isinstance(value, float | np.floating):
+            out[key] = None if np.isnan(value) else float(value)
+        elif isinstance(value, np.integer | np.bool_):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,128 @@
+"""The one scoring path: batch and one-customer scoring agree, and responses carry DESIGN.md's fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.explain import comparison_points
+from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.ledger import load_ledger
+from riskmodel.scoring import ModelBundle, customer_response, onboard, open_invoices, score_customers
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.slow
+AS_OF = dt.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def bundle(sample_models) -> ModelBundle:
+    return ModelBundle.from_registry(sample_models)
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return load_ledger(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def portfolio(bundle, ledger):
+    return score_customers(bundle, ledger, AS_OF)
+
+
+def test_bundle_holds_all_three_champions(bundle):
+    assert set(bundle.versions) == {"default", "late_payment", "onboarding"}
+    assert bundle.model_version.startswith("default:")
+
+
+def test_portfolio_scores_are_probabilities_graded_by_the_policy(portfolio, bundle):
+    scores = portfolio.scores
+    assert len(scores) > 500 and scores["customer_id"].is_unique
+    assert scores["pd_12m"].between(0, 1).all()
+    np.testing.assert_array_equal(scores["grade"], bundle.policy.grade(scores["pd_12m"].to_numpy()))
+    assert scores["reasons"].map(len).le(4).all()
+    assert (scores["recommended_limit"] >= 0).all()
+
+
+def test_open_invoices_are_those_unpaid_at_the_date(ledger):
+    frame = open_invoices(ledger, AS_OF)
+    invoices = ledger.frame("invoices").set_index("invoice_id").loc[frame["invoice_id"]]
+    assert (invoices["issue_date"] <= pd.Timestamp(AS_OF)).all()
+    assert not (invoices["settled_date"] <= pd.Timestamp(AS_OF)).any()
+    assert (frame["open_amount"] > 0).all()
+    np.testing.assert_array_equal(
+        frame["days_past_due"], (pd.Timestamp(AS_OF) - invoices["due_date"]).dt.days
+    )
+
+
+def test_one_customer_scored_alone_equals_its_portfolio_row(portfolio, bundle, ledger):
+    store = OnlineFeatureStore(ledger, bundle.default.feature_config)
+    comparison = comparison_points(portfolio.features[bundle.default.feature_names])
+    for customer_id in portfolio.scores["customer_id"].iloc[::97]:
+        alone = score_customers(
+            bundle,
+            store.customer_ledger(customer_id),
+            AS_OF,
+            customer_ids=[customer_id],
+            comparison=comparison,
+        )
+        batch_row = portfolio.scores.set_index("customer_id").loc[customer_id]
+        row = alone.scores.iloc[0]
+        assert row["pd_12m"] == pytest.approx(batch_row["pd_12m"], abs=1e-12)
+        assert (row["grade"], row["recommended_limit"], row["limit_rule"]) == (
+            batch_row["grade"],
+            batch_row["recommended_limit"],
+            batch_row["limit_rule"],
+        )
+        assert [r["feature"] for r in row["reasons"]] == [r["feature"] for r in batch_row["reasons"]]
+        for mine, theirs in zip(row["reasons"], batch_row["reasons"], strict=True):
+            assert mine["contribution"] == pytest.approx(theirs["contribution"], abs=1e-9)
+            assert (mine["value"], mine["comparison"], mine["description"]) == (
+                theirs["value"],
+                theirs["comparison"],
+                theirs["description"],
+            )
+
+
+def test_score_response_has_the_design_fields(portfolio, bundle):
+    customer_id = portfolio.open_invoices["customer_id"].iloc[0]
+    body = customer_response(portfolio, customer_id, bundle, lang="zh")
+    assert {
+        "customer_id",
+        "as_of",
+        "pd_12m",
+        "grade",
+        "recommended_limit",
+        "current_limit",
+        "limit_rationale",
+        "alerts",
+        "reasons",
+        "open_invoices",
+        "model_version",
+    } <= set(body)
+    assert body["open_invoices"] and {
+        "invoice_id",
+        "p_late",
+        "p_late_30",
+        "p_late_60",
+        "p_late_90",
+        "expected_payment_date",
+    } <= set(body["open_invoices"][0])
+    late = [body["open_invoices"][0][k] for k in ("p_late", "p_late_30", "p_late_60", "p_late_90")]
+    assert late == sorted(late, reverse=True)
+    assert any(
+        "\u4e00" <= ch <= "\u9fff" for ch in body["limit_rationale"]["text"]
+    )  # Chinese text when asked
+
+
+def test_onboarding_response_has_a_decision(bundle):
+    body = onboard(
+        bundle,
+        {"annual_revenue": 2e6, "years_in_business": 8, "bureau_score": 700, "payment_terms_days": 30},
+        requested_limit=20_000,
+    )
+    assert body["decision"] in {"approve", "review", "prepayment_or_guarantee", "decline"}
+    assert 0 <= body["pd_12m"] <= 1 and body["grade"] == bundle.policy.grade(body["pd_12m"])
