@@ -1,7 +1,7 @@
 """Feature speed on a generated ledger: whole `riskmodel features` process, snapshot, invoice table, online.
 
-    .venv/bin/python benchmarks/bench_features.py                  # 200,000 customers (generated once, Parquet)
-    .venv/bin/python benchmarks/bench_features.py --customers 5000 # smaller
+.venv/bin/python benchmarks/bench_features.py                  # 200,000 customers (generated once, Parquet)
+.venv/bin/python benchmarks/bench_features.py --customers 5000 # smaller
 """
 
 from __future__ import annotations
@@ -23,7 +23,20 @@ def ensure_ledger(customers: int) -> Path:
     folder = ROOT / "benchmarks" / "data" / f"ledger_{customers}"
     if not (folder / "invoices.parquet").exists():
         print(f"generating {customers:,} customers into {folder} ...", flush=True)
-        subprocess.run([str(RISKMODEL), "-q", "sample", "--out", str(folder), "--customers", str(customers), "--format", "parquet"], check=True)
+        subprocess.run(
+            [
+                str(RISKMODEL),
+                "-q",
+                "sample",
+                "--out",
+                str(folder),
+                "--customers",
+                str(customers),
+                "--format",
+                "parquet",
+            ],
+            check=True,
+        )
     return folder
 
 
@@ -31,7 +44,21 @@ def time_cli(folder: Path, as_of: str, level: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (GiB) of one `riskmodel features` process."""
     out = ROOT / "benchmarks" / "data" / f"features_{level}.parquet"
     start = time.perf_counter()
-    subprocess.run([str(RISKMODEL), "-q", "features", str(folder), "--as-of", as_of, "--level", level, "--out", str(out)], check=True)
+    subprocess.run(
+        [
+            str(RISKMODEL),
+            "-q",
+            "features",
+            str(folder),
+            "--as-of",
+            as_of,
+            "--level",
+            level,
+            "--out",
+            str(out),
+        ],
+        check=True,
+    )
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     return wall, peak
@@ -56,7 +83,9 @@ def time_in_process(folder: Path, as_of: dt.date, n_online: int) -> None:
         store.compute(customer_id, as_of)
         latencies.append((time.perf_counter() - start) * 1000)
     latencies.sort()
-    print(f"online on demand: median {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms over {len(ids)} customers")
+    print(
+        f"online on demand: median {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms over {len(ids)} customers"
+    )
     start = time.perf_counter()
     store.warm(as_of)
     print(f"online warm-up of the date: {time.perf_counter() - start:.1f} s")
@@ -69,7 +98,9 @@ def time_in_process(folder: Path, as_of: dt.date, n_online: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--as-of", default="2025-06-30")
     parser.add_argument("--online", type=int, default=200, help="customers to time one by one")
