@@ -22,6 +22,7 @@ from riskmodel.explain import comparison_points, reason_codes
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
+from riskmodel.labels import default_dates
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models import CreditModel, LatePaymentModel, load_champion
 from riskmodel.models.scoring import expected_payment_dates
@@ -163,6 +164,9 @@ def score_customers(
 ) -> CustomerScores:
     """PD, grade, reasons, alerts and recommended limit of each customer as of ``as_of``.
 
+    A customer already in default by ``as_of`` (DESIGN.md's default definition) gets
+    ``pd_12m`` 1 and ``in_default`` set; the reasons still show what drives the model.
+
     Parameters
     ----------
     previous
@@ -177,6 +181,14 @@ def score_customers(
         ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
     )
     pd_12m = model.predict_proba(features) if len(features) else np.array([])
+    # A customer already in default is outside the model's population (training leaves such snapshots out): PD 1.
+    defaulted_on = default_dates(ledger, as_of)
+    default_date = pd.Series(
+        pd.to_datetime(defaulted_on.reindex(features["customer_id"].to_numpy()).to_numpy()),
+        index=features.index,
+    )
+    in_default = default_date.notna().to_numpy()
+    pd_12m = np.where(in_default, 1.0, pd_12m)
     grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int) if len(features) else np.array([], dtype=int)
     contributions, _ = (
         model.contributions(features) if len(features) else (np.zeros((0, len(model.feature_names))), None)
@@ -204,6 +216,8 @@ def score_customers(
             "as_of": as_of,
             "pd_12m": pd_12m,
             "grade": grade,
+            "in_default": in_default,
+            "default_date": default_date.dt.date.to_numpy(),
             "current_limit": limits["current_limit"].to_numpy()
             if "current_limit" in limits
             else features["credit_limit"].to_numpy(),
@@ -234,6 +248,8 @@ def customer_response(
         "as_of": result.as_of.isoformat(),
         "pd_12m": float(row["pd_12m"]),
         "grade": int(row["grade"]),
+        "in_default": bool(row["in_default"]),
+        "default_date": None if pd.isna(row["default_date"]) else row["default_date"].isoformat(),
         "recommended_limit": _number(row["recommended_limit"]),
         "current_limit": _number(row["current_limit"]),
         "limit_rationale": recommendation.rationale(),

@@ -126,3 +126,15 @@ def test_onboarding_response_has_a_decision(bundle):
     )
     assert body["decision"] in {"approve", "review", "prepayment_or_guarantee", "decline"}
     assert 0 <= body["pd_12m"] <= 1 and body["grade"] == bundle.policy.grade(body["pd_12m"])
+
+
+def test_customers_already_in_default_get_pd_one(portfolio, ledger):
+    from riskmodel.labels import default_dates
+
+    defaulted = set(default_dates(ledger, AS_OF).index)
+    scores = portfolio.scores.set_index("customer_id")
+    flagged = set(scores.index[scores["in_default"]])
+    assert flagged == defaulted & set(scores.index) and flagged
+    assert (scores.loc[sorted(flagged), "pd_12m"] == 1.0).all()
+    assert (scores.loc[sorted(flagged), "grade"] == 10).all()
+    assert (scores.loc[~scores["in_default"], "pd_12m"] < 1.0).all()
