@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from riskmodel.features.registry import features_for
+from riskmodel.features.registry import Feature, features_for
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig
@@ -25,7 +25,7 @@ from riskmodel.models.heads import Head, ObservedRate
 from riskmodel.models.metrics import auc, binary_metrics, brier
 from riskmodel.models.pipeline import CreditModel, DelayProfile, LatePaymentModel, RiskPipeline
 from riskmodel.models.scorecard import BinnedScorecard
-from riskmodel.models.slices import SLICE_NAMES, Slices, time_slices
+from riskmodel.models.slices import SLICE_NAMES, Slices, stratified_slices, time_slices
 from riskmodel.models.specs import ModelSpec, Target, outcome_known
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class FitResult:
     metrics: dict[str, float]
     validation: pd.DataFrame
     slice_summary: dict[str, dict[str, object]]
-    data_end: date
+    data_end: date | None  # None for tables without dates (fit_model_on_split)
     notes: list[str] = field(default_factory=list)
 
 
@@ -87,28 +87,92 @@ def fit_model(spec: ModelSpec, table: pd.DataFrame, data_end: date, config: Trai
         to fill the three time slices.
     """
     with threadpool_limits(limits=config.threads):
-        return _fit(spec, table, data_end, config)
+        table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
+        known = {
+            t.label: outcome_known(spec, table, t, data_end, config.horizon_months) for t in spec.targets
+        }
+        _check_enough(spec, table, known)
+        split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
+        try:
+            slices = time_slices(table[spec.date_column], split_positive, config.slices)
+        except NotEnoughDataError as err:
+            raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
+        trainable = {
+            label: _censor_at_cut(table, spec.key_column, label, mask, slices)
+            for label, mask in known.items()
+        }
+        features = features_for(spec.level, config.features)
+        return _fit(spec, table, known, trainable, slices, features, data_end, config)
 
 
-def _fit(spec: ModelSpec, table: pd.DataFrame, data_end: date, config: TrainConfig) -> FitResult:
-    table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
-    known = {t.label: outcome_known(spec, table, t, data_end, config.horizon_months) for t in spec.targets}
-    _check_enough(spec, table, known)
+def fit_model_on_split(
+    spec: ModelSpec,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    config: TrainConfig,
+    features: tuple[Feature, ...] | None = None,
+    data_end: date | None = None,
+) -> FitResult:
+    """:func:`fit_model` for a table without dates: ``holdout`` is the validation slice.
+
+    ``train`` is split, stratified by ``spec.split_label``, into the training and selection
+    slices in the ratio ``config.slices[0] : config.slices[1]`` (seeded by
+    ``config.random_state``); candidates, choice, calibration and validation then run as in
+    :func:`fit_model`. Every row of ``holdout`` is used for validation only. ``features``
+    defaults to the registry features of ``spec.level``; ``data_end`` (None when unknown)
+    is recorded as the model's ``trained_as_of``.
+
+    Raises
+    ------
+    NotEnoughDataError
+        When a label is missing, a class has fewer than 2 rows in ``train``, or ``holdout``
+        lacks a class.
+    ValueError
+        When a value of ``spec.key_column`` occurs twice (it would leak between the slices).
+    """
+    table = pd.concat([train, holdout], ignore_index=True)
+    repeated = table[spec.key_column][table[spec.key_column].duplicated()]
+    if len(repeated):
+        raise ValueError(
+            f"{spec.name}: {spec.key_column} must be unique across training and hold-out rows; "
+            f"{len(repeated):,} repeat (first {repeated.iloc[0]!r}); drop or merge the repeats"
+        )
+    known = {t.label: table[t.label].notna().to_numpy() for t in spec.targets}
+    unlabelled = [label for label, mask in known.items() if not mask.all()]
+    if unlabelled:
+        raise NotEnoughDataError(f"{spec.name}: rows without a label in {unlabelled}; drop them first")
+    if holdout[spec.split_label].nunique() < 2:
+        raise NotEnoughDataError(f"{spec.name}: the hold-out needs positive and negative {spec.split_label}")
+    with threadpool_limits(limits=config.threads):
+        _check_enough(spec, table, known)
+        try:
+            slices = stratified_slices(
+                train[spec.split_label].to_numpy(), len(holdout), config.slices, config.random_state
+            )
+        except NotEnoughDataError as err:
+            raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
+        features = features_for(spec.level, config.features) if features is None else features
+        return _fit(spec, table, known, known, slices, features, data_end, config)
+
+
+def _fit(
+    spec: ModelSpec,
+    table: pd.DataFrame,
+    known: dict[str, np.ndarray],
+    trainable: dict[str, np.ndarray],
+    slices: Slices,
+    features: tuple[Feature, ...],
+    data_end: date | None,
+    config: TrainConfig,
+) -> FitResult:
+    """Candidates, choice, calibration and validation on given slices (shared by both entry points)."""
     primary = spec.targets[0]
-    split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
-    try:
-        slices = time_slices(table[spec.date_column], split_positive, config.slices)
-    except NotEnoughDataError as err:
-        raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
-    preparer = FeaturePreparer(features_for(spec.level, config.features)).fit(table.iloc[slices.train])
+    preparer = FeaturePreparer(features).fit(table.iloc[slices.train])
     if not preparer.feature_names_:
         raise NotEnoughDataError(
             f"{spec.name}: no feature carries information in the training rows ({len(preparer.dropped_)} dropped)"
         )
     matrix = preparer.transform(table)
-    trainable = {
-        label: _censor_at_cut(table, spec.key_column, label, mask, slices) for label, mask in known.items()
-    }
     candidates = [
         _fit_candidates(
             spec,
@@ -310,7 +374,7 @@ def _assemble(
     kind: str,
     table: pd.DataFrame,
     slices: Slices,
-    data_end: date,
+    data_end: date | None,
     config: TrainConfig,
 ) -> RiskPipeline:
     common = {
@@ -391,8 +455,12 @@ def _metrics(
 def _slice_summary(
     spec: ModelSpec, table: pd.DataFrame, slices: Slices, known: dict[str, np.ndarray]
 ) -> dict[str, dict[str, object]]:
-    """Rows, positive cases and date range of each slice (for logs, the fingerprint and the model card)."""
-    dates = pd.to_datetime(table[spec.date_column])
+    """Rows, positive cases and date range of each slice (for logs, the fingerprint and the model card).
+
+    The dates are None when the table has no ``spec.date_column`` (stratified slices).
+    """
+    dated = spec.date_column in table.columns
+    dates = pd.to_datetime(table[spec.date_column]) if dated else None
     summary: dict[str, dict[str, object]] = {}
     for name in SLICE_NAMES:
         rows = slices.rows(name)
@@ -401,8 +469,8 @@ def _slice_summary(
             "rows": len(rows),
             "labelled_rows": len(usable),
             "positive": int((table[spec.split_label].to_numpy()[usable] == 1).sum()),
-            "first_date": dates.iloc[rows].min().date().isoformat() if len(rows) else None,
-            "last_date": dates.iloc[rows].max().date().isoformat() if len(rows) else None,
+            "first_date": dates.iloc[rows].min().date().isoformat() if dated and len(rows) else None,
+            "last_date": dates.iloc[rows].max().date().isoformat() if dated and len(rows) else None,
         }
     return summary
 

@@ -29,8 +29,8 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         The model family chosen on the selection slice: ``"gbm"`` or ``"scorecard"``.
     feature_config : FeatureConfig
         Windows the features were computed with; score with the same.
-    trained_as_of : date
-        Last day of data the model saw (labels included).
+    trained_as_of : date or None
+        Last day of data the model saw (labels included); None for data sets without dates.
     """
 
     def __init__(
@@ -40,7 +40,7 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         heads: tuple[Head, ...],
         kind: str,
         feature_config: FeatureConfig,
-        trained_as_of: date,
+        trained_as_of: date | None,
     ) -> None:
         self.name = name
         self.preparer = preparer
@@ -83,15 +83,16 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
 
 
 class CreditModel(RiskPipeline):
-    """Calibrated 12-month PD (default and onboarding models)."""
+    """Calibrated PD of one target: ``pd_12m`` for the default and onboarding models."""
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated ``pd_12m`` of each row of the feature table ``X``, shape (n_rows,)."""
+        """Calibrated PD (``pd_12m``) of each row of the feature table ``X``, shape (n_rows,)."""
         return self.heads[0].probability(self._matrix(X))
 
     def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """MLflow pyfunc entry point: a DataFrame with one column ``pd_12m``."""
-        return pd.DataFrame({"pd_12m": self.predict_proba(model_input)}, index=model_input.index)
+        """MLflow pyfunc entry point: a DataFrame with one column named by the target's output (``pd_12m``)."""
+        output = self.heads[0].target.output
+        return pd.DataFrame({output: self.predict_proba(model_input)}, index=model_input.index)
 
 
 class DelayProfile:

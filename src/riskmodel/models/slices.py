@@ -1,4 +1,4 @@
-"""Time-ordered training, selection and out-of-time validation slices of a training table."""
+"""Training, selection and validation slices of a training table: by date, or stratified for undated tables."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from riskmodel.models.errors import NotEnoughDataError
 
@@ -14,13 +15,17 @@ SLICE_NAMES = ("train", "selection", "validation")
 
 @dataclass(frozen=True)
 class Slices:
-    """Row positions of the three slices; every training date precedes every selection date, and so on."""
+    """Row positions of the three slices.
+
+    Time slices: every training date precedes every selection date, and so on. Stratified
+    slices (tables without dates) have no cut dates (``train_end`` and ``selection_end`` are None).
+    """
 
     train: np.ndarray
     selection: np.ndarray
     validation: np.ndarray
-    train_end: pd.Timestamp
-    selection_end: pd.Timestamp
+    train_end: pd.Timestamp | None = None
+    selection_end: pd.Timestamp | None = None
 
     def rows(self, name: str) -> np.ndarray:
         return getattr(self, name)
@@ -60,6 +65,34 @@ def time_slices(dates: pd.Series, positive: np.ndarray, shares: tuple[float, flo
         train_end=train_end,
         selection_end=selection_end,
     )
+
+
+def stratified_slices(
+    y_fit: np.ndarray, n_validation: int, shares: tuple[float, float, float], random_state: int
+) -> Slices:
+    """Split the first ``len(y_fit)`` rows into training and selection, stratified by ``y_fit``.
+
+    The ``n_validation`` rows that follow them are the validation slice (a hold-out chosen
+    by the caller). Training and selection rows keep the ratio ``shares[0] : shares[1]``
+    and come in shuffled order, so the GBM's early-stopping rows are a random part of them.
+
+    Raises
+    ------
+    NotEnoughDataError
+        When either class has fewer than 2 rows in ``y_fit``.
+    """
+    y_fit = np.asarray(y_fit)
+    counts = np.bincount(y_fit.astype(int), minlength=2)
+    if counts.min() < 2:
+        raise NotEnoughDataError(
+            f"{counts[1]} positive and {counts[0]} negative row(s) outside the hold-out; "
+            "a stratified training and selection split needs at least 2 of each"
+        )
+    selection_share = shares[1] / (shares[0] + shares[1])
+    n_selection = min(max(round(selection_share * len(y_fit)), 2), len(y_fit) - 2)
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_selection, random_state=random_state)
+    train, selection = next(splitter.split(np.zeros((len(y_fit), 1)), y_fit))
+    return Slices(train=train, selection=selection, validation=len(y_fit) + np.arange(n_validation))
 
 
 def _cut(
