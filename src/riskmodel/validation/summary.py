@@ -1,0 +1,194 @@
+"""Validation tables of a champion on its out-of-time rows: discrimination, calibration, benchmark, grades."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.models.card import FEW_VALIDATION_POSITIVES
+from riskmodel.models.grades import GradeFunction
+from riskmodel.models.metrics import brier, calibration_slope_intercept
+from riskmodel.validation.data import OutOfTimeData
+from riskmodel.validation.stats import N_GRADES, discrimination_table, grade_calibration
+
+LOGGED_NAMES = {"AUC": "auc", "Gini": "gini", "KS": "ks"}
+
+
+def stack_tables(tables: Mapping[str, pd.DataFrame], key: str = "model") -> pd.DataFrame:
+    """One frame of several models' tables, with the model's name in a first column ``key``."""
+    if not tables:
+        return pd.DataFrame(columns=[key])
+    return pd.concat(tables, names=[key, None]).droplevel(1).reset_index()
+
+
+def overview_table(data: Mapping[str, OutOfTimeData]) -> pd.DataFrame:
+    """One row per champion: version, run, model family, data end and the out-of-time slice it is judged on."""
+    rows = []
+    for name, oot in data.items():
+        run = oot.run
+        validation = oot.rows("validation", oot.spec.targets[0])
+        dates = pd.to_datetime(oot.table[oot.spec.date_column]).iloc[validation].dt.date
+        y, _ = oot.outcomes(oot.spec.targets[0])
+        rows.append(
+            {
+                "model": name,
+                "registered_model": oot.spec.registered_name,
+                "version": run.version,
+                "run_id": run.run_id,
+                "family": run.model.kind,
+                "features": len(run.model.feature_names),
+                "data_end": run.data_end.isoformat(),
+                "out_of_time_from": dates.min() if len(dates) else None,
+                "out_of_time_to": dates.max() if len(dates) else None,
+                "out_of_time_rows": len(y),
+                "events": int(y.sum()),
+                "same_ledger_as_training": oot.ledger_matches,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibration_measures(data: OutOfTimeData) -> pd.DataFrame:
+    """Observed rate, mean prediction, Brier score, calibration slope and intercept of every target, out of time.
+
+    ``distinct_predictions`` counts the different probabilities given: isotonic calibration
+    maps scores to a few steps, which can leave grades of the master scale empty.
+    """
+    rows = []
+    for target in data.spec.targets:
+        y, p = data.outcomes(target)
+        slope, intercept = calibration_slope_intercept(y, p)
+        rows.append(
+            {
+                "output": target.output,
+                "n": len(y),
+                "observed_rate": float(np.mean(y)) if len(y) else np.nan,
+                "mean_prediction": float(np.mean(p)) if len(p) else np.nan,
+                "brier": brier(y, p) if len(y) else np.nan,
+                "calibration_slope": slope,
+                "calibration_intercept": intercept,
+                "distinct_predictions": int(len(np.unique(p))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def discrimination_by_target(
+    data: OutOfTimeData, n_resamples: int = 1000, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """AUC, Gini and KS with bootstrap intervals for every target, on the out-of-time slice.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``output, n, positives, measure, estimate, lower, upper, logged, indicative``; ``logged`` is
+        the run's metric where it logged one (Gini and KS only for the first target), and
+        ``indicative`` flags targets with fewer than 30 events.
+    """
+    parts = []
+    for target in data.spec.targets:
+        y, p = data.outcomes(target)
+        if len(np.unique(y)) < 2:
+            continue
+        table = discrimination_table(y, p, n_resamples, level, seed)
+        logged = [
+            data.run.metrics.get(f"oot.{LOGGED_NAMES[m]}{target.suffix}", np.nan) for m in table["measure"]
+        ]
+        parts.append(
+            table.assign(
+                output=target.output,
+                n=len(y),
+                positives=int(y.sum()),
+                logged=logged,
+                indicative=y.sum() < FEW_VALIDATION_POSITIVES,
+            )
+        )
+    columns = ["output", "n", "positives", "measure", "estimate", "lower", "upper", "logged", "indicative"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def calibration_by_grade(data: OutOfTimeData, grade_of: GradeFunction, alpha: float = 0.05) -> pd.DataFrame:
+    """Expected against observed events by grade of the first target on the out-of-time slice, with binomial tests."""
+    y, p = data.outcomes(data.spec.targets[0])
+    return grade_calibration(y, p, grade_of, alpha)
+
+
+def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
+    """The GBM against the logistic scorecard baseline, as the run logged them (same rows, same calibration).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per target: out-of-time AUC and Brier score of both candidates, their
+        selection-slice AUC (which chose the model), and the family chosen.
+    """
+    metrics, rows = data.run.metrics, []
+    for target in data.spec.targets:
+        s = target.suffix
+        rows.append(
+            {
+                "output": target.output,
+                "gbm_auc": metrics.get(f"oot.gbm_auc{s}", np.nan),
+                "scorecard_auc": metrics.get(f"oot.scorecard_auc{s}", np.nan),
+                "gbm_brier": metrics.get(f"oot.gbm_brier{s}", np.nan),
+                "scorecard_brier": metrics.get(f"oot.scorecard_brier{s}", np.nan),
+                "selection_gbm_auc": metrics.get(f"selection.gbm_auc{s}", np.nan),
+                "selection_scorecard_auc": metrics.get(f"selection.scorecard_auc{s}", np.nan),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["auc_gain_over_scorecard"] = frame["gbm_auc"] - frame["scorecard_auc"]
+    frame["chosen"] = data.run.model.kind
+    return frame
+
+
+def grade_distribution(grades: Mapping[str, np.ndarray], n_grades: int = N_GRADES) -> pd.DataFrame:
+    """Share of rows in each grade for several windows (columns named by the windows), grades 1..n as rows."""
+    shares = {
+        window: np.bincount(np.asarray(values, dtype=int), minlength=n_grades + 1)[1 : n_grades + 1]
+        / max(len(values), 1)
+        for window, values in grades.items()
+    }
+    return pd.DataFrame(shares, index=pd.RangeIndex(1, n_grades + 1, name="grade"))
+
+
+def signoff_summary(
+    data: Mapping[str, OutOfTimeData],
+    discrimination: Mapping[str, pd.DataFrame],
+    calibration: Mapping[str, pd.DataFrame],
+    drift: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """The headline of each champion for sign-off: first target's AUC with interval, calibration test, worst drift.
+
+    ``calibration`` holds :func:`calibration_by_grade` tables (models without one show ``n/a``),
+    ``drift`` :func:`riskmodel.monitoring.drift_report` tables.
+    """
+    rows = []
+    for name, oot in data.items():
+        primary = oot.spec.targets[0].output
+        table = discrimination[name]
+        auc_row = table[(table["output"] == primary) & (table["measure"] == "AUC")]
+        grades = calibration.get(name)
+        total = grades[grades["grade"] == "all"].iloc[0] if grades is not None else None
+        worst = drift[name].iloc[0] if name in drift and len(drift[name]) else None
+        rows.append(
+            {
+                "model": name,
+                "version": oot.run.version,
+                "events": int(auc_row["positives"].iloc[0]) if len(auc_row) else 0,
+                "auc": float(auc_row["estimate"].iloc[0]) if len(auc_row) else np.nan,
+                "auc_lower": float(auc_row["lower"].iloc[0]) if len(auc_row) else np.nan,
+                "auc_upper": float(auc_row["upper"].iloc[0]) if len(auc_row) else np.nan,
+                "calibration_test": total["result"] if total is not None else "n/a",
+                "grades_out_of_line": int((grades["result"][grades["grade"] != "all"] != "in line").sum())
+                if grades is not None
+                else 0,
+                "worst_drift": "n/a"
+                if worst is None
+                else f"{worst['feature']} {worst['psi']:.3f} ({worst['status']})",
+                "indicative_only": bool(auc_row["indicative"].iloc[0]) if len(auc_row) else True,
+            }
+        )
+    return pd.DataFrame(rows)
