@@ -1,0 +1,167 @@
+"""Request handling: one method per endpoint, each answering with JSON and writing decisions to the audit trail.
+
+The BentoML service (``serving/service.py``) calls exactly one of these methods per API.
+Bodies arrive already checked by :class:`~riskmodel.service.gate.RequestGate`, which also
+put the caller's key id on the request; domain problems become 4xx answers here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from bentoml import Context
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from riskmodel.exceptions import ModelNotFoundError
+from riskmodel.service.errors import ApiError, json_response
+from riskmodel.service.keys import ANONYMOUS, KeyRing
+from riskmodel.service.schemas import (
+    InvoiceRiskRequest,
+    OnboardRequest,
+    PortfolioRequest,
+    ScoreBatchRequest,
+    ScoreRequest,
+)
+from riskmodel.service.settings import ServiceSettings
+
+if TYPE_CHECKING:  # the scorer brings the models' libraries: imported when the service starts, not before
+    from bentoml import Context
+
+    from riskmodel.service.scorer import RiskScorer
+
+GUARDED_ROUTES: dict[str, type[BaseModel]] = {
+    "/score": ScoreRequest,
+    "/score_batch": ScoreBatchRequest,
+    "/invoice_risk": InvoiceRiskRequest,
+    "/onboard": OnboardRequest,
+    "/portfolio": PortfolioRequest,
+}
+APPLICATION_FIELDS = tuple(
+    name for name in OnboardRequest.model_fields if name not in ("requested_limit", "lang")
+)
+
+
+class RiskApi:
+    """The endpoints of the scoring service over a :class:`RiskScorer`.
+
+    Each method takes the validated body fields and the BentoML request context (for the
+    caller's key id and the status code) and returns the response to send.
+    """
+
+    def __init__(self, scorer: RiskScorer, settings: ServiceSettings) -> None:
+        self.scorer = scorer
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> RiskApi:
+        """Load models, ledger and results database, and compute the comparison points of the data end."""
+        from riskmodel.service.scorer import RiskScorer
+
+        KeyRing.from_settings(settings)  # a malformed key stops the start, not every later request
+        scorer = RiskScorer.from_settings(settings)
+        scorer.comparison(scorer.data_end)
+        return cls(scorer, settings)
+
+    def score(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = ScoreRequest.model_construct(**fields)
+        if body.history is not None:
+            return self._decide(
+                "score",
+                body,
+                ctx,
+                lambda: self.scorer.score_history(body.customer_id, body.history, body.as_of, body.lang),
+                body.customer_id,
+            )
+        return self._decide(
+            "score",
+            body,
+            ctx,
+            lambda: self.scorer.score(body.customer_id, body.as_of, body.lang),
+            body.customer_id,
+        )
+
+    def score_batch(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = ScoreBatchRequest.model_construct(**fields)
+        return self._decide(
+            "score_batch",
+            body,
+            ctx,
+            lambda: self.scorer.score_batch(body.customer_ids, body.as_of, body.lang),
+        )
+
+    def invoice_risk(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = InvoiceRiskRequest.model_construct(**fields)
+        return self._decide(
+            "invoice_risk",
+            body,
+            ctx,
+            lambda: self.scorer.invoice_risk(body.customer_id, body.invoice_ids, body.as_of, body.lang),
+            body.customer_id,
+        )
+
+    def onboard(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = OnboardRequest.model_construct(**fields)
+        application = {
+            name: getattr(body, name) for name in APPLICATION_FIELDS if getattr(body, name) is not None
+        }
+        return self._decide(
+            "onboard", body, ctx, lambda: self.scorer.onboard(application, body.requested_limit, body.lang)
+        )
+
+    def portfolio(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = PortfolioRequest.model_construct(**fields)
+        try:
+            self._caller(ctx)
+            return self._sent(
+                ctx, json_response(self.scorer.portfolio(body.as_of, body.lang, body.top_alerts))
+            )
+        except ApiError as err:
+            return self._sent(ctx, err.response())
+
+    def status(self) -> dict[str, Any]:
+        """What the service runs (models, policy, ledger) and whether calls need a key."""
+        return {**self.scorer.status(), "auth": self.settings.auth}
+
+    # -- shared ----------------------------------------------------------------------------
+    def _sent(self, ctx: Context | None, response: Response) -> Response:
+        """``response`` with the model versions in a header, its status also set on the BentoML context."""
+        response.headers["X-Model-Version"] = self.scorer.bundle.model_version
+        if ctx is not None:
+            ctx.response.status_code = response.status_code  # BentoML would otherwise answer 200
+        return response
+
+    def _caller(self, ctx: Context | None) -> str:
+        """The key id the gate put on the request; refuses when keys are required and none was checked."""
+        key_id = getattr(ctx.request.state, "key_id", None) if ctx is not None else None
+        if key_id is None and self.settings.auth:
+            raise ApiError(401, "this call was not authenticated; send 'Authorization: Bearer <key>'")
+        return key_id or ANONYMOUS
+
+    def _decide(
+        self,
+        endpoint: str,
+        body: BaseModel,
+        ctx: Context | None,
+        answer: Callable[[], dict[str, Any]],
+        customer_id: str | None = None,
+    ) -> Response:
+        """Answer, then record the decision (caller, request, response, versions) in the audit trail."""
+        try:
+            key_id = self._caller(ctx)
+            response = answer()
+        except ApiError as err:
+            return self._sent(ctx, err.response())
+        except ModelNotFoundError as err:
+            return self._sent(ctx, ApiError(503, str(err)).response())
+        self.scorer.results.record_decision(
+            key_id=key_id,
+            endpoint=endpoint,
+            request=body.model_dump(mode="json"),
+            response=response,
+            model_versions=self.scorer.bundle.versions,
+            policy_version=self.scorer.bundle.policy.version,
+            customer_id=customer_id,
+        )
+        return self._sent(ctx, json_response(response))

@@ -1,0 +1,155 @@
+"""Starting the service: the checks and files ``riskmodel serve`` needs, then ``bentoml serve`` in a child process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from riskmodel.exceptions import ModelNotFoundError, RiskModelError
+from riskmodel.service.keys import KeyRing, create_key_file, read_key_file
+from riskmodel.service.settings import ServiceSettings
+from riskmodel.store import resolve_url
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "serving.service:RiskService"
+CHAMPION_MODEL = "riskmodel-default"
+TELEMETRY_OFF = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+
+def serving_root(cwd: Path | None = None) -> Path:
+    """The folder holding ``serving/service.py``: the current one, else the source tree of this package."""
+    for folder in (cwd or Path.cwd(), Path(__file__).resolve().parents[3]):
+        if (folder / "serving" / "service.py").is_file():
+            return folder
+    raise RiskModelError(
+        "serving/service.py not found in the current folder or next to the riskmodel sources; "
+        "run 'riskmodel serve' from the repository root"
+    )
+
+
+def has_champion(tracking_uri: str | None, name: str = CHAMPION_MODEL) -> bool:
+    """Whether registered model ``name`` has a version with the ``champion`` alias."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).get_model_version_by_alias(
+            name, "champion"
+        )
+    except MlflowException:
+        return False
+    return True
+
+
+def absolute_settings(settings: ServiceSettings, cwd: Path) -> ServiceSettings:
+    """Relative folders, files and SQLite paths made absolute, so the server process finds them from anywhere."""
+    ledger = settings.ledger if "://" in settings.ledger else str((cwd / settings.ledger).resolve())
+    db_url = resolve_url(settings.db_url)
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        db_url = f"sqlite:///{(cwd / db_url.removeprefix('sqlite:///')).resolve()}"
+    tracking = settings.tracking_uri
+    if tracking and tracking.startswith("sqlite:///") and not tracking.startswith("sqlite:////"):
+        tracking = f"sqlite:///{(cwd / tracking.removeprefix('sqlite:///')).resolve()}"
+    return replace(
+        settings,
+        ledger=ledger,
+        db_url=db_url,
+        tracking_uri=tracking,
+        key_file=(cwd / settings.key_file).resolve(),
+    )
+
+
+def check_ready(settings: ServiceSettings) -> None:
+    """Refuse to start a service that could answer nothing: no champion, or keys required and none configured."""
+    if not has_champion(settings.tracking_uri):
+        raise ModelNotFoundError(
+            f"no version of '{CHAMPION_MODEL}' has alias 'champion' in {settings.tracking_uri}; "
+            "run 'riskmodel train data/sample' first (or 'riskmodel serve --train-if-missing')"
+        )
+    if not settings.auth:
+        return
+    try:
+        keys = KeyRing.from_settings(settings)
+    except ValueError as err:
+        raise RiskModelError(str(err)) from None
+    if not len(keys):
+        raise RiskModelError(
+            f"no API key: set RISKMODEL_API_KEYS, put a key in {settings.key_file} "
+            "or pass --create-key (or --no-auth for a local experiment)"
+        )
+
+
+def ensure_key(settings: ServiceSettings) -> str | None:
+    """Create the key file with a new random key when keys are required and none is configured; return the new key."""
+    if not settings.auth or settings.api_keys or read_key_file(settings.key_file):
+        return None
+    return create_key_file(settings.key_file)
+
+
+def usage(settings: ServiceSettings, host: str, port: int) -> str:
+    """How to call the service, without printing any key."""
+    base = f"http://{host}:{port}"
+    key = "$RISKMODEL_KEY"
+    lines = [f"riskmodel service on {base} (API docs {base}/, console {base}/console/)"]
+    if settings.auth:
+        source = "RISKMODEL_API_KEYS" if settings.api_keys else str(settings.key_file)
+        lines.append(f"API keys from {source}; for example:")
+        if not settings.api_keys:
+            lines.append(f"  export RISKMODEL_KEY=$(grep -v '^#' {settings.key_file} | head -n 1)")
+    else:
+        lines.append(
+            "API keys are switched off (RISKMODEL_AUTH=off): anyone who reaches the port can call it"
+        )
+    auth = f' -H "Authorization: Bearer {key}"' if settings.auth else ""
+    lines.append(
+        f"  curl -s{auth} -H 'Content-Type: application/json' -d '{{\"customer_id\": \"C000001\"}}' {base}/score"
+    )
+    return "\n".join(lines)
+
+
+def serve_command(host: str, port: int, root: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        SERVICE,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--working-dir",
+        str(root),
+    ]
+
+
+def server_env(
+    settings: ServiceSettings, base: Mapping[str, str], workers: int | None = None
+) -> dict[str, str]:
+    """The environment of the server process: ``base`` plus the settings, telemetry off and the worker count."""
+    env = {**base, **settings.to_env(), **TELEMETRY_OFF}
+    if workers is not None:
+        env["BENTOML_CONFIG_OPTIONS"] = f"services.riskmodel.workers={workers}"
+    return env
+
+
+def run_service(
+    settings: ServiceSettings, host: str, port: int, base_env: Mapping[str, str], workers: int | None = None
+) -> int:
+    """Run ``bentoml serve`` until it stops (Ctrl+C or SIGTERM stop it too) and return its exit code."""
+    root = serving_root()
+    process = subprocess.Popen(
+        serve_command(host, port, root), env=server_env(settings, base_env, workers), cwd=root
+    )
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())  # stopping this command stops the server
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return process.wait()

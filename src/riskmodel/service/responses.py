@@ -1,0 +1,193 @@
+"""Response bodies of the scoring service, as documented on the OpenAPI page (DESIGN.md field names).
+
+The service sends the library's JSON-ready dicts as they are; these models describe them
+(extra fields are allowed) and the tests check every response against them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Reason(_Body):
+    """One SHAP reason: the feature, its value, its contribution to the raw score and what it means."""
+
+    feature: str
+    value: float | str | None = None
+    contribution: float
+    description: str
+    group: str | None = None
+    comparison: float | str | None = Field(None, description="Portfolio median of the feature")
+    direction: str | None = Field(None, description="higher or lower than the comparison")
+
+
+class RationaleStep(_Body):
+    rule: str
+    value: float | None = None
+    detail: str
+
+
+class Rationale(_Body):
+    """Which rules set a limit, with their numbers."""
+
+    rule: str | None = None
+    steps: list[RationaleStep]
+    text: str
+    policy_version: str
+
+
+class Alert(_Body):
+    customer_id: str
+    alert_type: str
+    key: str
+    severity: str
+    severity_level: int
+    action: str
+    action_text: str
+    text: str
+    facts: dict[str, Any]
+    status: str
+
+
+class OpenInvoice(_Body):
+    invoice_id: str
+    issue_date: date
+    due_date: date
+    amount: float
+    open_amount: float
+    days_past_due: int
+    is_disputed: bool
+    p_late: float | None = None
+    p_late_30: float | None = None
+    p_late_60: float | None = None
+    p_late_90: float | None = None
+    expected_payment_date: date | None = None
+
+
+class ScoreResponse(_Body):
+    customer_id: str
+    as_of: date
+    pd_12m: float
+    grade: int
+    in_default: bool | None = Field(None, description="Already in default at as_of (then pd_12m is 1)")
+    default_date: date | None = None
+    recommended_limit: float | None = None
+    current_limit: float | None = None
+    limit_rationale: Rationale
+    alerts: list[Alert]
+    reasons: list[Reason]
+    open_invoices: list[OpenInvoice]
+    model_version: str
+    policy_version: str
+
+
+class BatchProblem(_Body):
+    customer_id: str
+    error: str
+
+
+class ScoreBatchResponse(_Body):
+    as_of: date
+    results: list[ScoreResponse]
+    not_scored: list[BatchProblem]
+    model_version: str
+    policy_version: str
+
+
+class InvoiceRisk(_Body):
+    invoice_id: str
+    customer_id: str
+    issue_date: date
+    due_date: date
+    amount: float
+    is_open: bool
+    open_amount: float | None = None
+    days_past_due: int | None = None
+    is_disputed: bool | None = None
+    p_late: float | None = None
+    p_late_30: float | None = None
+    p_late_60: float | None = None
+    p_late_90: float | None = None
+    expected_payment_date: date | None = None
+    reasons: list[Reason]
+
+
+class InvoiceRiskResponse(_Body):
+    as_of: date
+    invoices: list[InvoiceRisk]
+    model_version: str
+    policy_version: str
+
+
+class OnboardResponse(_Body):
+    pd_12m: float
+    grade: int
+    decision: Literal["approve", "review", "prepayment_or_guarantee", "decline"]
+    initial_limit: float
+    requested_limit: float | None = None
+    rationale: Rationale
+    reasons: list[Reason]
+    model_version: str
+    policy_version: str
+
+
+class GradeBucket(_Body):
+    grade: int
+    n_customers: int
+    share: float
+    open_balance: float
+    current_limit: float
+    recommended_limit: float
+
+
+class PortfolioResponse(_Body):
+    as_of: date
+    n_customers: int
+    mean_pd_12m: float | None = None
+    open_balance: float
+    grades: list[GradeBucket]
+    alerts_by_severity: dict[str, int]
+    n_alerts: int
+    top_alerts: list[Alert]
+    model_version: str
+    policy_version: str
+
+
+class LedgerInfo(_Body):
+    source: str
+    customers: int
+    invoices: int
+    data_end: date | None = None
+
+
+class StatusResponse(_Body):
+    """What the running service serves: champion versions, policy, ledger, and whether keys are required."""
+
+    status: str
+    model_version: str
+    models: dict[str, str]
+    policy_version: str
+    ledger: LedgerInfo
+    auth: bool
+    started_at: str
+
+
+class Problem(_Body):
+    field: str = Field(
+        description="Where the problem is, e.g. history.invoices[3].amount; empty for the body"
+    )
+    message: str
+
+
+class ErrorResponse(_Body):
+    """Every 4xx answer: what is wrong, and per field where and why."""
+
+    error: str
+    detail: list[Problem] = []

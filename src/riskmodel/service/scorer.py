@@ -1,0 +1,309 @@
+"""The scoring calls of the service over the models, the ledger and the results database it holds.
+
+Every customer score goes through :func:`riskmodel.scoring.score_customers` — one customer's
+rows of the ledger (``OnlineFeatureStore.customer_ledger``), the last stored score and
+open alerts for alert memory, and the portfolio medians as of the same date for the
+reasons — so a service answer equals the batch row for that customer and date.
+The default ``as_of`` is the ledger's data end (the last date anything is known).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from riskmodel.exceptions import LedgerError
+from riskmodel.explain import comparison_points
+from riskmodel.features.customer import customer_features
+from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.ledger import Ledger, load_ledger
+from riskmodel.models import CreditModel
+from riskmodel.scoring import CustomerScores, ModelBundle, customer_response, onboard, score_customers
+from riskmodel.service.errors import ApiError, plain
+from riskmodel.service.history import history_ledger
+from riskmodel.service.invoices import customer_invoices, invoice_risk
+from riskmodel.service.portfolio import portfolio_summary
+from riskmodel.service.schemas import History
+from riskmodel.service.settings import ServiceSettings
+from riskmodel.store import ResultsStore
+
+T = TypeVar("T")
+
+
+class ComputedCache:
+    """A small least-recently-used cache that computes a missing value once, under a lock."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            value = compute()
+            self._values[key] = value
+            if len(self._values) > self.size:
+                self._values.popitem(last=False)
+            return value
+
+
+def _column(ledger: Ledger, table: str, name: str) -> list[Any]:
+    return getattr(ledger, table)[name].to_pylist()
+
+
+def _onboarding_dates(ledger: Ledger) -> dict[str, date]:
+    return dict(
+        zip(
+            _column(ledger, "customers", "customer_id"),
+            _column(ledger, "customers", "onboarding_date"),
+            strict=True,
+        )
+    )
+
+
+class RiskScorer:
+    """Champion models, the served ledger and the results database, with one method per kind of answer.
+
+    Parameters
+    ----------
+    bundle
+        Champion models and policy; the default-risk model is required.
+    ledger
+        The validated ledger the service scores from.
+    results
+        Results database: stored scores and open alerts (alert memory) and the audit trail.
+    """
+
+    def __init__(self, bundle: ModelBundle, ledger: Ledger, results: ResultsStore) -> None:
+        self.bundle = bundle
+        self.model: CreditModel = bundle.require("default")
+        self.ledger = ledger
+        self.results = results
+        self.data_end = ledger.data_end
+        if self.data_end is None:
+            raise LedgerError(f"the ledger at {ledger.source} has no dated rows; there is nothing to score")
+        self.store = OnlineFeatureStore(ledger, self.model.feature_config)
+        self.onboarded = _onboarding_dates(ledger)
+        invoice_ids = _column(ledger, "invoices", "invoice_id")
+        self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
+        self.invoice_issued = dict(zip(invoice_ids, _column(ledger, "invoices", "issue_date"), strict=True))
+        self.started_at = datetime.now(UTC)
+        self._comparisons = ComputedCache(16)
+        self._portfolios = ComputedCache(4)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> RiskScorer:
+        """Load the champions from the registry, the ledger and the results database named in ``settings``."""
+        return cls(
+            ModelBundle.from_registry(settings.tracking_uri),
+            load_ledger(settings.ledger),
+            ResultsStore(settings.db_url),
+        )
+
+    # -- checks --------------------------------------------------------------------------
+    def as_of(self, as_of: date | None) -> date:
+        """``as_of`` or, when not given, the ledger's data end; later dates are refused (nothing is known yet)."""
+        if as_of is None:
+            return self.data_end
+        if as_of > self.data_end:
+            message = (
+                f"as_of {as_of} is after the ledger's data end {self.data_end}; pick a date on or before it"
+            )
+            raise ApiError(422, message, [{"field": "as_of", "message": message}])
+        return as_of
+
+    def check_customer(self, customer_id: str, as_of: date) -> None:
+        """404 for a customer the ledger does not know, 422 for one onboarded after ``as_of``."""
+        onboarded = self.onboarded.get(customer_id)
+        if onboarded is None:
+            raise ApiError(
+                404,
+                f"customer_id {customer_id!r} is not in the served ledger; check the id",
+                [{"field": "customer_id", "message": "unknown customer"}],
+            )
+        if onboarded > as_of:
+            message = f"customer {customer_id!r} was onboarded on {onboarded}, after as_of {as_of}; score it from {onboarded} on"
+            raise ApiError(422, message, [{"field": "as_of", "message": message}])
+
+    # -- inputs of a customer score --------------------------------------------------------
+    def comparison(self, as_of: date) -> pd.Series:
+        """Portfolio medians of the model's features as of ``as_of`` (active customers), cached per date."""
+
+        def compute() -> pd.Series:
+            features = customer_features(self.ledger, as_of, self.model.feature_config)
+            return comparison_points(features[self.model.feature_names])
+
+        return self._comparisons.get(as_of, compute)
+
+    def memory(
+        self, customer_ids: Sequence[str], as_of: date
+    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """The last stored score before ``as_of`` and the open alerts of these customers (None when there are none)."""
+        last = (self.results.last_score(customer_id, before=as_of) for customer_id in customer_ids)
+        previous = [{k: row[k] for k in ("customer_id", "pd_12m", "grade")} for row in last if row]
+        alerts = self.results.open_alerts(customer_ids)
+        return (pd.DataFrame(previous) if previous else None), (None if alerts.empty else alerts)
+
+    def _score(
+        self, ledger: Ledger, customer_ids: list[str], as_of: date, lang: str, memory: bool = True
+    ) -> CustomerScores:
+        previous, open_alerts = self.memory(customer_ids, as_of) if memory else (None, None)
+        return score_customers(
+            self.bundle,
+            ledger,
+            as_of,
+            customer_ids=customer_ids,
+            previous=previous,
+            open_alerts=open_alerts,
+            comparison=self.comparison(min(as_of, self.data_end)),
+            active_only=False,
+            lang=lang,
+        )
+
+    # -- answers ---------------------------------------------------------------------------
+    def score(self, customer_id: str, as_of: date | None, lang: str) -> dict[str, Any]:
+        """The ``POST /score`` body of one customer of the served ledger."""
+        as_of = self.as_of(as_of)
+        self.check_customer(customer_id, as_of)
+        result = self._score(self.store.customer_ledger(customer_id), [customer_id], as_of, lang)
+        return plain(customer_response(result, customer_id, self.bundle, lang))
+
+    def score_history(
+        self, customer_id: str, history: History, as_of: date | None, lang: str
+    ) -> dict[str, Any]:
+        """Score one customer of an inline history (what-if); stored scores and alerts are not consulted."""
+        ledger = history_ledger(history)
+        onboarded = _onboarding_dates(ledger)
+        if customer_id not in onboarded:
+            message = f"customer_id {customer_id!r} is not among history.customers; add its row or fix the id"
+            raise ApiError(422, message, [{"field": "customer_id", "message": message}])
+        as_of = as_of or ledger.data_end or onboarded[customer_id]
+        if onboarded[customer_id] > as_of:
+            message = (
+                f"customer {customer_id!r} was onboarded on {onboarded[customer_id]}, after as_of {as_of}"
+            )
+            raise ApiError(422, message, [{"field": "as_of", "message": message}])
+        result = self._score(ledger, [customer_id], as_of, lang, memory=False)
+        return plain(customer_response(result, customer_id, self.bundle, lang))
+
+    def score_batch(self, customer_ids: Sequence[str], as_of: date | None, lang: str) -> dict[str, Any]:
+        """Scores of many customers as of one date; unknown or not yet onboarded ones are listed apart."""
+        as_of = self.as_of(as_of)
+        wanted, not_scored = [], []
+        for customer_id in dict.fromkeys(customer_ids):
+            try:
+                self.check_customer(customer_id, as_of)
+                wanted.append(customer_id)
+            except ApiError as err:
+                not_scored.append({"customer_id": customer_id, "error": err.error})
+        results = []
+        if wanted:
+            result = self._score(self.ledger, wanted, as_of, lang)
+            results = [plain(customer_response(result, c, self.bundle, lang)) for c in wanted]
+        return {"as_of": as_of.isoformat(), "results": results, "not_scored": not_scored, **self.versions()}
+
+    def invoice_risk(
+        self, customer_id: str | None, invoice_ids: Sequence[str] | None, as_of: date | None, lang: str
+    ) -> dict[str, Any]:
+        """Late-payment risk of a customer's open invoices at ``as_of``, or of the invoices named."""
+        self.bundle.require("late_payment")
+        as_of = self.as_of(as_of)
+        if invoice_ids is None:
+            assert customer_id is not None  # the request schema asks for one of the two
+            self.check_customer(customer_id, as_of)
+            groups: dict[str, list[str] | None] = {customer_id: None}
+        else:
+            groups = self._invoice_groups(list(dict.fromkeys(invoice_ids)), customer_id, as_of)
+        invoices = []
+        for owner, ids in groups.items():
+            ledger = self.store.customer_ledger(owner)
+            invoices += invoice_risk(self.bundle, ledger, customer_invoices(ledger, as_of, ids), lang)
+        if invoice_ids is not None:
+            order = {invoice_id: i for i, invoice_id in enumerate(invoice_ids)}
+            invoices.sort(key=lambda record: order[record["invoice_id"]])
+        return {
+            "as_of": as_of.isoformat(),
+            "invoices": invoices,
+            "model_version": f"late_payment:{self.bundle.versions.get('late_payment', '')}",
+            "policy_version": self.bundle.policy.version,
+        }
+
+    def _invoice_groups(
+        self, invoice_ids: list[str], customer_id: str | None, as_of: date
+    ) -> dict[str, list[str] | None]:
+        """Named invoices grouped by customer, after checking they exist, belong and were issued by ``as_of``."""
+        problems: list[tuple[int, str, str]] = []  # (status, invoice_id, message)
+        for invoice_id in invoice_ids:
+            owner = self.invoice_owner.get(invoice_id)
+            if owner is None:
+                problems.append((404, invoice_id, "unknown invoice"))
+            elif customer_id is not None and owner != customer_id:
+                problems.append((422, invoice_id, f"belongs to another customer than {customer_id!r}"))
+            elif self.invoice_issued[invoice_id] > as_of:
+                problems.append(
+                    (422, invoice_id, f"issued on {self.invoice_issued[invoice_id]}, after as_of {as_of}")
+                )
+        if problems:
+            status = 404 if all(p[0] == 404 for p in problems) else 422
+            detail = [
+                {"field": f"invoice_ids[{invoice_ids.index(i)}]", "message": f"{i}: {m}"}
+                for _, i, m in problems
+            ]
+            raise ApiError(
+                status,
+                f"{len(problems)} invoice id(s) cannot be scored; first: {detail[0]['message']}",
+                detail,
+            )
+        groups: dict[str, list[str] | None] = {}
+        for invoice_id in invoice_ids:
+            groups.setdefault(self.invoice_owner[invoice_id], []).append(invoice_id)  # type: ignore[union-attr]
+        return groups
+
+    def onboard(
+        self, application: Mapping[str, Any], requested_limit: float | None, lang: str
+    ) -> dict[str, Any]:
+        """The ``POST /onboard`` body: decision on an application from its firmographic data."""
+        return plain(onboard(self.bundle, application, requested_limit, lang))
+
+    def portfolio(self, as_of: date | None, lang: str, top_alerts: int) -> dict[str, Any]:
+        """Grade distribution and top alerts of the customers active at ``as_of`` (scored once per date and language)."""
+        as_of = self.as_of(as_of)
+        result = self._portfolios.get(
+            (as_of, lang), lambda: score_customers(self.bundle, self.ledger, as_of, lang=lang)
+        )
+        return {**portfolio_summary(result, top_alerts), **self.versions()}
+
+    def versions(self) -> dict[str, str]:
+        return {"model_version": self.bundle.model_version, "policy_version": self.bundle.policy.version}
+
+    def status(self) -> dict[str, Any]:
+        """Champion versions, policy version and the ledger served."""
+        return {
+            "status": "ready",
+            **self.versions(),
+            "models": dict(self.bundle.versions),
+            "ledger": {
+                "source": _safe_source(self.ledger.source),
+                "customers": self.ledger.customers.num_rows,
+                "invoices": self.ledger.invoices.num_rows,
+                "data_end": self.data_end.isoformat(),
+            },
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+        }
+
+
+def _safe_source(source: str) -> str:
+    """A ledger source fit to show: database URLs lose their password."""
+    if "://" not in source:
+        return source
+    from sqlalchemy.engine import make_url
+
+    return make_url(source).render_as_string(hide_password=True)
