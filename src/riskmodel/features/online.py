@@ -100,6 +100,10 @@ class OnlineFeatureStore:
 
     def compute(self, customer_id: str, as_of: date) -> pd.Series:
         """Run the feature query on this customer's rows only (no cache)."""
+        return self.compute_frame(customer_id, as_of).iloc[0]
+
+    def compute_frame(self, customer_id: str, as_of: date) -> pd.DataFrame:
+        """The customer's features as a one-row table, as :func:`customer_features` would give it."""
         with self._lock:
             for name in _TABLES:
                 self._con.execute(f"DELETE FROM {name}")
@@ -111,7 +115,7 @@ class OnlineFeatureStore:
             self._con.execute("DELETE FROM snapshots")
             self._con.execute("INSERT INTO snapshots VALUES (0, ?, ?)", [customer_id, as_of])
             frame = self._con.execute("EXECUTE customer_features").df()
-        return frame.drop(columns="snapshot_id").iloc[0]
+        return frame.drop(columns="snapshot_id")
 
     def close(self) -> None:
         self._con.close()

@@ -153,7 +153,13 @@ class RiskScorer:
         return (pd.DataFrame(previous) if previous else None), (None if alerts.empty else alerts)
 
     def _score(
-        self, ledger: Ledger, customer_ids: list[str], as_of: date, lang: str, memory: bool = True
+        self,
+        ledger: Ledger,
+        customer_ids: list[str],
+        as_of: date,
+        lang: str,
+        memory: bool = True,
+        features: pd.DataFrame | None = None,
     ) -> CustomerScores:
         previous, open_alerts = self.memory(customer_ids, as_of) if memory else (None, None)
         return score_customers(
@@ -166,6 +172,7 @@ class RiskScorer:
             comparison=self.comparison(min(as_of, self.data_end)),
             active_only=False,
             lang=lang,
+            features=features,
         )
 
     # -- answers ---------------------------------------------------------------------------
@@ -173,7 +180,10 @@ class RiskScorer:
         """The ``POST /score`` body of one customer of the served ledger."""
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
-        result = self._score(self.store.customer_ledger(customer_id), [customer_id], as_of, lang)
+        features = self.store.compute_frame(customer_id, as_of)  # prepared query, same SQL as the batch
+        result = self._score(
+            self.store.customer_ledger(customer_id), [customer_id], as_of, lang, features=features
+        )
         return plain(customer_response(result, customer_id, self.bundle, lang))
 
     def score_history(
