@@ -12,8 +12,10 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
 SAMPLE := data/sample
+HOST ?= 127.0.0.1
+PORT ?= 3000
 
-.PHONY: install test serve sample lint bench clean
+.PHONY: install test serve sample lint bench clean report browser bento
 
 install: $(STAMP)
 
@@ -24,25 +26,40 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the console tests (CI runs as root on a fresh Debian machine); never a browser download.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver) || \
+		echo "riskmodel: chromium could not be installed; the console tests will be skipped" >&2
 
 lint: install
 	$(BIN)/ruff check src tests training serving benchmarks
 	$(BIN)/ruff format --check src tests training serving benchmarks
 
+# Sample ledger if missing, training if riskmodel-default has no champion, a local API key if none, then the service.
 serve: install
 	@test -f $(SAMPLE)/customers.csv || $(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0
-	$(BIN)/riskmodel validate $(SAMPLE) --quarantine quarantine
-	@echo "riskmodel: the scoring service is not built yet, so nothing is being served." >&2
-	@echo "riskmodel: the sample ledger above is valid; see README.md, section 'Status'." >&2
-	@exit 1
+	$(BIN)/riskmodel serve --host $(HOST) --port $(PORT) --ledger $(SAMPLE) --train-if-missing --create-key
+
+# A Bento of the service (code, console, pinned requirements; models come from the MLflow registry at start).
+bento: install serving/requirements.txt
+	$(BIN)/bentoml build -f serving/bentofile.yaml .
+
+serving/requirements.txt: pyproject.toml requirements.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements.lock --python-version 3.11 --no-annotate -o $@
 
 sample: install
 	$(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0 --format csv
 
 bench: install
 	$(BIN)/python benchmarks/bench_generate.py
+
+report: install
+	@test -f mlflow.db || test -n "$$MLFLOW_TRACKING_URI" || $(BIN)/riskmodel train $(SAMPLE)
+	$(BIN)/riskmodel report --ledger $(SAMPLE) --out reports/validation.html
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
     features.set_defaults(handler=_features)
     _add_model_commands(commands)
+    _add_rescore_command(commands)
+    _add_serve_command(commands)
+    _add_report_command(commands)
     return parser
 
 
@@ -248,6 +251,225 @@ def _add_model_commands(commands: argparse._SubParsersAction) -> None:
     score.add_argument("--tracking-uri", help=TRACKING_HELP)
     score.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
     score.set_defaults(handler=_score_invoices)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from riskmodel.service.launch import (
+        absolute_settings,
+        check_ready,
+        ensure_key,
+        has_champion,
+        run_service,
+        usage,
+    )
+    from riskmodel.service.settings import ServiceSettings
+
+    configured = ServiceSettings.from_env(os.environ)
+    settings = replace(
+        configured,
+        ledger=args.ledger or configured.ledger,
+        tracking_uri=_tracking_uri(args),
+        db_url=args.db or configured.db_url,
+        key_file=args.key_file or configured.key_file,
+        auth=configured.auth and not args.no_auth,
+    )
+    settings = absolute_settings(settings, Path.cwd())
+    if args.train_if_missing and not has_champion(settings.tracking_uri):
+        logger.info(
+            "no champion of riskmodel-default in %s: training on %s first",
+            settings.tracking_uri,
+            settings.ledger,
+        )
+        code = main(["train", settings.ledger, "--tracking-uri", settings.tracking_uri])
+        if code != EXIT_OK:
+            return code
+    if args.create_key and ensure_key(settings):
+        sys.stdout.write(f"created an API key in {settings.key_file} (readable by you only)\n")
+    check_ready(settings)
+    sys.stdout.write(usage(settings, args.host, args.port) + "\n")
+    sys.stdout.flush()
+    return run_service(settings, args.host, args.port, os.environ, workers=args.workers)
+
+
+def _add_serve_command(commands: argparse._SubParsersAction) -> None:
+    """The ``serve`` subcommand (BentoML service with the champion models)."""
+    serve = commands.add_parser("serve", help="start the scoring service (BentoML) with the champion models")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive_int, default=3000, help="port (default 3000)")
+    serve.add_argument(
+        "--ledger",
+        help="ledger folder or SQLAlchemy URL to score from (default $RISKMODEL_LEDGER, else data/sample)",
+    )
+    serve.add_argument("--tracking-uri", help=TRACKING_HELP)
+    serve.add_argument(
+        "--db",
+        help="results database for alert memory and the audit trail (default $RISKMODEL_DB_URL, else riskmodel.db)",
+    )
+    serve.add_argument(
+        "--key-file",
+        type=Path,
+        help="API key file, one key a line (default $RISKMODEL_API_KEY_FILE, else .riskmodel/api_keys)",
+    )
+    serve.add_argument(
+        "--create-key", action="store_true", help="create the key file with a new key when no key is set"
+    )
+    serve.add_argument(
+        "--train-if-missing",
+        action="store_true",
+        help="train on the ledger first when no champion is registered",
+    )
+    serve.add_argument(
+        "--no-auth", action="store_true", help="accept calls without an API key (local experiments only)"
+    )
+    serve.add_argument("--workers", type=_positive_int, help="worker processes (default 1)")
+    serve.set_defaults(handler=_serve)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from riskmodel.report import build_report
+
+    tracking_uri = _tracking_uri(args)
+    logger.info("running the validation notebook against %s and %s", tracking_uri, args.ledger)
+    result = build_report(tracking_uri, args.ledger, args.out)
+    sys.stdout.write(
+        f"validation report written to {result.path} ({result.figures} figures, {result.seconds:.0f} s); "
+        f"logged to MLflow run {result.run_id}\n"
+    )
+    return EXIT_OK
+
+
+def _add_report_command(commands: argparse._SubParsersAction) -> None:
+    """The ``report`` subcommand (the validation notebook, run headless, as one HTML file)."""
+    report = commands.add_parser(
+        "report", help="validate the champion models out of time and write an HTML report (logged to MLflow)"
+    )
+    report.add_argument("--tracking-uri", help=TRACKING_HELP)
+    report.add_argument(
+        "--ledger", default="data/sample", help="the ledger the models were trained on (default data/sample)"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/validation.html"),
+        help="HTML file to write (default reports/validation.html)",
+    )
+    report.set_defaults(handler=_report)
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from riskmodel.io import check_output_path
+    from riskmodel.ledger.load import load_ledger  # noqa: F401  (imported here, not in the loading thread)
+
+    if args.out:
+        check_output_path(args.out)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger") as pool:
+        loading = pool.submit(_load, args)  # DuckDB validates the ledger while MLflow and the models load
+        from riskmodel.models.errors import tracking_errors
+        from riskmodel.rescore import DEFAULT_CHUNK_SIZE, LocalEngine, Progress, format_summary, rescore
+        from riskmodel.scoring import ModelBundle
+        from riskmodel.store import ResultsStore
+
+        tracking_uri = _tracking_uri(args)
+        with tracking_errors(tracking_uri):
+            bundle = ModelBundle.from_registry(tracking_uri)
+        logger.info("champion models %s from %s", bundle.model_version, tracking_uri)
+        ledger = loading.result()
+    store = ResultsStore(args.db or os.environ.get("RISKMODEL_DB_URL"))
+    if args.engine == "spark":
+        from riskmodel.rescore.spark import SparkEngine
+
+        remote = None if args.spark_master else os.environ.get("SPARK_REMOTE")
+        engine = SparkEngine(master=args.spark_master, remote=remote, conf=dict(args.spark_conf))
+    else:
+        engine = LocalEngine()
+    progress = Progress(sys.stderr if sys.stderr.isatty() else None)
+    try:
+        report = rescore(
+            ledger,
+            bundle,
+            args.as_of,
+            store,
+            out=args.out,
+            engine=engine,
+            chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
+            lang=args.lang,
+            progress=progress,
+            invoice_scores=not args.no_invoice_scores,
+        )
+    finally:
+        engine.close()
+        store.close()
+    sys.stdout.write(format_summary(report.summary) + "\n")
+    for path in report.written:
+        sys.stdout.write(f"wrote {path}\n")
+    sys.stdout.write(json.dumps(report.summary.to_dict()) + "\n")
+    return EXIT_OK
+
+
+def _add_rescore_command(commands: argparse._SubParsersAction) -> None:
+    """The ``rescore`` subcommand (batch rescoring of the portfolio, embedded or on Spark)."""
+    rescore = commands.add_parser(
+        "rescore",
+        help="score every active customer as of a date; store scores and alerts, export, summarise",
+    )
+    rescore.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
+    rescore.add_argument(
+        "--as-of", required=True, type=_date, help="score as of the end of this day (YYYY-MM-DD)"
+    )
+    rescore.add_argument(
+        "--out",
+        type=Path,
+        help="export file, .csv or .parquet (open-invoice scores and rejected customers go beside it)",
+    )
+    rescore.add_argument(
+        "--db",
+        help="results database: SQLAlchemy URL or SQLite file (default $RISKMODEL_DB_URL, else riskmodel.db)",
+    )
+    rescore.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: DuckDB and the models in this process (default); spark: features and models on Spark",
+    )
+    rescore.add_argument("--tracking-uri", help=TRACKING_HELP)
+    rescore.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        help="customers committed per transaction (default 5,000; a resumed run keeps its chunks)",
+    )
+    rescore.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of reasons, rationale and alerts"
+    )
+    rescore.add_argument(
+        "--spark-master",
+        help="Spark master URL, e.g. spark://host:7077 or yarn (default $SPARK_REMOTE for Spark Connect, else local[*])",
+    )
+    rescore.add_argument(
+        "--spark-conf",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Spark setting, repeatable, e.g. --spark-conf spark.driver.memory=6g",
+    )
+    rescore.add_argument(
+        "--no-invoice-scores",
+        action="store_true",
+        help="leave out the late-payment scores of open invoices (the slowest step on large ledgers)",
+    )
+    rescore.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    rescore.set_defaults(handler=_rescore)
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, e.g. spark.driver.memory=6g; got {text!r}")
+    return key.strip(), value.strip()
 
 
 def _positive_int(text: str) -> int:

@@ -129,6 +129,16 @@ def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | Non
     return frame[list(OPEN_INVOICE_COLUMNS)]
 
 
+def late_payment_scores(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
+    """``invoice_id``, late-payment probabilities and expected payment date of each row of an invoice feature table."""
+    predicted = model.predict_proba(features)
+    predicted["invoice_id"] = features["invoice_id"].to_numpy()
+    predicted["expected_payment_date"] = expected_payment_dates(
+        features, predicted["expected_days_beyond_terms"]
+    ).dt.date.to_numpy()
+    return predicted[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]].reset_index(drop=True)
+
+
 def score_open_invoices(bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame) -> pd.DataFrame:
     """Late-payment probabilities and expected payment date of each invoice, scored as of its issue date."""
     out = invoices.copy()
@@ -138,17 +148,108 @@ def score_open_invoices(bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFr
         return out
     model = bundle.late_payment
     features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
-    predicted = model.predict_proba(features)
-    predicted["invoice_id"] = features["invoice_id"].to_numpy()
-    predicted["expected_payment_date"] = expected_payment_dates(
-        features, predicted["expected_days_beyond_terms"]
-    ).dt.date.to_numpy()
-    return out.merge(
-        predicted[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]],
-        on="invoice_id",
-        how="left",
-        validate="one_to_one",
+    return out.merge(late_payment_scores(model, features), on="invoice_id", how="left", validate="one_to_one")
+
+
+def customer_default_dates(ledger: Ledger, as_of: date, customer_ids: pd.Series) -> pd.Series:
+    """Date each customer went into default by ``as_of`` (DESIGN.md's definition), NaT if not, in the order given."""
+    defaulted_on = default_dates(ledger, as_of)
+    return pd.Series(pd.to_datetime(defaulted_on.reindex(customer_ids.to_numpy()).to_numpy()))
+
+
+def score_features(
+    bundle: ModelBundle,
+    features: pd.DataFrame,
+    default_date: pd.Series | None = None,
+    comparison: pd.Series | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """PD, grade and reason codes of each row of a customer feature table.
+
+    A customer with a ``default_date`` (:func:`customer_default_dates`, same row order) is
+    outside the model's population (training leaves such snapshots out): PD 1.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``customer_id, pd_12m, grade, in_default, default_date, reasons`` in the row order
+        of ``features``; ``reasons`` holds a list of reason dicts per customer.
+        ``comparison`` defaults to the medians of the rows scored.
+    """
+    model: CreditModel = bundle.require("default")
+    values = features[model.feature_names]
+    if default_date is None:
+        default_date = pd.Series(pd.NaT, index=range(len(features)), dtype="datetime64[ns]")
+    in_default = default_date.notna().to_numpy()
+    if len(features):
+        pd_12m = np.where(in_default, 1.0, model.predict_proba(features))
+        grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int)
+        contributions, _ = model.contributions(features)
+    else:
+        pd_12m, grade = np.array([]), np.array([], dtype=int)
+        contributions = np.zeros((0, len(model.feature_names)))
+    reasons = reason_codes(
+        contributions,
+        model.feature_names,
+        values,
+        comparison if comparison is not None else comparison_points(values),
+        lang=lang,
     )
+    return pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "pd_12m": pd_12m,
+            "grade": grade,
+            "in_default": in_default,
+            "default_date": pd.to_datetime(default_date).dt.date.to_numpy(),
+            "reasons": pd.Series(reasons, dtype=object).to_numpy(),
+        }
+    )
+
+
+def apply_policy(
+    bundle: ModelBundle,
+    as_of: date,
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    invoices: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    open_alerts: pd.DataFrame | None = None,
+    lang: str = "en",
+) -> CustomerScores:
+    """Alerts (with alert memory) and recommended limits from :func:`score_features` (same row order).
+
+    ``invoices`` are the customers' open invoices (:func:`open_invoices`, optionally with
+    late-payment scores); see :func:`score_customers` for ``previous`` and ``open_alerts``.
+    """
+    pd_12m, grade = scored["pd_12m"].to_numpy(dtype=float), scored["grade"].to_numpy(dtype=int)
+    current = features.assign(pd_12m=pd_12m, grade=grade)
+    alerts = evaluate_alerts(
+        bundle.policy, current, invoices, previous=previous, open_alerts=open_alerts, lang=lang
+    )
+    limits = recommend_limits(
+        bundle.policy, features, grade, has_severe_alert=alerts.has_severe(features["customer_id"])
+    )
+    scores = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "as_of": as_of,
+            "pd_12m": pd_12m,
+            "grade": grade,
+            "in_default": scored["in_default"].to_numpy(),
+            "default_date": scored["default_date"].to_numpy(),
+            "current_limit": limits["current_limit"].to_numpy()
+            if "current_limit" in limits
+            else features["credit_limit"].to_numpy(),
+            "recommended_limit": limits["recommended_limit"].to_numpy(),
+            "limit_rule": limits["limit_rule"].to_numpy(),
+            "limit_rationale": limit_rationale_texts(limits, bundle.policy, lang).to_numpy()
+            if len(limits)
+            else [],
+            "reasons": scored["reasons"].to_numpy(),
+        }
+    )
+    return CustomerScores(as_of, scores, limits, alerts, invoices, features)
 
 
 def score_customers(
@@ -161,10 +262,12 @@ def score_customers(
     comparison: pd.Series | None = None,
     active_only: bool = True,
     lang: str = "en",
+    features: pd.DataFrame | None = None,
 ) -> CustomerScores:
     """PD, grade, reasons, alerts and recommended limit of each customer as of ``as_of``.
 
-    A customer already in default by ``as_of`` (DESIGN.md's default definition) gets
+    Features, then :func:`score_features`, the open invoices and :func:`apply_policy`. A
+    customer already in default by ``as_of`` (DESIGN.md's default definition) gets
     ``pd_12m`` 1 and ``in_default`` set; the reasons still show what drives the model.
 
     Parameters
@@ -175,61 +278,19 @@ def score_customers(
         Alerts open before this scoring (``customer_id, alert_type, key``), so that a condition is raised once.
     comparison
         Comparison points for reasons (portfolio medians); by default the medians of the customers scored.
+    features
+        The customers' features as of ``as_of`` when already computed (e.g. by the online
+        store, from the same query); otherwise they are computed here.
     """
     model: CreditModel = bundle.require("default")
-    features = customer_features(
-        ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
-    )
-    pd_12m = model.predict_proba(features) if len(features) else np.array([])
-    # A customer already in default is outside the model's population (training leaves such snapshots out): PD 1.
-    defaulted_on = default_dates(ledger, as_of)
-    default_date = pd.Series(
-        pd.to_datetime(defaulted_on.reindex(features["customer_id"].to_numpy()).to_numpy()),
-        index=features.index,
-    )
-    in_default = default_date.notna().to_numpy()
-    pd_12m = np.where(in_default, 1.0, pd_12m)
-    grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int) if len(features) else np.array([], dtype=int)
-    contributions, _ = (
-        model.contributions(features) if len(features) else (np.zeros((0, len(model.feature_names))), None)
-    )
-    reasons = reason_codes(
-        contributions,
-        model.feature_names,
-        features[model.feature_names],
-        comparison if comparison is not None else comparison_points(features[model.feature_names]),
-        lang=lang,
-    )
-
+    if features is None:
+        features = customer_features(
+            ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
+        )
+    default_date = customer_default_dates(ledger, as_of, features["customer_id"])
+    scored = score_features(bundle, features, default_date, comparison, lang)
     invoices = score_open_invoices(bundle, ledger, open_invoices(ledger, as_of, features["customer_id"]))
-    current = features.assign(pd_12m=pd_12m, grade=grade)
-    alerts = evaluate_alerts(
-        bundle.policy, current, invoices, previous=previous, open_alerts=open_alerts, lang=lang
-    )
-    limits = recommend_limits(
-        bundle.policy, features, grade, has_severe_alert=alerts.has_severe(features["customer_id"])
-    )
-
-    scores = pd.DataFrame(
-        {
-            "customer_id": features["customer_id"].to_numpy(),
-            "as_of": as_of,
-            "pd_12m": pd_12m,
-            "grade": grade,
-            "in_default": in_default,
-            "default_date": default_date.dt.date.to_numpy(),
-            "current_limit": limits["current_limit"].to_numpy()
-            if "current_limit" in limits
-            else features["credit_limit"].to_numpy(),
-            "recommended_limit": limits["recommended_limit"].to_numpy(),
-            "limit_rule": limits["limit_rule"].to_numpy(),
-            "limit_rationale": limit_rationale_texts(limits, bundle.policy, lang).to_numpy()
-            if len(limits)
-            else [],
-            "reasons": reasons,
-        }
-    )
-    return CustomerScores(as_of, scores, limits, alerts, invoices, features)
+    return apply_policy(bundle, as_of, features, scored, invoices, previous, open_alerts, lang)
 
 
 def customer_response(

@@ -1,0 +1,91 @@
+"""Batch rescoring of the portfolio as of a date (``riskmodel rescore``), embedded by default or on Spark.
+
+:func:`rescore` runs :func:`rescore_portfolio` (scores and alert changes into the results
+database, chunk by chunk, resumable), then writes the export files and returns the
+summary read back from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from riskmodel.ledger.tables import Ledger
+from riskmodel.rescore.engines import LocalEngine, ScoringEngine
+from riskmodel.rescore.export import EXPORT_COLUMNS, export_frame, write_exports
+from riskmodel.rescore.portfolio import Chunk, Portfolio, plan_chunks
+from riskmodel.rescore.progress import Progress
+from riskmodel.rescore.records import run_scores
+from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreError, RescoreResult, rescore_portfolio
+from riskmodel.rescore.summary import RescoreSummary, format_summary, summarise_run
+from riskmodel.scoring import ModelBundle, open_invoices
+from riskmodel.store import ResultsStore
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "EXPORT_COLUMNS",
+    "Chunk",
+    "LocalEngine",
+    "Portfolio",
+    "Progress",
+    "RescoreError",
+    "RescoreReport",
+    "RescoreResult",
+    "RescoreSummary",
+    "ScoringEngine",
+    "export_frame",
+    "format_summary",
+    "plan_chunks",
+    "rescore",
+    "rescore_portfolio",
+]
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    """A run's result, its summary and the files written."""
+
+    result: RescoreResult
+    summary: RescoreSummary
+    written: list[Path]
+
+
+def rescore(
+    ledger: Ledger,
+    bundle: ModelBundle,
+    as_of: date,
+    store: ResultsStore,
+    out: str | Path | None = None,
+    engine: ScoringEngine | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    lang: str = "en",
+    progress: Progress | None = None,
+    invoice_scores: bool = True,
+) -> RescoreReport:
+    """Rescore the portfolio (:func:`rescore_portfolio`), export it to ``out`` and summarise the run.
+
+    With ``out``, the customer scores are exported from the database (all chunks, whichever
+    process committed them); beside them go the late-payment scores of the open invoices
+    (unless ``invoice_scores`` is off) and the customers with rejected ledger rows.
+    """
+    engine = engine or LocalEngine()
+    result = rescore_portfolio(ledger, bundle, as_of, store, engine, chunk_size, lang, progress)
+    summary = summarise_run(store, result.run, result.status, ledger)
+    written: list[Path] = []
+    if out is not None:
+        invoices = None
+        if invoice_scores:
+            if result.portfolio is not None:
+                invoices = result.portfolio.invoices
+            else:
+                invoices = open_invoices(ledger, as_of, run_scores(store, result.run)["customer_id"])
+            logger.info("scoring %s open invoices with the late-payment model", f"{len(invoices):,}")
+            invoices = engine.score_invoices(bundle, ledger, invoices)
+            logger.info("%s open invoices scored", f"{len(invoices):,}")
+        written = write_exports(store, result.run, out, invoices, summary.rejected)
+        logger.info("export written: %s", ", ".join(str(path) for path in written))
+    return RescoreReport(result, summary, written)

@@ -1,0 +1,235 @@
+"""The end-of-run summary: grade migration, new and closed alerts, limit changes, rejected customers.
+
+Everything is read back from the results database, so a resumed run reports on all its
+chunks, not only those of the last process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.ledger.tables import Ledger
+from riskmodel.rescore.records import alerts_closed_in, run_scores
+from riskmodel.store import ResultsStore
+
+GRADES = [str(g) for g in range(1, 11)]
+NEW, EXITED = "new", "not scored"
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class RescoreSummary:
+    """Headline numbers of one run (see :func:`summarise_run`)."""
+
+    run: dict[str, Any]
+    status: str
+    n_scored: int
+    previous_as_of: date | None
+    grade_migration: pd.DataFrame
+    new_alerts: dict[str, int]
+    closed_alerts: dict[str, int]
+    limit_changes: dict[str, int]
+    rejected: pd.DataFrame = field(repr=False)
+    n_rejected_rows: int = 0
+    n_unresolved_rows: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready headline numbers (the last stdout line of ``riskmodel rescore``)."""
+        return {
+            "run_id": self.run["run_id"],
+            "as_of": self.run["as_of"].isoformat(),
+            "status": self.status,
+            "model_version": self.run["model_version"],
+            "policy_version": self.run["policy_version"],
+            "customers_scored": self.n_scored,
+            "previous_as_of": self.previous_as_of.isoformat() if self.previous_as_of else None,
+            "new_alerts": self.new_alerts,
+            "closed_alerts": self.closed_alerts,
+            "limit_changes": self.limit_changes,
+            "customers_with_rejected_rows": int(len(self.rejected)),
+            "customers_not_scored_rejected": int((~self.rejected["scored"]).sum())
+            if len(self.rejected)
+            else 0,
+        }
+
+
+def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger: Ledger) -> RescoreSummary:
+    """Summary of ``run`` against the latest finished run before it."""
+    current = run_scores(store, run)
+    previous_run = store.previous_run(run["as_of"])
+    previous = run_scores(store, previous_run)
+    opened = store.alerts_opened_in(run["run_id"])
+    closed = alerts_closed_in(store, run["run_id"])
+    rejected, n_rows, n_unresolved = rejected_customers(ledger, current["customer_id"])
+    return RescoreSummary(
+        run=run,
+        status=status,
+        n_scored=len(current),
+        previous_as_of=previous_run["as_of"] if previous_run else None,
+        grade_migration=grade_migration(previous, current),
+        new_alerts=_counts(opened["alert_type"]),
+        closed_alerts=_counts(closed["alert_type"]),
+        limit_changes=limit_changes(current),
+        rejected=rejected,
+        n_rejected_rows=n_rows,
+        n_unresolved_rows=n_unresolved,
+    )
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
+
+
+def grade_migration(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Customers by previous grade (rows, ``new`` if unscored then) and current grade (columns, ``not scored`` if gone)."""
+    both = previous[["customer_id", "grade"]].merge(
+        current[["customer_id", "grade"]], on="customer_id", how="outer", suffixes=("_before", "_now")
+    )
+    before = pd.Categorical(_labels(both["grade_before"], NEW), categories=[*GRADES, NEW])
+    now = pd.Categorical(_labels(both["grade_now"], EXITED), categories=[*GRADES, EXITED])
+    table = pd.crosstab(before, now, dropna=False).reindex(index=[*GRADES, NEW], columns=[*GRADES, EXITED])
+    table.index.name, table.columns.name = "previous grade", "grade"
+    return table.fillna(0).astype(int)
+
+
+def _labels(grades: pd.Series, missing: str) -> list[str]:
+    return [missing if pd.isna(g) else str(int(g)) for g in grades]
+
+
+def limit_changes(current: pd.DataFrame) -> dict[str, int]:
+    """Recommended against current limits: ``up``, ``down``, ``unchanged`` and ``new`` (no current limit)."""
+    now = current["current_limit"].to_numpy(dtype=float)
+    recommended = current["recommended_limit"].to_numpy(dtype=float)
+    has_limit = ~np.isnan(now) & (now > 0)
+    return {
+        "up": int((has_limit & (recommended > now)).sum()),
+        "down": int((has_limit & (recommended < now)).sum()),
+        "unchanged": int((has_limit & (recommended == now)).sum()),
+        "new": int((~has_limit).sum()),
+    }
+
+
+def rejected_customers(ledger: Ledger, scored_ids: pd.Series) -> tuple[pd.DataFrame, int, int]:
+    """Customers with rejected ledger rows (payments reach theirs through the invoice), the rows, and those unresolvable.
+
+    Returns
+    -------
+    tuple
+        One row per customer (``customer_id, scored, n_rows, tables, first_problem``), the
+        number of rejected rows, and the number whose customer could not be told.
+    """
+    parts = [
+        pd.DataFrame(
+            {
+                "customer_id": _customer_of(ledger, table, rows),
+                "table": table,
+                "problem": rows["file"].astype(str)
+                + " row "
+                + rows["row"].astype(str)
+                + ": "
+                + rows["reason"].astype(str),
+            }
+        )
+        for table, rows in ledger.report.rejected.items()
+        if len(rows)
+    ]
+    columns = ["customer_id", "scored", "n_rows", "tables", "first_problem"]
+    if not parts:
+        return pd.DataFrame(columns=columns), 0, 0
+    rows = pd.concat(parts, ignore_index=True)
+    known = rows["customer_id"].notna() & rows["customer_id"].ne("")
+    grouped = rows[known].groupby("customer_id", sort=True)
+    customers = pd.DataFrame(
+        {
+            "n_rows": grouped.size(),
+            "tables": grouped["table"].agg(lambda t: ",".join(sorted(set(t)))),
+            "first_problem": grouped["problem"].first(),
+        }
+    ).reset_index()
+    customers.insert(1, "scored", customers["customer_id"].isin(set(scored_ids)))
+    return customers[columns], len(rows), int((~known).sum())
+
+
+def _customer_of(ledger: Ledger, table: str, rows: pd.DataFrame) -> pd.Series:
+    """Customer id of each rejected row as the source wrote it; payments through their invoice."""
+    if "customer_id" in rows:
+        return rows["customer_id"].astype("string").str.strip()
+    if table != "payments" or "invoice_id" not in rows:
+        return pd.Series(pd.NA, index=rows.index, dtype="string")
+    owners = pd.Series(
+        ledger.invoices["customer_id"].to_numpy(), index=ledger.invoices["invoice_id"].to_numpy()
+    )
+    rejected_invoices = ledger.report.rejected.get("invoices")
+    if rejected_invoices is not None and len(rejected_invoices) and "customer_id" in rejected_invoices:
+        extra = pd.Series(
+            rejected_invoices["customer_id"].to_numpy(), index=rejected_invoices["invoice_id"].to_numpy()
+        )
+        owners = pd.concat([owners, extra[~extra.index.isin(owners.index)]])
+    owners = owners[~owners.index.duplicated()]
+    invoice_ids = rows["invoice_id"].astype("string").str.strip()
+    return pd.Series(owners.reindex(invoice_ids.to_numpy()).to_numpy(), index=rows.index, dtype="string")
+
+
+def format_summary(summary: RescoreSummary) -> str:
+    """The summary as text for a terminal or a log."""
+    run = summary.run
+    status = summary.status
+    if status == "already finished":
+        status += " before: nothing to do, the database is unchanged"
+    lines = [
+        f"run {run['run_id']} as of {run['as_of']}: {status}",
+        f"models {run['model_version']}, policy {run['policy_version']}, engine {run['engine']}",
+        f"customers scored: {summary.n_scored:,}",
+        "",
+        f"grade migration vs the run as of {summary.previous_as_of}"
+        if summary.previous_as_of
+        else "grade migration: no earlier run (every customer is new)",
+        _matrix_text(summary.grade_migration),
+        "",
+        "new alerts by type: " + _pairs(summary.new_alerts),
+        "closed alerts by type: " + _pairs(summary.closed_alerts),
+        "recommended limits vs current: " + _pairs(summary.limit_changes),
+    ]
+    lines += _rejected_lines(summary)
+    return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) if counts else "none"
+
+
+def _matrix_text(table: pd.DataFrame) -> str:
+    used = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
+    if used.empty:
+        return "  (no customers)"
+    return "\n".join("  " + line for line in used.to_string().splitlines())
+
+
+def _rejected_lines(summary: RescoreSummary) -> list[str]:
+    rejected = summary.rejected
+    if summary.n_rejected_rows == 0:
+        return ["rejected ledger rows: none"]
+    not_scored = rejected[~rejected["scored"]]
+    lines = [
+        "",
+        f"rejected ledger rows: {summary.n_rejected_rows:,}, of {len(rejected):,} customer(s) "
+        f"({len(not_scored):,} not scored at all, the others scored on their accepted rows)"
+        + (
+            f"; {summary.n_unresolved_rows:,} row(s) name no known customer"
+            if summary.n_unresolved_rows
+            else ""
+        ),
+    ]
+    for row in rejected.sort_values(["scored", "customer_id"]).head(MAX_LISTED).itertuples():
+        state = "scored" if row.scored else "NOT scored"
+        lines.append(
+            f"  {row.customer_id} ({state}, {row.n_rows} row(s) in {row.tables}): {row.first_problem}"
+        )
+    if len(rejected) > MAX_LISTED:
+        lines.append(f"  ... and {len(rejected) - MAX_LISTED:,} more in the rejected-customers file")
+    return lines
