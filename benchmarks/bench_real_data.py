@@ -14,6 +14,7 @@ Prints a markdown table and writes it to ``benchmarks/results/real_data.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import logging
 import platform
@@ -34,7 +35,7 @@ from riskmodel.realdata import RealDataSet, load_german, load_taiwan, stratified
 from riskmodel.realdata import taiwan as taiwan_set
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO.parent / "shared" / "data" / "real"
+DATA_DIR = Path(os.environ.get("RISKMODEL_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
 CONFIG_DIR = REPO / "training" / "configs"
 OUT = REPO / "benchmarks" / "results" / "real_data.md"
 

@@ -14,7 +14,22 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+
+def _real_data_folder() -> Path:
+    """The public data sets: ``$RISKMODEL_REAL_DATA``, else ``../shared/data/real`` beside the repository, else /work/shared."""
+    candidates = [
+        os.environ.get("RISKMODEL_REAL_DATA"),
+        REPO.parent / "shared" / "data" / "real",
+        "/work/shared/data/real",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return REPO.parent / "shared" / "data" / "real"
+
+
+REAL_DATA = _real_data_folder()
 
 CUSTOMERS_CSV = """customer_id,onboarding_date,name,credit_limit,payment_terms_days
 C1,2023-01-01,Acme,10000,30

@@ -17,6 +17,10 @@ from tests.conftest import REAL_DATA
 
 TAIWAN_DIR = REAL_DATA / "taiwan_default_credit_card"
 GERMAN_DIR = REAL_DATA / "german_credit"
+pytestmark = pytest.mark.skipif(
+    not (TAIWAN_DIR.is_dir() and GERMAN_DIR.is_dir()),
+    reason=f"the public data sets are not at {REAL_DATA}; set RISKMODEL_REAL_DATA to the folder holding them",
+)
 TAIWAN_PROTECTED = ("sex", "age_years", "marital_status")
 QUICK = TrainConfig(
     gbm=GBMParams(n_estimators=60, learning_rate=0.1, min_child_samples=40, early_stopping_rounds=10),
