@@ -14,9 +14,9 @@ Prints a markdown table and writes it to ``benchmarks/results/real_data.md``.
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
 import logging
+import os
 import platform
 import sys
 import time
