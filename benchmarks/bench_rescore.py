@@ -172,7 +172,7 @@ def markdown(results: list[Measurement], ledger: Path, as_of: str, sizes: str) -
         for r in results
     ]
     lines += ["", "## Stages (from the command's log lines)", ""]
-    stage_names = list(dict.fromkeys(name for r in results for name in r.stages))
+    stage_names = [name for name, _ in STAGES if any(name in r.stages for r in results)] + ["exit"]
     lines += ["| stage | " + " | ".join(r.label for r in results) + " |", "|---|" + "---:|" * len(results)]
     for name in stage_names:
         cells = [f"{r.stages[name]:.1f}" if name in r.stages else "" for r in results]

@@ -16,6 +16,7 @@ from riskmodel.scoring import CustomerScores, ModelBundle
 from riskmodel.store import ResultsStore, alerts, runs, scores
 
 SLIM_SCORE_COLUMNS = ("customer_id", "pd_12m", "grade", "current_limit", "recommended_limit")
+OPENED_COLUMNS: Sequence[str] = ("customer_id", "alert_type", "key", "severity", "facts", "action", "text")
 
 
 def find_run(store: ResultsStore, as_of: date, model_version: str) -> dict[str, Any] | None:
@@ -98,6 +99,3 @@ def alert_changes(
         for row in update.closed[["customer_id", "alert_type", "key"]].astype(object).to_dict("records")
     ]
     return opened, closed
-
-
-OPENED_COLUMNS: Sequence[str] = ("customer_id", "alert_type", "key", "severity", "facts", "action", "text")
