@@ -39,9 +39,8 @@ STAGES = (  # (stage, texts of the log lines that end it: the latest of them); a
     ("start-up, ledger load and validation, models (overlapping)", ("riskmodel: events", "champion models")),
     ("customer features", ("riskmodel.rescore.run: features of",)),
     ("default dates, open invoices", ("riskmodel.rescore.progress: scoring",)),
-    ("score, reasons, policy, alerts, commit", ("customers (100.0%)",)),
-    ("summary read back", ("open invoices with the late-payment model",)),
-    ("open-invoice late-payment scores", ("open invoices scored",)),
+    ("score, reasons, policy, alerts, commit (open-invoice scores alongside)", ("customers (100.0%)",)),
+    ("summary read back, rest of the open-invoice scores", ("open invoices scored",)),
     ("export files", ("export written",)),
 )
 SPARK_ARGS = {

@@ -8,9 +8,12 @@ summary read back from the database.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
@@ -70,22 +73,34 @@ def rescore(
 
     With ``out``, the customer scores are exported from the database (all chunks, whichever
     process committed them); beside them go the late-payment scores of the open invoices
-    (unless ``invoice_scores`` is off) and the customers with rejected ledger rows.
+    (unless ``invoice_scores`` is off; computed in a background thread while the chunks are
+    scored) and the customers with rejected ledger rows.
     """
     engine = engine or LocalEngine()
-    result = rescore_portfolio(ledger, bundle, as_of, store, engine, chunk_size, lang, progress)
-    summary = summarise_run(store, result.run, result.status, ledger)
-    written: list[Path] = []
-    if out is not None:
-        invoices = None
-        if invoice_scores:
-            if result.portfolio is not None:
-                invoices = result.portfolio.invoices
-            else:
-                invoices = open_invoices(ledger, as_of, run_scores(store, result.run)["customer_id"])
+    score_open = out is not None and invoice_scores
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-invoices") as pool:
+        scoring: list[Future[pd.DataFrame]] = []
+
+        def score_in_background(invoices: pd.DataFrame) -> None:
+            """Late-payment scores of the open invoices, computed while the chunks are scored and committed."""
             logger.info("scoring %s open invoices with the late-payment model", f"{len(invoices):,}")
-            invoices = engine.score_invoices(bundle, ledger, invoices)
-            logger.info("%s open invoices scored", f"{len(invoices):,}")
+            scoring.append(pool.submit(engine.score_invoices, bundle, ledger, invoices))
+
+        def on_portfolio(portfolio: Portfolio) -> None:
+            if score_open:
+                score_in_background(portfolio.invoices)
+
+        result = rescore_portfolio(
+            ledger, bundle, as_of, store, engine, chunk_size, lang, progress, on_portfolio=on_portfolio
+        )
+        summary = summarise_run(store, result.run, result.status, ledger)
+        if score_open and not scoring:  # the run had finished before: the open invoices of its customers
+            score_in_background(open_invoices(ledger, as_of, run_scores(store, result.run)["customer_id"]))
+        invoices = scoring[0].result() if scoring else None
+    written: list[Path] = []
+    if invoices is not None:
+        logger.info("%s open invoices scored", f"{len(invoices):,}")
+    if out is not None:
         written = write_exports(store, result.run, out, invoices, summary.rejected)
         logger.info("export written: %s", ", ".join(str(path) for path in written))
     return RescoreReport(result, summary, written)

@@ -11,6 +11,7 @@ and a finished run is left as it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -71,6 +72,7 @@ def rescore_portfolio(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     lang: str = "en",
     progress: Progress | None = None,
+    on_portfolio: Callable[[Portfolio], None] | None = None,
 ) -> RescoreResult:
     """Score every customer active at ``as_of`` and store scores and alert changes chunk by chunk.
 
@@ -82,6 +84,9 @@ def rescore_portfolio(
         Customers per chunk of a new run; a resumed run keeps the chunks it started with.
     progress
         Told the number of customers, those already committed and each chunk committed.
+    on_portfolio
+        Called with the portfolio once it is built, before any chunk is scored (not called
+        when the run had finished before).
     """
     engine = engine or LocalEngine()
     existing = find_run(store, as_of, bundle.model_version)
@@ -96,6 +101,8 @@ def rescore_portfolio(
         return RescoreResult(existing, "already finished", 0, existing["n_chunks"], None)
 
     portfolio = build_portfolio(engine, ledger, bundle, as_of)
+    if on_portfolio is not None:
+        on_portfolio(portfolio)
     digest = f"sha256:{fingerprint(portfolio.customer_ids)}"
     source = f"{ledger.source} (active customers {digest}; {ledger.report.n_rejected:,} ledger rows rejected)"
     n_customers = len(portfolio.features)
