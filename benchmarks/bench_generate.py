@@ -15,8 +15,7 @@ import sys
 import time
 from datetime import date
 
-from riskmodel.ledger.sample import make_sample_tables
-from riskmodel.ledger.sample_stats import measure_sample_rates
+from riskmodel.sample import make_sample_tables, measure_sample_rates
 
 START = date(2023, 1, 1)
 MONTHS = 36

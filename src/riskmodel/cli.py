@@ -22,8 +22,8 @@ TRACKING_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI, else sqlite:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from riskmodel.ledger.sample import make_sample_tables
     from riskmodel.ledger.write import write_tables
+    from riskmodel.sample import make_sample_tables
 
     logger.info("generating %d customers (seed %d)", args.customers, args.seed)
     tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
@@ -37,7 +37,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from riskmodel.ledger.load import load_ledger
-    from riskmodel.ledger.report import format_summary, write_quarantine
+    from riskmodel.ledger.quarantine import format_summary, write_quarantine
 
     ledger = load_ledger(args.ledger)
     written = write_quarantine(ledger.report, args.quarantine)

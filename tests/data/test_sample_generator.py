@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.ledger.sample import make_sample_tables
-from riskmodel.ledger.sample_stats import measure_sample_rates, observed_default_dates
 from riskmodel.ledger.schema import EVENT_TYPES, TABLE_BY_NAME
+from riskmodel.sample import make_sample_tables, measure_sample_rates, observed_default_dates
 
 START = date(2023, 1, 1)
 MONTHS = 36

@@ -18,7 +18,6 @@ from riskmodel.cli import main
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import invoice_features
 from riskmodel.ledger import load_ledger
-from riskmodel.ledger.sample import make_sample_tables
 from riskmodel.ledger.write import write_tables
 from riskmodel.models import CreditModel, LatePaymentModel, load_champion
 from riskmodel.models.card import ledger_fingerprint
@@ -26,6 +25,7 @@ from riskmodel.models.config import load_train_config
 from riskmodel.models.fit import fit_model
 from riskmodel.models.specs import DEFAULT
 from riskmodel.models.train import log_fit
+from riskmodel.sample import make_sample_tables
 
 pytestmark = pytest.mark.slow
 

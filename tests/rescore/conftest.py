@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from riskmodel.ledger import load_ledger
-from riskmodel.ledger.sample import make_sample_tables
 from riskmodel.ledger.tables import Ledger
 from riskmodel.ledger.write import write_tables
+from riskmodel.sample import make_sample_tables
 from riskmodel.scoring import ModelBundle
 from tests.conftest import SAMPLE
 

@@ -11,7 +11,7 @@ import pytest
 from riskmodel.features.customer import customer_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.ledger import ledger_from_frames
-from riskmodel.ledger.sample import make_sample_tables
+from riskmodel.sample import make_sample_tables
 
 AS_OF = dt.date(2024, 9, 30)
 

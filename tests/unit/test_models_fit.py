@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from riskmodel.ledger import ledger_from_frames
-from riskmodel.ledger.sample import make_sample_tables
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import GBMParams, TrainConfig
 from riskmodel.models.errors import NotEnoughDataError
@@ -15,6 +14,7 @@ from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel
 from riskmodel.models.specs import DEFAULT, LATE_PAYMENT, ModelSpec
 from riskmodel.models.train import train_models
+from riskmodel.sample import make_sample_tables
 
 FAST = TrainConfig(gbm=GBMParams(n_estimators=40, early_stopping_rounds=10, min_child_samples=20))
 PROBABILITIES = ["p_late", "p_late_30", "p_late_60", "p_late_90"]

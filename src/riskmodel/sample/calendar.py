@@ -1,18 +1,17 @@
-"""Shared pieces of the synthetic ledger generator: the month grid, day arithmetic and ids.
+"""Time in the synthetic ledger generator: the month grid, business days and day arithmetic.
 
 Days are ``int64`` counts since 1970-01-01 throughout the generator; :data:`NEVER` marks
-"no such date" (no default, not settled, ...). Conversion to pandas happens only at the end.
+"no such date" (no default, not settled, ...). Conversion to pandas happens only at the end
+(:func:`to_datetime`).
 """
 
 from __future__ import annotations
 
-import calendar
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 NEVER: int = 2**40
 """Sentinel day for a date that never happens; far beyond any data end, safe to add to."""
@@ -33,7 +32,7 @@ class Calendar:
         for k in range(months + 1):
             year, month0 = divmod(start.month - 1 + k, 12)
             month = month0 + 1
-            day = min(start.day, calendar.monthrange(start.year + year, month)[1])
+            day = min(start.day, monthrange(start.year + year, month)[1])
             days.append((date(start.year + year, month, day) - _EPOCH).days)
         return cls(month_starts=np.asarray(days, dtype=np.int64))
 
@@ -104,34 +103,3 @@ def to_datetime(days: np.ndarray, end: int) -> np.ndarray:
     out = days.astype("datetime64[D]").astype("datetime64[s]")
     out[days >= end] = np.datetime64("NaT")
     return out
-
-
-def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
-    """Zero-padded string ids such as ``INV00000001`` for positive integers, built without Python loops.
-
-    Parameters
-    ----------
-    prefix : str
-        ASCII prefix, e.g. ``"C"``.
-    numbers : np.ndarray
-        Positive integers of shape (n,), each with at most ``width`` digits.
-    width : int
-        Number of digits after the prefix.
-    """
-    numbers = np.asarray(numbers, dtype=np.int64)
-    n = len(numbers)
-    row = len(prefix) + width
-    buf = np.empty((n, row), dtype=np.uint8)
-    buf[:, : len(prefix)] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    rest = numbers.copy()
-    for pos in range(row - 1, len(prefix) - 1, -1):
-        buf[:, pos] = 48 + rest % 10
-        rest //= 10
-    offsets = np.arange(n + 1, dtype=np.int64) * row
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf.ravel()))
-    return arr.to_pandas()
-
-
-def id_width(count: int, minimum: int) -> int:
-    """Digits needed to number ``count`` items, at least ``minimum``."""
-    return max(minimum, len(str(max(count, 1))))

@@ -1,14 +1,8 @@
-"""Synthetic B2B accounts-receivable ledger: customers, invoices, payments and credit events.
+"""The synthetic ledger generator: runs the stages in order and builds the four tables.
 
-The generator simulates a trade-credit book month by month, vectorised over customers with
-numpy: customers arrive and churn, a latent financial health per customer drifts (with
-industry downturns), invoices are issued in proportion to size and season, and each invoice is
-paid according to the customer's habit and current health, disputed, paid in parts, or left
-unpaid when the customer defaults (then written off or recovered, with credit events). See
-``docs/sample-data.md`` for the model and the rates it produces.
-
-The stages live in ``sample_customers``, ``sample_health``, ``sample_invoices``,
-``sample_payments`` and ``sample_events``; this module wires them and builds the tables.
+The stages live in :mod:`~riskmodel.sample.customers`, :mod:`~riskmodel.sample.health`,
+:mod:`~riskmodel.sample.events`, :mod:`~riskmodel.sample.invoices` and
+:mod:`~riskmodel.sample.payments`; this module wires them and builds the tables.
 """
 
 from __future__ import annotations
@@ -20,12 +14,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from riskmodel.ledger.sample_common import Calendar, format_ids, id_width, to_datetime
-from riskmodel.ledger.sample_customers import customers_frame, draw_customers
-from riskmodel.ledger.sample_events import draw_resolutions, events_frame
-from riskmodel.ledger.sample_health import simulate_health
-from riskmodel.ledger.sample_invoices import InvoiceDraft, draft_invoices
-from riskmodel.ledger.sample_payments import Settlement, settle_invoices
+from riskmodel.sample.calendar import Calendar, to_datetime
+from riskmodel.sample.customers import customers_frame, draw_customers
+from riskmodel.sample.events import draw_resolutions, events_frame
+from riskmodel.sample.health import simulate_health
+from riskmodel.sample.ids import format_ids, id_width
+from riskmodel.sample.invoices import InvoiceDraft, draft_invoices
+from riskmodel.sample.payments import Settlement, settle_invoices
 
 logger = logging.getLogger(__name__)
 

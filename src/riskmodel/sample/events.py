@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmodel.ledger.sample_common import NEVER, Calendar, next_business_day, to_datetime, uniform_days
-from riskmodel.ledger.sample_customers import CustomerBook
+from riskmodel.sample.calendar import NEVER, Calendar, next_business_day, to_datetime, uniform_days
+from riskmodel.sample.customers import CustomerBook
 
 _RESTRUCTURE_PROB = 0.2
 _LEGAL_ACTION_PROB = 0.6

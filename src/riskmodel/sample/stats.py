@@ -22,7 +22,7 @@ def observed_default_dates(tables: dict[str, pd.DataFrame], end: date) -> pd.Ser
     Parameters
     ----------
     tables : dict[str, pd.DataFrame]
-        Ledger tables as returned by :func:`riskmodel.ledger.sample.make_sample_tables`.
+        Ledger tables as returned by :func:`riskmodel.sample.make_sample_tables`.
     end : date
         Data end (exclusive): an invoice counts as 90+ days past due only if it was still unpaid
         90 days after due and that day is before ``end``.

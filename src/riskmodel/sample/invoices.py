@@ -4,7 +4,7 @@ Everything is vectorised over invoices. Counts per customer and month are Poisso
 size, seasonality and stress; amounts are log-normal in customer size. The days beyond terms
 of an invoice add the customer's habit, a delay that grows as its health falls (so customers slow
 down before they stop paying), noise with a heavy tail, and a dispute delay on disputed invoices.
-What a default does to this schedule is applied in :mod:`riskmodel.ledger.sample_payments`.
+What a default does to this schedule is applied in :mod:`riskmodel.sample.payments`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.ledger.sample_common import (
+from riskmodel.sample.calendar import (
     NEVER,
     Calendar,
     nearest_business_day,
     previous_business_day,
     uniform_days,
 )
-from riskmodel.ledger.sample_customers import CustomerBook
-from riskmodel.ledger.sample_health import HealthPaths
+from riskmodel.sample.customers import CustomerBook
+from riskmodel.sample.health import HealthPaths
 
 # Invoice volume multiplier by calendar month: Q4 peak, summer dip.
 _SEASONALITY = np.array([0.9, 0.95, 1.05, 1.0, 1.0, 0.97, 0.85, 0.75, 1.05, 1.1, 1.15, 1.2])

@@ -1,7 +1,7 @@
 """Synthetic customer book: arrival, size, industry, country, terms, habits and firmographics.
 
 Each customer gets a latent financial health on a logit-like scale (higher is healthier; the
-customer defaults when it falls below 0, see :mod:`riskmodel.ledger.sample_health`). The
+customer defaults when it falls below 0, see :mod:`riskmodel.sample.health`). The
 firmographics recorded at onboarding are noisy functions of size and the health at that time,
 so they carry signal about later default without revealing it.
 """
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmodel.ledger.sample_common import Calendar, format_ids, id_width, nearest_business_day, to_datetime
+from riskmodel.sample.calendar import Calendar, nearest_business_day, to_datetime
+from riskmodel.sample.ids import format_ids, id_width
 
 INDUSTRIES: tuple[str, ...] = (
     "manufacturing",

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.ledger.sample_common import (
+from riskmodel.sample.calendar import (
     NEVER,
     Calendar,
     next_business_day,
     previous_business_day,
     uniform_days,
 )
-from riskmodel.ledger.sample_events import Resolutions
-from riskmodel.ledger.sample_invoices import InvoiceDraft
+from riskmodel.sample.events import Resolutions
+from riskmodel.sample.invoices import InvoiceDraft
 
 _INSTALMENT_GAP_DAYS = (10, 35)
 _WRITE_OFF_SHARE = 0.85  # unpaid invoices of a non-restructured defaulter that get written off

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskmodel.ledger.sample_common import NEVER, Calendar, nearest_business_day
-from riskmodel.ledger.sample_customers import INDUSTRIES, CustomerBook
+from riskmodel.sample.calendar import NEVER, Calendar, nearest_business_day
+from riskmodel.sample.customers import INDUSTRIES, CustomerBook
 
 _PERSISTENCE = 0.95  # monthly AR(1) coefficient of health around its long-run mean
 _SHOCK_SD = 0.3  # idiosyncratic monthly shock
