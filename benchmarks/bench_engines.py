@@ -612,7 +612,7 @@ def why_duckdb(runs: dict[str, list[dict]]) -> str:
             "",
             f"- **Speed and memory on this work.** {speed} {mem}",
             "- **One feature definition everywhere.** Every feature is a SQL expression in "
-            "`riskmodel.features.registry`, compiled into one query (`features/query.py`). DuckDB runs it "
+            "`riskmodel.features.definitions`, compiled into one query (`features/query.py`). DuckDB runs it "
             "embedded for training, batch rescoring and the online service; `sqlglot` translates the same SQL "
             "for Spark when a portfolio outgrows one machine (DESIGN.md). With pandas or polars the ~60 "
             "features would be code in one dataframe API and would need a second implementation for Spark — "

@@ -8,9 +8,9 @@ import pandas as pd
 
 from riskmodel.features.asof import truncate_ledger
 from riskmodel.features.customer import customer_snapshots, is_active, snapshot_features
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
-from riskmodel.features.registry import FeatureConfig
 from riskmodel.labels import add_months, make_default_labels, make_late_payment_labels, make_onboarding_labels
 from riskmodel.ledger.tables import Ledger
 from riskmodel.splits import month_ends

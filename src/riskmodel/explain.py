@@ -13,14 +13,13 @@ built row by row.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskmodel.features.registry import Feature, build_registry
+from riskmodel.features.definitions import Feature, build_registry
 from riskmodel.policy.texts import check_lang
 
 REASON_COLUMNS = [
@@ -34,11 +33,6 @@ REASON_COLUMNS = [
     "direction",
     "description",
 ]
-
-
-@lru_cache(maxsize=1)
-def _default_registry() -> tuple[Feature, ...]:
-    return build_registry()
 
 
 def split_contributions(pred_contrib: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +148,7 @@ def reason_table(
     contributions = np.asarray(contributions, dtype=float)
     _check_inputs(contributions, feature_names, values, top_n)
     group_index, group_names, descriptions = _group_features(
-        feature_names, registry or _default_registry(), lang
+        feature_names, registry or build_registry(), lang
     )
     one_hot = np.zeros((len(feature_names), len(group_names)))
     one_hot[np.arange(len(feature_names)), group_index] = 1.0

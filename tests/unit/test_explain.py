@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from riskmodel.explain import comparison_points, reason_codes, reason_table, split_contributions
-from riskmodel.features.registry import build_registry
+from riskmodel.features.definitions import build_registry
 
 REGISTRY = {feature.name: feature for feature in build_registry()}
 # two payment-delay features, one aging, one firmographic, one dispute, one name the registry does not know

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.features.registry import Feature
+from riskmodel.features.definitions import Feature
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config

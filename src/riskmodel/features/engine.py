@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from riskmodel.features.definitions import FeatureConfig, Level
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql
-from riskmodel.features.registry import FeatureConfig, Level
 from riskmodel.ledger.tables import Ledger
 
 logger = logging.getLogger(__name__)

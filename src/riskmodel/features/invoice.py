@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.engine import run_feature_query
-from riskmodel.features.registry import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 
 

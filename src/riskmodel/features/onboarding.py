@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from riskmodel.features.registry import FeatureConfig, features_for
+from riskmodel.features.definitions import FeatureConfig, features_for
 from riskmodel.ledger.tables import Ledger
 
 

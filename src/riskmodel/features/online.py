@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from riskmodel.features.customer import customer_snapshots, snapshot_features
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.query import build_feature_sql
-from riskmodel.features.registry import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 
 _TABLES = ("customers", "invoices", "payments", "events")

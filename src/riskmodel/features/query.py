@@ -13,7 +13,7 @@ import re
 
 import sqlglot
 
-from riskmodel.features.registry import Feature, FeatureConfig, Level, features_for
+from riskmodel.features.definitions import Feature, FeatureConfig, Level, features_for
 
 SNAPSHOT_KEY = "snapshot_id"
 INVOICE_SNAPSHOT_COLUMNS = ("invoice_amount", "invoice_terms_days", "invoice_issue_month")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.features.registry import features_for
+from riskmodel.features.definitions import features_for
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.fit import FitResult

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from riskmodel.features.registry import Feature
+from riskmodel.features.definitions import Feature
 
 
 class FeaturePreparer(TransformerMixin, BaseEstimator):

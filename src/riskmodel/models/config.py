@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from riskmodel.features.registry import FeatureConfig
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.models.errors import TrainConfigError
 
 

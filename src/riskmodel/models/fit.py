@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from riskmodel.features.registry import Feature, features_for
+from riskmodel.features.definitions import Feature, features_for
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig

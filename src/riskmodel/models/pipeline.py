@@ -9,7 +9,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from riskmodel.features.registry import FeatureConfig, describe
+from riskmodel.features.definitions import FeatureConfig, describe
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.heads import Head
 

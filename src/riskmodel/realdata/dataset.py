@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from riskmodel.exceptions import RiskModelError
-from riskmodel.features.registry import Feature, Level
+from riskmodel.features.definitions import Feature, Level
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.specs import ModelSpec, Target

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmodel.features.registry import Feature
+from riskmodel.features.definitions import Feature
 from riskmodel.models.specs import Target
 from riskmodel.realdata.dataset import (
     RealDataSet,

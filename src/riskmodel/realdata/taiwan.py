@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskmodel.features.registry import Feature, FeatureConfig, build_registry
+from riskmodel.features.definitions import Feature, FeatureConfig, build_registry
 from riskmodel.models.specs import Target
 from riskmodel.realdata.dataset import (
     RealDataSet,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.features.customer import customer_features
-from riskmodel.features.registry import FeatureConfig
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.portfolio import Chunk, Portfolio
 from riskmodel.scoring import ModelBundle, score_features, score_open_invoices

@@ -37,9 +37,9 @@ import pandas as pd
 import pyarrow as pa
 
 from riskmodel.features.customer import customer_snapshots, is_active
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_snapshots
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql, to_dialect
-from riskmodel.features.registry import FeatureConfig
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.portfolio import Chunk, Portfolio
 from riskmodel.scoring import (

@@ -13,7 +13,7 @@ import pandas as pd
 
 from riskmodel.datasets import default_training_table
 from riskmodel.features.customer import customer_snapshots, snapshot_features
-from riskmodel.features.registry import FeatureConfig
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.labels import make_late_payment_labels
 from riskmodel.ledger.tables import Ledger, ValidationReport
 from riskmodel.scoring import open_invoices

@@ -1,0 +1,137 @@
+"""Customer facts: limit utilisation, tenure, payment terms and firmographics from the customer row.
+
+All but limit utilisation and tenure are known at onboarding, so the onboarding model uses them too.
+"""
+
+from __future__ import annotations
+
+from riskmodel.features.definitions.base import Feature, FeatureConfig, Level, ratio
+
+_WITH_ONBOARDING: tuple[Level, ...] = ("customer", "invoice", "onboarding")
+
+
+def features(config: FeatureConfig) -> list[Feature]:
+    """The customer-facts family (the same for every config)."""
+    return [
+        Feature(
+            name="limit_utilisation",
+            sql=ratio("open_balance", "credit_limit"),
+            stage="derived",
+            group="exposure",
+            unit="share",
+            direction=1,
+            en="open balance as a share of the credit limit",
+            zh="未结余额占信用额度比例",
+        ),
+        Feature(
+            name="tenure_days",
+            sql="tenure_days",
+            stage="derived",
+            group="firmographics",
+            unit="days",
+            direction=-1,
+            en="days since onboarding",
+            zh="合作天数",
+        ),
+        Feature(
+            name="payment_terms_days",
+            sql="payment_terms_days",
+            stage="derived",
+            group="terms",
+            unit="days",
+            direction=0,
+            en="standard payment terms",
+            zh="标准账期天数",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="credit_limit",
+            sql="credit_limit",
+            stage="derived",
+            group="firmographics",
+            unit="amount",
+            direction=0,
+            en="credit limit",
+            zh="信用额度",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="annual_revenue",
+            sql="annual_revenue",
+            stage="derived",
+            group="firmographics",
+            unit="amount",
+            direction=-1,
+            en="annual revenue",
+            zh="年营业收入",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="years_in_business",
+            sql="years_in_business",
+            stage="derived",
+            group="firmographics",
+            unit="years",
+            direction=-1,
+            en="years in business",
+            zh="经营年限",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="employees",
+            sql="employees",
+            stage="derived",
+            group="firmographics",
+            unit="count",
+            direction=-1,
+            en="number of employees",
+            zh="员工人数",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="registered_capital",
+            sql="registered_capital",
+            stage="derived",
+            group="firmographics",
+            unit="amount",
+            direction=-1,
+            en="registered capital",
+            zh="注册资本",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="bureau_score",
+            sql="bureau_score",
+            stage="derived",
+            group="firmographics",
+            unit="score",
+            direction=-1,
+            en="credit bureau score",
+            zh="征信评分",
+            levels=_WITH_ONBOARDING,
+        ),
+        Feature(
+            name="industry",
+            sql="industry",
+            stage="derived",
+            group="firmographics",
+            unit="category",
+            direction=0,
+            en="industry",
+            zh="行业",
+            levels=_WITH_ONBOARDING,
+            categorical=True,
+        ),
+        Feature(
+            name="country",
+            sql="country",
+            stage="derived",
+            group="firmographics",
+            unit="category",
+            direction=0,
+            en="country",
+            zh="国家",
+            levels=_WITH_ONBOARDING,
+            categorical=True,
+        ),
+    ]
