@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskmodel.features.registry import Feature, build_registry
+from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.texts import check_lang
 
 REASON_COLUMNS = [
@@ -184,12 +185,6 @@ def reason_table(
     )
 
 
-def _json_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
-
-
 def reason_codes(
     contributions: npt.ArrayLike,
     feature_names: Sequence[str],
@@ -224,12 +219,12 @@ def reason_codes(
         reasons[row].append(
             {
                 "feature": feature,
-                "value": _json_scalar(value),
+                "value": to_jsonable(value),
                 "contribution": float(contribution),
                 "description": description,
                 "group": group,
-                "comparison": _json_scalar(point),
-                "direction": _json_scalar(direction),
+                "comparison": to_jsonable(point),
+                "direction": to_jsonable(direction),
             }
         )
     return reasons

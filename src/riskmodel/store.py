@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from riskmodel.jsonable import to_jsonable
+
 DEFAULT_DB_URL = "sqlite:///riskmodel.db"
 
 metadata = sa.MetaData()
@@ -218,8 +220,7 @@ class ResultsStore:
     ) -> bool:
         """Write a chunk's scores and alert changes atomically; ``False`` when the chunk was already committed."""
         records = [
-            {k: _plain(v) for k, v in row.items()}
-            for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
+            to_jsonable(row, iso_dates=False) for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
         ]
         with self.engine.begin() as con:
             if con.execute(
@@ -332,19 +333,6 @@ def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:
         "opened_as_of": alert["opened_as_of"],
         "opened_run_id": alert.get("opened_run_id"),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Database-friendly scalars: numpy numbers to Python, NaN to None, timestamps to dates."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
