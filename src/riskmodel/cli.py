@@ -99,7 +99,7 @@ def _tracking_uri(args: argparse.Namespace) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from riskmodel.models import TrainConfig, load_train_config, train_models
-    from riskmodel.models.errors import tracking_errors
+    from riskmodel.models.tracking import tracking_errors
     from riskmodel.policy import load_policy
 
     config = load_train_config(args.config) if args.config else TrainConfig()
@@ -131,7 +131,7 @@ def _train(args: argparse.Namespace) -> int:
 def _score_invoices(args: argparse.Namespace) -> int:
     from riskmodel.io import check_output_path, write_frame
     from riskmodel.models import load_champion, score_invoices
-    from riskmodel.models.errors import tracking_errors
+    from riskmodel.models.tracking import tracking_errors
 
     check_output_path(args.out)
     ledger = _load(args)
@@ -368,7 +368,7 @@ def _rescore(args: argparse.Namespace) -> int:
         check_output_path(args.out)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger") as pool:
         loading = pool.submit(_load, args)  # DuckDB validates the ledger while MLflow and the models load
-        from riskmodel.models.errors import tracking_errors
+        from riskmodel.models.tracking import tracking_errors
         from riskmodel.rescore import DEFAULT_CHUNK_SIZE, LocalEngine, Progress, format_summary, rescore
         from riskmodel.scoring import ModelBundle
         from riskmodel.store import ResultsStore

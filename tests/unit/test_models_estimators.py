@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.features.registry import Feature
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config
-from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import DelayProfile

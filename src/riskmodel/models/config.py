@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
+from riskmodel.exceptions import TrainConfigError
 from riskmodel.features.registry import FeatureConfig
-from riskmodel.models.errors import TrainConfigError
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 import riskmodel
+from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger_fingerprint, model_card
 from riskmodel.models.config import TrainConfig
-from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.grades import GradeFunction, fallback_grade
 from riskmodel.models.metrics import grade_table
@@ -74,9 +74,7 @@ def train_models(
     unknown = sorted(set(models) - set(MODEL_SPECS))
     if unknown:
         raise TrainConfigError(f"unknown model(s) {unknown}; choose from {list(MODEL_SPECS)}")
-    data_end = as_of or ledger.data_end
-    if data_end is None:
-        raise NotEnoughDataError("the ledger has no dated rows; nothing to train on")
+    data_end = as_of or ledger.require_data_end("train on")
     fingerprint = ledger_fingerprint(ledger, as_of)
     return [
         _train_one(

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from riskmodel.exceptions import LedgerError
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
 from riskmodel.features.online import OnlineFeatureStore
@@ -88,9 +87,7 @@ class RiskScorer:
         self.model: CreditModel = bundle.require("default")
         self.ledger = ledger
         self.results = results
-        self.data_end = ledger.data_end
-        if self.data_end is None:
-            raise LedgerError(f"the ledger at {ledger.source} has no dated rows; there is nothing to score")
+        self.data_end = ledger.require_data_end("score")
         self.store = OnlineFeatureStore(ledger, self.model.feature_config)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
