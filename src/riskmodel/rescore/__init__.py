@@ -20,7 +20,6 @@ from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.export import EXPORT_COLUMNS, export_frame, write_exports
 from riskmodel.rescore.portfolio import Chunk, Portfolio, plan_chunks
 from riskmodel.rescore.progress import Progress
-from riskmodel.rescore.records import run_scores
 from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreError, RescoreResult, rescore_portfolio
 from riskmodel.rescore.summary import RescoreSummary, format_summary, summarise_run
 from riskmodel.scoring import ModelBundle, open_invoices
@@ -95,7 +94,7 @@ def rescore(
         )
         summary = summarise_run(store, result.run, result.status, ledger)
         if score_open and not scoring:  # the run had finished before: the open invoices of its customers
-            score_in_background(open_invoices(ledger, as_of, run_scores(store, result.run)["customer_id"]))
+            score_in_background(open_invoices(ledger, as_of, store.run_scores(result.run)["customer_id"]))
         invoices = scoring[0].result() if scoring else None
     written: list[Path] = []
     if invoices is not None:

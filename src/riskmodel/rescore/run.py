@@ -21,7 +21,7 @@ from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.portfolio import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.progress import Progress
-from riskmodel.rescore.records import alert_changes, find_run, run_scores, score_rows
+from riskmodel.rescore.records import alert_changes, score_rows
 from riskmodel.scoring import ModelBundle, apply_policy, customer_default_dates, open_invoices
 from riskmodel.store import ResultsStore
 
@@ -89,7 +89,7 @@ def rescore_portfolio(
         when the run had finished before).
     """
     engine = engine or LocalEngine()
-    existing = find_run(store, as_of, bundle.model_version)
+    existing = store.find_run(as_of, bundle.model_version)
     if existing is not None and existing["status"] == "done":
         logger.info(
             "run %s (as of %s, models %s) finished at %s; nothing to do",
@@ -143,7 +143,7 @@ def _score_and_commit(
     """Score the pending chunks and commit each with its alert changes."""
     as_of = portfolio.as_of
     previous_run = store.previous_run(as_of)
-    previous = portfolio.split(run_scores(store, previous_run), chunks)
+    previous = portfolio.split(store.run_scores(previous_run), chunks)
     known_alerts = portfolio.split(store.open_alerts(), chunks)
     invoices = portfolio.split(portfolio.invoices, chunks)
     if previous_run is not None:
