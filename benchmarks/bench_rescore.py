@@ -38,7 +38,7 @@ ENV = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_N
 STAGES = (  # (stage, texts of the log lines that end it: the latest of them); absent stages are skipped
     ("start-up, ledger load and validation, models (overlapping)", ("riskmodel: events", "champion models")),
     ("customer features", ("riskmodel.rescore.run: features of",)),
-    ("default dates, open invoices", ("riskmodel.rescore.progress: scoring",)),
+    ("default dates, open invoices", ("riskmodel.progress: scoring",)),
     ("score, reasons, policy, alerts, commit (open-invoice scores alongside)", ("customers (100.0%)",)),
     ("summary read back, rest of the open-invoice scores", ("open invoices scored",)),
     ("export files", ("export written",)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -23,10 +24,12 @@ TRACKING_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI, else sqlite:
 
 def _sample(args: argparse.Namespace) -> int:
     from riskmodel.ledger.write import write_tables
+    from riskmodel.progress import spinner
     from riskmodel.sample import make_sample_tables
 
     logger.info("generating %d customers (seed %d)", args.customers, args.seed)
-    tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
+    with spinner(f"generating {args.customers:,} customers"):  # the generator reports no steps
+        tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
     paths = write_tables(tables, args.out, fmt=args.format)
     for path in paths:
         logger.info("wrote %s", path)
@@ -99,15 +102,17 @@ def _tracking_uri(args: argparse.Namespace) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from riskmodel.models import TrainConfig, load_train_config, train_models
-    from riskmodel.models.errors import tracking_errors
+    from riskmodel.models.tracking import tracking_errors
     from riskmodel.policy import load_policy
+    from riskmodel.progress import terminal_progress
 
     config = load_train_config(args.config) if args.config else TrainConfig()
     policy = load_policy(args.policy)
     ledger = _load(args)
     tracking_uri = _tracking_uri(args)
     logger.info("training %s; MLflow tracking at %s", ", ".join(args.models), tracking_uri)
-    with tracking_errors(tracking_uri):
+    display = terminal_progress()
+    with tracking_errors(tracking_uri), display or contextlib.nullcontext():
         results = train_models(
             ledger,
             tracking_uri,
@@ -116,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
             config=config,
             grade_of=policy.grade,
             policy_file=Path(policy.source_path) if policy.source_path else None,
+            progress=display,
         )
     for result in results:
         if result.status == "trained":
@@ -131,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
 def _score_invoices(args: argparse.Namespace) -> int:
     from riskmodel.io import check_output_path, write_frame
     from riskmodel.models import load_champion, score_invoices
-    from riskmodel.models.errors import tracking_errors
+    from riskmodel.models.tracking import tracking_errors
 
     check_output_path(args.out)
     ledger = _load(args)
@@ -368,8 +374,9 @@ def _rescore(args: argparse.Namespace) -> int:
         check_output_path(args.out)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger") as pool:
         loading = pool.submit(_load, args)  # DuckDB validates the ledger while MLflow and the models load
-        from riskmodel.models.errors import tracking_errors
-        from riskmodel.rescore import DEFAULT_CHUNK_SIZE, LocalEngine, Progress, format_summary, rescore
+        from riskmodel.models.tracking import tracking_errors
+        from riskmodel.progress import CountProgress, terminal_progress
+        from riskmodel.rescore import DEFAULT_CHUNK_SIZE, LocalEngine, format_summary, rescore
         from riskmodel.scoring import ModelBundle
         from riskmodel.store import ResultsStore
 
@@ -386,7 +393,7 @@ def _rescore(args: argparse.Namespace) -> int:
         engine = SparkEngine(master=args.spark_master, remote=remote, conf=dict(args.spark_conf))
     else:
         engine = LocalEngine()
-    progress = Progress(sys.stderr if sys.stderr.isatty() else None)
+    progress = CountProgress(terminal_progress())
     try:
         report = rescore(
             ledger,

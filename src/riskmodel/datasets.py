@@ -17,9 +17,7 @@ from riskmodel.splits import month_ends
 
 
 def _known(ledger: Ledger, as_of: date | None) -> tuple[Ledger, date]:
-    end = as_of or ledger.data_end
-    if end is None:
-        raise ValueError("the ledger has no dated rows; nothing to train on")
+    end = as_of or ledger.require_data_end("train on")
     return truncate_ledger(ledger, end), end
 
 

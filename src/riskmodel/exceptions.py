@@ -1,4 +1,7 @@
-"""Exception hierarchy: every error riskmodel raises on purpose derives from RiskModelError."""
+"""Exception hierarchy: every error riskmodel raises on purpose derives from RiskModelError.
+
+Each class also inherits a built-in exception, so callers can catch either.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,37 @@ class LedgerError(RiskModelError, ValueError):
     """A ledger is unusable or breaks the input contract (see DESIGN.md)."""
 
 
-class PolicyError(RiskModelError, ValueError):
+class ConfigError(RiskModelError, ValueError):
+    """A YAML configuration file or value breaks its rules (see :mod:`riskmodel.yamlconfig`)."""
+
+
+class PolicyError(ConfigError):
     """A credit-policy configuration is invalid."""
+
+
+class TrainConfigError(ConfigError):
+    """A training configuration file or value breaks its rules."""
+
+
+class NotEnoughDataError(RiskModelError, ValueError):
+    """A model's training table cannot support training and out-of-time validation (too few rows or events)."""
 
 
 class ModelNotFoundError(RiskModelError, LookupError):
     """No registered model matches the requested name or alias."""
+
+
+class TrackingError(RiskModelError, RuntimeError):
+    """The MLflow tracking store cannot be reached or used."""
+
+
+class OutputError(RiskModelError, ValueError):
+    """An output path that riskmodel cannot write."""
+
+
+class RealDataError(RiskModelError, ValueError):
+    """A public data-set file is unusable: wrong columns or values."""
+
+
+class RealDataFileError(RealDataError, FileNotFoundError):
+    """A public data-set file is not where it was looked for."""

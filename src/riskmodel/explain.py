@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskmodel.features.definitions import Feature, build_registry
+from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.texts import check_lang
 
 REASON_COLUMNS = [
@@ -178,12 +179,6 @@ def reason_table(
     )
 
 
-def _json_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
-
-
 def reason_codes(
     contributions: npt.ArrayLike,
     feature_names: Sequence[str],
@@ -218,12 +213,12 @@ def reason_codes(
         reasons[row].append(
             {
                 "feature": feature,
-                "value": _json_scalar(value),
+                "value": to_jsonable(value),
                 "contribution": float(contribution),
                 "description": description,
                 "group": group,
-                "comparison": _json_scalar(point),
-                "direction": _json_scalar(direction),
+                "comparison": to_jsonable(point),
+                "direction": to_jsonable(direction),
             }
         )
     return reasons

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import OutputError
 
 SUFFIXES = (".csv", ".parquet")
-
-
-class OutputError(RiskModelError, ValueError):
-    """An output path that riskmodel cannot write."""
 
 
 def check_output_path(path: str | Path) -> Path:

@@ -22,6 +22,7 @@ from riskmodel.explain import comparison_points, reason_codes
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
+from riskmodel.jsonable import to_jsonable
 from riskmodel.labels import default_dates
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models import CreditModel, LatePaymentModel, load_champion
@@ -316,7 +317,7 @@ def customer_response(
         "limit_rationale": recommendation.rationale(),
         "alerts": alerts,
         "reasons": row["reasons"],
-        "open_invoices": [_plain_record(r) for r in invoices.drop(columns="customer_id").to_dict("records")],
+        "open_invoices": [to_jsonable(r) for r in invoices.drop(columns="customer_id").to_dict("records")],
         "model_version": bundle.model_version,
         "policy_version": bundle.policy.version,
     }
@@ -351,17 +352,3 @@ def onboard(
 
 def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
-
-
-def _plain_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if isinstance(value, pd.Timestamp | date):
-            out[key] = value.isoformat()[:10]
-        elif isinstance(value, float | np.floating):
-            out[key] = None if np.isnan(value) else float(value)
-        elif isinstance(value, np.integer | np.bool_):
-            out[key] = value.item()
-        else:
-            out[key] = value
-    return out

@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from riskmodel.jsonable import to_jsonable
+
 DEFAULT_DB_URL = "sqlite:///riskmodel.db"
 
 metadata = sa.MetaData()
@@ -100,6 +102,7 @@ audit = sa.Table(
 sa.Index("ix_audit_customer", audit.c.customer_id, audit.c.at)
 
 SCORE_COLUMNS = tuple(c.name for c in scores.columns)
+SLIM_SCORE_COLUMNS = ("customer_id", "pd_12m", "grade", "current_limit", "recommended_limit")
 ALERT_IDENTITY = ("customer_id", "alert_type", "key")
 
 
@@ -201,6 +204,13 @@ class ResultsStore:
             row = con.execute(query.limit(1)).mappings().first()
         return dict(row) if row else None
 
+    def find_run(self, as_of: date, model_version: str) -> dict[str, Any] | None:
+        """The run record of ``(as_of, model_version)``, or None when there is none yet."""
+        query = sa.select(runs).where(runs.c.as_of == as_of, runs.c.model_version == model_version)
+        with self.engine.connect() as con:
+            row = con.execute(query).mappings().first()
+        return dict(row) if row else None
+
     def finish_run(self, run_id: str) -> None:
         with self.engine.begin() as con:
             con.execute(
@@ -218,8 +228,7 @@ class ResultsStore:
     ) -> bool:
         """Write a chunk's scores and alert changes atomically; ``False`` when the chunk was already committed."""
         records = [
-            {k: _plain(v) for k, v in row.items()}
-            for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
+            to_jsonable(row, iso_dates=False) for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
         ]
         with self.engine.begin() as con:
             if con.execute(
@@ -260,6 +269,33 @@ class ResultsStore:
         with self.engine.connect() as con:
             return pd.read_sql(query, con)
 
+    def run_scores(self, run: Mapping[str, Any] | None) -> pd.DataFrame:
+        """``SLIM_SCORE_COLUMNS`` of a run's scores, sorted by customer (empty without a run)."""
+        if run is None:
+            return pd.DataFrame(
+                {
+                    name: pd.Series(dtype=object if name == "customer_id" else float)
+                    for name in SLIM_SCORE_COLUMNS
+                }
+            )
+        query = (
+            sa.select(*(scores.c[name] for name in SLIM_SCORE_COLUMNS))
+            .where(scores.c.as_of == run["as_of"], scores.c.model_version == run["model_version"])
+            .order_by(scores.c.customer_id)
+        )
+        with self.engine.connect() as con:
+            return pd.read_sql(query, con)
+
+    def export_scores(self, as_of: date, model_version: str) -> pd.DataFrame:
+        """Every stored column of the scores of ``(as_of, model_version)``, sorted by customer."""
+        query = (
+            sa.select(scores)
+            .where(scores.c.as_of == as_of, scores.c.model_version == model_version)
+            .order_by(scores.c.customer_id)
+        )
+        with self.engine.connect() as con:
+            return pd.read_sql(query, con)
+
     def last_score(self, customer_id: str, before: date) -> dict[str, Any] | None:
         """The customer's latest stored score dated before ``before`` (PD-jump and downgrade alerts)."""
         query = (
@@ -283,6 +319,10 @@ class ResultsStore:
     def alerts_opened_in(self, run_id: str) -> pd.DataFrame:
         with self.engine.connect() as con:
             return pd.read_sql(sa.select(alerts).where(alerts.c.opened_run_id == run_id), con)
+
+    def alerts_closed_in(self, run_id: str) -> pd.DataFrame:
+        with self.engine.connect() as con:
+            return pd.read_sql(sa.select(alerts).where(alerts.c.closed_run_id == run_id), con)
 
     # -- audit --------------------------------------------------------------------------
     def record_decision(
@@ -332,19 +372,6 @@ def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:
         "opened_as_of": alert["opened_as_of"],
         "opened_run_id": alert.get("opened_run_id"),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Database-friendly scalars: numpy numbers to Python, NaN to None, timestamps to dates."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

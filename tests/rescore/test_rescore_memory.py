@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from riskmodel.rescore import rescore_portfolio
-from riskmodel.rescore.records import alerts_closed_in
 from riskmodel.rescore.summary import summarise_run
 from riskmodel.scoring import score_customers
 from riskmodel.store import ResultsStore
@@ -44,7 +43,7 @@ def test_december_opens_and_closes_what_one_unchunked_evaluation_does(two_month_
         open_alerts=open_after_november,
     ).alerts
     opened = store.alerts_opened_in(december.run_id)
-    closed = alerts_closed_in(store, december.run_id)
+    closed = store.alerts_closed_in(december.run_id)
     assert len(opened) > 0 and len(closed) > 0
     assert identities(opened) == identities(reference.new)
     assert identities(closed) == identities(reference.closed)

@@ -8,11 +8,12 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from riskmodel.ledger import load_ledger
+from riskmodel.progress import CountProgress, terminal_progress
 from riskmodel.rescore.engines import customer_batches
 from riskmodel.rescore.portfolio import count_chunks, fingerprint, plan_chunks
-from riskmodel.rescore.progress import Progress
 from riskmodel.rescore.summary import grade_migration, limit_changes, rejected_customers
 
 
@@ -45,20 +46,33 @@ class FakeClock:
         return self.now
 
 
-def test_progress_bar_shows_rate_and_time_left():
-    clock, stream = FakeClock(), io.StringIO()
-    progress = Progress(stream, clock=clock, width=10)
-    progress.start(1000, done=200)  # a resumed run: 200 committed earlier do not count in the rate
-    clock.now += 2.0
+def test_progress_on_a_terminal_draws_a_rich_bar_with_counts():
+    stream = io.StringIO()
+    display = terminal_progress(Console(file=stream, force_terminal=True, width=120))
+    progress = CountProgress(display)
+    progress.start(1000, done=200)  # a resumed run starts at 200
     progress.advance(400)
     progress.finish()
-    assert stream.getvalue() == "\r[######....] 600/1,000 customers (60.0%)  200 rows/s  ETA 0:00:02\n"
+    assert "600/1,000 customers" in stream.getvalue() and "60.0%" in stream.getvalue()
+
+
+def test_no_terminal_means_no_display():
+    assert terminal_progress(Console(file=io.StringIO(), force_terminal=False)) is None
+
+
+def test_progress_line_shows_rate_and_time_left():
+    clock = FakeClock()
+    progress = CountProgress(None, clock=clock)
+    progress.start(1000, done=200)  # a resumed run: 200 committed earlier do not count in the rate
+    clock.now += 2.0
+    progress.done += 400
+    assert progress.line(clock.now) == "600/1,000 customers (60.0%)  200 rows/s  ETA 0:00:02"
 
 
 def test_progress_without_a_terminal_logs_at_intervals(caplog):
     clock = FakeClock()
-    progress = Progress(None, interval_s=5.0, clock=clock)
-    with caplog.at_level(logging.INFO, logger="riskmodel.rescore.progress"):
+    progress = CountProgress(None, interval_s=5.0, clock=clock)
+    with caplog.at_level(logging.INFO, logger="riskmodel.progress"):
         progress.start(30)
         for _ in range(3):
             clock.now += 1.0

@@ -93,3 +93,15 @@ def test_unknown_sql_database_table(tmp_path):
 def test_unknown_database_driver_is_a_clear_error():
     with pytest.raises(LedgerError, match="cannot open the database URL"):
         load_ledger("nosuchdb://host/ledger")
+
+
+def test_a_ledger_without_dated_rows_has_no_data_end(write_ledger_files):
+    from datetime import date
+
+    from riskmodel.features.asof import truncate_ledger
+
+    empty = truncate_ledger(load_ledger(write_ledger_files()), date(1990, 1, 1))
+    with pytest.raises(
+        LedgerError, match=r"ledger at .* has no dated rows; there is nothing to train on; load"
+    ):
+        empty.require_data_end("train on")

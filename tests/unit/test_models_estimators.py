@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.features.definitions import Feature
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config
-from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import DelayProfile
@@ -210,7 +210,10 @@ def test_the_shipped_yaml_holds_the_defaults():
 def test_config_names_an_unknown_key(tmp_path):
     path = tmp_path / "train.yaml"
     path.write_text("gbm:\n  n_estimators: 10\nlearning_rate: 0.1\n", encoding="utf-8")
-    with pytest.raises(TrainConfigError, match=r"unknown training parameter\(s\) \['learning_rate'\]"):
+    with pytest.raises(
+        TrainConfigError,
+        match=r"train.yaml: learning_rate is not a known key; expected keys under the top level: features, gbm",
+    ):
         load_train_config(path)
 
 

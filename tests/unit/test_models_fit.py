@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.exceptions import NotEnoughDataError
 from riskmodel.ledger import ledger_from_frames
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import GBMParams, TrainConfig
-from riskmodel.models.errors import NotEnoughDataError
 from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel
 from riskmodel.models.specs import DEFAULT, LATE_PAYMENT, ModelSpec

@@ -160,7 +160,7 @@ def test_invalid_yaml_names_the_source() -> None:
 
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(
-        PolicyError, match=r"the policy file must be a mapping of keys to values; got a list of 1 items"
+        PolicyError, match=r"<string>: the file must be a mapping of keys to values; got a list of 1 items"
     ):
         parse_policy("- 1\n")
 

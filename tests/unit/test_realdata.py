@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.exceptions import NotEnoughDataError, RealDataError, RealDataFileError
 from riskmodel.models.config import GBMParams, TrainConfig
-from riskmodel.models.errors import NotEnoughDataError
 from riskmodel.models.fit import fit_model_on_split
-from riskmodel.realdata import RealDataError, RealDataFileError, load_german, load_taiwan, stratified_holdout
+from riskmodel.realdata import load_german, load_taiwan, stratified_holdout
 from riskmodel.realdata.german import PROTECTED_COLUMNS as GERMAN_PROTECTED
 from tests.conftest import REAL_DATA
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from riskmodel.store import SCORE_COLUMNS, ResultsStore, resolve_url
+from riskmodel.store import SCORE_COLUMNS, SLIM_SCORE_COLUMNS, ResultsStore, resolve_url
 from tests.integration_helpers import fresh_postgres_database
 
 AS_OF = date(2025, 6, 30)
@@ -119,6 +119,19 @@ def test_alerts_open_and_close_by_identity(store: ResultsStore) -> None:
     store.commit_chunk(run_id, 1, _scores(run_id, [])[:0], closed=[closed])
     assert store.open_alerts().empty
     assert len(store.alerts_opened_in(run_id)) == 1
+    assert store.alerts_closed_in(run_id)["key"].tolist() == ["INV-9:60"]
+
+
+def test_a_run_and_its_scores_are_found_by_date_and_model(store: ResultsStore) -> None:
+    assert store.find_run(AS_OF, "default:1") is None
+    assert list(store.run_scores(None).columns) == list(SLIM_SCORE_COLUMNS)
+    run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=2, n_chunks=1)
+    store.commit_chunk(run_id, 0, _scores(run_id, ["C2", "C1"]))
+    run = store.find_run(AS_OF, "default:1")
+    assert run is not None and run["run_id"] == run_id
+    slim = store.run_scores(run)
+    assert slim["customer_id"].tolist() == ["C1", "C2"] and slim["recommended_limit"].isna().all()
+    assert list(store.export_scores(AS_OF, "default:1").columns) == list(SCORE_COLUMNS)
 
 
 def test_every_decision_lands_in_the_audit_trail(store: ResultsStore) -> None:

@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.exceptions import LedgerError
+
 QUARANTINE_COLUMNS: tuple[str, ...] = ("file", "row", "column", "reason")
 
 
@@ -104,3 +106,16 @@ class Ledger:
         ends = [pc.max(c).as_py() for c in candidates if len(c)]
         ends = [d for d in ends if d is not None]
         return max(ends) if ends else None
+
+    def require_data_end(self, purpose: str) -> date:
+        """:attr:`data_end`, or a :class:`~riskmodel.exceptions.LedgerError` when no row has a date.
+
+        ``purpose`` completes "there is nothing to ..." in the message (``"train on"``, ``"score"``).
+        """
+        end = self.data_end
+        if end is None:
+            raise LedgerError(
+                f"the ledger at {self.source} has no dated rows; there is nothing to {purpose}; "
+                "load a ledger whose invoices.csv has rows with an issue_date"
+            )
+        return end

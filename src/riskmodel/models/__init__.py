@@ -6,7 +6,6 @@ The service and batch scoring use :func:`load_champion`, which returns a
 """
 
 from riskmodel.models.config import ChampionRule, GBMParams, ScorecardParams, TrainConfig, load_train_config
-from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.grades import FALLBACK_UPPER_PD, GradeFunction, fallback_grade
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel, RiskPipeline
 from riskmodel.models.scoring import score_invoices
@@ -28,11 +27,9 @@ __all__ = [
     "GBMParams",
     "GradeFunction",
     "LatePaymentModel",
-    "NotEnoughDataError",
     "RiskPipeline",
     "ScorecardParams",
     "TrainConfig",
-    "TrainConfigError",
     "TrainResult",
     "decide_promotion",
     "default_tracking_uri",

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from riskmodel.exceptions import TrainConfigError
 from riskmodel.features.definitions import FeatureConfig
-from riskmodel.models.errors import TrainConfigError
+from riskmodel.yamlconfig import load_yaml_config
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,9 @@ class GBMParams:
 
     def __post_init__(self) -> None:
         if self.n_estimators < 1:
-            raise ValueError(f"gbm.n_estimators must be at least 1; got {self.n_estimators}")
+            raise TrainConfigError(f"gbm.n_estimators must be at least 1; got {self.n_estimators}")
         if not 0 < self.early_stopping_share < 0.5:
-            raise ValueError(
+            raise TrainConfigError(
                 f"gbm.early_stopping_share must be within (0, 0.5); got {self.early_stopping_share}"
             )
 
@@ -46,9 +45,9 @@ class ScorecardParams:
 
     def __post_init__(self) -> None:
         if self.n_bins < 2:
-            raise ValueError(f"scorecard.n_bins must be at least 2; got {self.n_bins}")
+            raise TrainConfigError(f"scorecard.n_bins must be at least 2; got {self.n_bins}")
         if self.C <= 0:
-            raise ValueError(f"scorecard.C must be positive; got {self.C}")
+            raise TrainConfigError(f"scorecard.C must be positive; got {self.C}")
 
 
 @dataclass(frozen=True)
@@ -92,11 +91,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if len(self.slices) != 3 or min(self.slices) <= 0 or abs(sum(self.slices) - 1) > 1e-9:
-            raise ValueError(f"slices must be three positive shares summing to 1; got {self.slices}")
+            raise TrainConfigError(f"slices must be three positive shares summing to 1; got {self.slices}")
         if not 0 <= self.imbalance_power <= 1:
-            raise ValueError(f"imbalance_power must be within [0, 1]; got {self.imbalance_power}")
+            raise TrainConfigError(f"imbalance_power must be within [0, 1]; got {self.imbalance_power}")
         if self.min_rows < 3:
-            raise ValueError(f"min_rows must be at least 3; got {self.min_rows}")
+            raise TrainConfigError(f"min_rows must be at least 3; got {self.min_rows}")
 
     def params(self) -> dict[str, Any]:
         """Flat, dotted parameters for MLflow (``gbm.learning_rate``, ``features.windows_days``)."""
@@ -109,45 +108,10 @@ class TrainConfig:
         return flat
 
 
-_SECTIONS = {
-    "features": FeatureConfig,
-    "gbm": GBMParams,
-    "scorecard": ScorecardParams,
-    "champion": ChampionRule,
-}
-
-
-def train_config_from_dict(values: dict[str, Any]) -> TrainConfig:
-    """Build a :class:`TrainConfig` from nested plain values (unknown keys are an error)."""
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown training parameter(s) {unknown}; known: {sorted(known)}")
-    kwargs: dict[str, Any] = {}
-    for name, value in values.items():
-        if name in _SECTIONS:
-            section = _SECTIONS[name]
-            if name == "features" and "windows_days" in (value or {}):
-                value = {**value, "windows_days": tuple(value["windows_days"])}
-            kwargs[name] = section(**(value or {}))
-        elif name == "slices":
-            kwargs[name] = tuple(float(v) for v in value)
-        else:
-            kwargs[name] = value
-    return TrainConfig(**kwargs)
-
-
 def load_train_config(path: str | Path) -> TrainConfig:
-    """Read ``path`` (YAML) into a :class:`TrainConfig`; missing keys keep their defaults."""
-    try:
-        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise TrainConfigError(f"{path}: cannot read the training configuration ({err})") from err
-    if not isinstance(values, dict):
-        raise TrainConfigError(
-            f"{path}: expected a mapping of training parameters; got {type(values).__name__}"
-        )
-    try:
-        return train_config_from_dict(values)
-    except (TypeError, ValueError) as err:
-        raise TrainConfigError(f"{path}: {err}") from err
+    """Read ``path`` (YAML) into a :class:`TrainConfig`; missing keys keep their defaults.
+
+    Errors name the file, the key, the expected type, the value received and the fix
+    (see :mod:`riskmodel.yamlconfig`).
+    """
+    return load_yaml_config(TrainConfig, path, TrainConfigError)

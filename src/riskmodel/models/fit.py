@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from riskmodel.exceptions import NotEnoughDataError
 from riskmodel.features.definitions import Feature, features_for
 from riskmodel.models.calibration import ScoreCalibrator
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig
-from riskmodel.models.errors import NotEnoughDataError
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.heads import Head, ObservedRate
 from riskmodel.models.metrics import auc, binary_metrics, brier

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from riskmodel.models.errors import NotEnoughDataError
+from riskmodel.exceptions import NotEnoughDataError
 
 SLICE_NAMES = ("train", "selection", "validation")
 

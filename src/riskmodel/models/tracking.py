@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import DataType
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
-from riskmodel.exceptions import ModelNotFoundError
+from riskmodel.exceptions import ModelNotFoundError, TrackingError
 from riskmodel.models.config import ChampionRule, TrainConfig
 from riskmodel.models.fit import FitResult, gate_scores
 from riskmodel.models.pipeline import RiskPipeline
@@ -44,6 +45,15 @@ MODEL_PACKAGES = (
     "cloudpickle",
     "pyyaml",
 )
+
+
+@contextmanager
+def tracking_errors(tracking_uri: str) -> Iterator[None]:
+    """Turn MLflow's errors into :class:`~riskmodel.exceptions.TrackingError` naming the tracking URI."""
+    try:
+        yield
+    except MlflowException as err:
+        raise TrackingError(f"MLflow tracking at {tracking_uri}: {err.message}") from err
 
 
 def default_tracking_uri(folder: str | Path) -> str:

@@ -14,12 +14,13 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from rich.progress import Progress
 
 import riskmodel
+from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger_fingerprint, model_card
 from riskmodel.models.config import TrainConfig
-from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.grades import GradeFunction, fallback_grade
 from riskmodel.models.metrics import grade_table
@@ -32,6 +33,7 @@ from riskmodel.models.tracking import (
     register,
     use_tracking_uri,
 )
+from riskmodel.progress import StepProgress
 
 logger = logging.getLogger(__name__)
 
@@ -63,35 +65,29 @@ def train_models(
     config: TrainConfig | None = None,
     grade_of: GradeFunction = fallback_grade,
     policy_file: Path | None = POLICY_FILE,
+    progress: Progress | None = None,
 ) -> list[TrainResult]:
     """Train, validate, log and register each model in ``models`` on ``ledger`` as of ``as_of``.
 
     A model whose data cannot support training (no positive case, too few rows) is skipped
     with the reason in its result. ``grade_of`` maps PDs to grades 1..10 for the
     expected-against-observed table; ``policy_file`` is logged with every model when it exists.
+    ``progress`` (from :func:`riskmodel.progress.terminal_progress`) shows the model and stage.
     """
     config = config or TrainConfig()
     unknown = sorted(set(models) - set(MODEL_SPECS))
     if unknown:
         raise TrainConfigError(f"unknown model(s) {unknown}; choose from {list(MODEL_SPECS)}")
-    data_end = as_of or ledger.data_end
-    if data_end is None:
-        raise NotEnoughDataError("the ledger has no dated rows; nothing to train on")
+    data_end = as_of or ledger.require_data_end("train on")
     fingerprint = ledger_fingerprint(ledger, as_of)
-    return [
-        _train_one(
-            MODEL_SPECS[name],
-            ledger,
-            as_of,
-            data_end,
-            config,
-            tracking_uri,
-            fingerprint,
-            grade_of,
-            policy_file,
-        )
-        for name in models
-    ]
+    steps = StepProgress(progress, "training", len(models))
+    results = []
+    for name in models:
+        spec = MODEL_SPECS[name]
+        args = (ledger, as_of, data_end, config, tracking_uri, fingerprint, grade_of, policy_file, steps)
+        results.append(_train_one(spec, *args))
+        steps.step()
+    return results
 
 
 def _train_one(
@@ -104,8 +100,10 @@ def _train_one(
     fingerprint: dict[str, Any],
     grade_of: GradeFunction,
     policy_file: Path | None,
+    steps: StepProgress,
 ) -> TrainResult:
     started = time.perf_counter()
+    steps.stage(f"{spec.name}: building the training table")
     logger.info("%s: building the training table as of %s", spec.name, data_end)
     table = spec.build_table(ledger, as_of, config)
     logger.info(
@@ -117,6 +115,7 @@ def _train_one(
     )
     if len(table) < config.min_rows:
         return _skipped(spec, f"{len(table):,} rows in the training table; at least {config.min_rows} needed")
+    steps.stage(f"{spec.name}: fitting")
     try:
         result = fit_model(spec, table, data_end, config)
     except NotEnoughDataError as err:
@@ -152,6 +151,7 @@ def _train_one(
             spec.name,
             validation_positive,
         )
+    steps.stage(f"{spec.name}: logging to MLflow")
     run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, grade_of, policy_file)
     logger.info(
         "%s: registered %s version %s (%s): %s (%.1fs)",

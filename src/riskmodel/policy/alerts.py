@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.collection import action_texts, collection_tier
-from riskmodel.policy.columns import numeric_column, to_python
+from riskmodel.policy.columns import numeric_column
 from riskmodel.policy.config import SEVERITY_LEVELS, Policy, ThresholdRule
 from riskmodel.policy.texts import TEXTS, check_lang
 
@@ -57,9 +58,7 @@ class AlertUpdate:
 
     def records(self) -> list[dict[str, Any]]:
         """Open alerts as JSON-ready dicts (the ``alerts[]`` of a score response)."""
-        return [
-            {name: to_python(value) for name, value in row.items()} for row in self.open.to_dict("records")
-        ]
+        return [to_jsonable(row) for row in self.open.to_dict("records")]
 
     def has_severe(self, customer_ids: Sequence[str] | pd.Series) -> np.ndarray:
         """Whether each customer has an open severe alert (input of the limit review)."""

@@ -16,11 +16,10 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
 from riskmodel.exceptions import PolicyError
 from riskmodel.policy.grades import grade_from_pd
-from riskmodel.policy.schema import build_section, yaml_fields
+from riskmodel.yamlconfig import parse_yaml_config, yaml_fields
 
 N_GRADES = 10
 Severity = Literal["info", "warning", "severe"]
@@ -364,14 +363,7 @@ def _plain(value: Any) -> Any:
 
 def parse_policy(text: str, source: str = "<string>") -> Policy:
     """A :class:`Policy` from YAML text; ``source`` names the text in error messages."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise PolicyError(f"{source} is not valid YAML: {err}") from err
-    try:
-        policy = build_section(Policy, data, "")
-    except PolicyError as err:
-        raise PolicyError(f"{source}: {err}") from None
+    policy = parse_yaml_config(Policy, text, source, PolicyError)
     return dataclasses.replace(policy, source_text=text, source_path=source)
 
 

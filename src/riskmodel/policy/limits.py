@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskmodel.policy.columns import numeric_column, optional_numeric_column, to_python
+from riskmodel.jsonable import to_jsonable
+from riskmodel.policy.columns import numeric_column, optional_numeric_column
 from riskmodel.policy.config import CreditLimitPolicy, Policy
 from riskmodel.policy.texts import check_lang, format_value, render
 
@@ -296,7 +297,7 @@ def _formula_steps(row: Mapping[str, Any], policy: Policy, lang: str) -> list[Ra
 
 
 def _step(rule: str, value: float, lang: str, **values: Any) -> RationaleStep:
-    return RationaleStep(rule, to_python(value), render(f"limit.{rule}", lang, value=value, **values))
+    return RationaleStep(rule, to_jsonable(value), render(f"limit.{rule}", lang, value=value, **values))
 
 
 def _review_rules(row: Mapping[str, Any]) -> list[str]:
@@ -323,12 +324,12 @@ def _review_step(rule: str, row: Mapping[str, Any], policy: Policy, lang: str) -
         max_increase=review.max_increase,
         max_decrease=review.max_decrease,
         clean_feature=review.clean_record.feature,
-        clean_value=format_value(to_python(row["clean_value"]), lang),
+        clean_value=format_value(to_jsonable(row["clean_value"]), lang),
         max_days_beyond_terms=review.clean_record.max_days_beyond_terms,
-        open_days=format_value(to_python(row["days_past_due"]), lang),
+        open_days=format_value(to_jsonable(row["days_past_due"]), lang),
         max_open_days=review.clean_record.max_days_past_due,
     )
-    return RationaleStep(rule, to_python(row["recommended_limit"]), detail)
+    return RationaleStep(rule, to_jsonable(row["recommended_limit"]), detail)
 
 
 def _summary(row: Mapping[str, Any], policy: Policy, lang: str) -> str:
@@ -346,7 +347,7 @@ def limit_rationale(row: Mapping[str, Any], policy: Policy, lang: str = "en") ->
     review = [_review_step(rule, row, policy, lang) for rule in _review_rules(row)]
     return LimitRecommendation(
         recommended_limit=float(row["recommended_limit"]),
-        current_limit=to_python(row["current_limit"]),
+        current_limit=to_jsonable(row["current_limit"]),
         target_limit=float(row["target_limit"]),
         rule=str(row["limit_rule"]),
         steps=tuple(formula + review),

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from riskmodel.policy.columns import to_python
+from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.config import OnboardingPolicy, Policy
 from riskmodel.policy.limits import RationaleStep, firmographic_caps, round_down
 from riskmodel.policy.texts import check_lang, render
@@ -89,7 +89,7 @@ def initial_limit_cap(
 
 
 def _number(value: Any) -> float:
-    value = to_python(value)
+    value = to_jsonable(value)
     return float("nan") if value is None else float(value)
 
 

@@ -6,13 +6,11 @@ Both leave the protected attributes out unless asked, and return a :class:`RealD
 to train with :func:`riskmodel.models.fit.fit_model_on_split`.
 """
 
-from riskmodel.realdata.dataset import RealDataError, RealDataFileError, RealDataSet, stratified_holdout
+from riskmodel.realdata.dataset import RealDataSet, stratified_holdout
 from riskmodel.realdata.german import load_german
 from riskmodel.realdata.taiwan import load_taiwan
 
 __all__ = [
-    "RealDataError",
-    "RealDataFileError",
     "RealDataSet",
     "load_german",
     "load_taiwan",

@@ -10,19 +10,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import RealDataError, RealDataFileError
 from riskmodel.features.definitions import Feature, Level
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.specs import ModelSpec, Target
-
-
-class RealDataError(RiskModelError, ValueError):
-    """A public data-set file is unusable: wrong columns or values."""
-
-
-class RealDataFileError(RealDataError, FileNotFoundError):
-    """A public data-set file is not where it was looked for."""
 
 
 @dataclass(frozen=True)

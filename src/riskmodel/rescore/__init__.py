@@ -16,11 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
+from riskmodel.progress import CountProgress
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.export import EXPORT_COLUMNS, export_frame, write_exports
 from riskmodel.rescore.portfolio import Chunk, Portfolio, plan_chunks
-from riskmodel.rescore.progress import Progress
-from riskmodel.rescore.records import run_scores
 from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreError, RescoreResult, rescore_portfolio
 from riskmodel.rescore.summary import RescoreSummary, format_summary, summarise_run
 from riskmodel.scoring import ModelBundle, open_invoices
@@ -34,7 +33,6 @@ __all__ = [
     "Chunk",
     "LocalEngine",
     "Portfolio",
-    "Progress",
     "RescoreError",
     "RescoreReport",
     "RescoreResult",
@@ -66,7 +64,7 @@ def rescore(
     engine: ScoringEngine | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     lang: str = "en",
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
     invoice_scores: bool = True,
 ) -> RescoreReport:
     """Rescore the portfolio (:func:`rescore_portfolio`), export it to ``out`` and summarise the run.
@@ -95,7 +93,7 @@ def rescore(
         )
         summary = summarise_run(store, result.run, result.status, ledger)
         if score_open and not scoring:  # the run had finished before: the open invoices of its customers
-            score_in_background(open_invoices(ledger, as_of, run_scores(store, result.run)["customer_id"]))
+            score_in_background(open_invoices(ledger, as_of, store.run_scores(result.run)["customer_id"]))
         invoices = scoring[0].result() if scoring else None
     written: list[Path] = []
     if invoices is not None:

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.io import write_frame
-from riskmodel.rescore.records import export_scores
 from riskmodel.scoring import LATE_COLUMNS, OPEN_INVOICE_COLUMNS
 from riskmodel.store import ResultsStore
 
@@ -42,7 +41,7 @@ def export_frame(store: ResultsStore, as_of: date, model_version: str) -> pd.Dat
     reasons (empty when fewer); ``reasons`` keeps every reason's value, contribution and
     description as JSON.
     """
-    stored = export_scores(store, as_of, model_version)
+    stored = store.export_scores(as_of, model_version)
     rationale = [json.loads(text) if text else {} for text in stored["limit_rationale"].tolist()]
     reasons = [json.loads(text) if text else [] for text in stored["reasons"].tolist()]
     frame = stored[["customer_id", "as_of", "pd_12m", "grade", "recommended_limit", "current_limit"]].copy()

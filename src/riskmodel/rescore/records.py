@@ -1,4 +1,4 @@
-"""What a rescoring reads from and writes to the results database, beyond :class:`ResultsStore`'s own calls."""
+"""The rows a rescoring writes to the results database: scores of a chunk and alert changes."""
 
 from __future__ import annotations
 
@@ -9,54 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from riskmodel.policy import AlertUpdate
 from riskmodel.scoring import CustomerScores, ModelBundle
-from riskmodel.store import ResultsStore, alerts, runs, scores
 
-SLIM_SCORE_COLUMNS = ("customer_id", "pd_12m", "grade", "current_limit", "recommended_limit")
 OPENED_COLUMNS: Sequence[str] = ("customer_id", "alert_type", "key", "severity", "facts", "action", "text")
-
-
-def find_run(store: ResultsStore, as_of: date, model_version: str) -> dict[str, Any] | None:
-    """The run record of ``(as_of, model_version)``, or None when there is none yet."""
-    query = sa.select(runs).where(runs.c.as_of == as_of, runs.c.model_version == model_version)
-    with store.engine.connect() as con:
-        row = con.execute(query).mappings().first()
-    return dict(row) if row else None
-
-
-def run_scores(store: ResultsStore, run: dict[str, Any] | None) -> pd.DataFrame:
-    """``SLIM_SCORE_COLUMNS`` of a run's scores, sorted by customer (empty without a run)."""
-    columns = [scores.c[name] for name in SLIM_SCORE_COLUMNS]
-    if run is None:
-        return pd.DataFrame(
-            {name: pd.Series(dtype=object if name == "customer_id" else float) for name in SLIM_SCORE_COLUMNS}
-        )
-    query = (
-        sa.select(*columns)
-        .where(scores.c.as_of == run["as_of"], scores.c.model_version == run["model_version"])
-        .order_by(scores.c.customer_id)
-    )
-    with store.engine.connect() as con:
-        return pd.read_sql(query, con)
-
-
-def export_scores(store: ResultsStore, as_of: date, model_version: str) -> pd.DataFrame:
-    """Every stored column of the scores of ``(as_of, model_version)``, sorted by customer."""
-    query = (
-        sa.select(scores)
-        .where(scores.c.as_of == as_of, scores.c.model_version == model_version)
-        .order_by(scores.c.customer_id)
-    )
-    with store.engine.connect() as con:
-        return pd.read_sql(query, con)
-
-
-def alerts_closed_in(store: ResultsStore, run_id: str) -> pd.DataFrame:
-    with store.engine.connect() as con:
-        return pd.read_sql(sa.select(alerts).where(alerts.c.closed_run_id == run_id), con)
 
 
 def score_rows(result: CustomerScores, bundle: ModelBundle, run_id: str) -> pd.DataFrame:

@@ -18,10 +18,10 @@ from typing import Any
 
 from riskmodel.exceptions import RiskModelError
 from riskmodel.ledger.tables import Ledger
+from riskmodel.progress import CountProgress
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.portfolio import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
-from riskmodel.rescore.progress import Progress
-from riskmodel.rescore.records import alert_changes, find_run, run_scores, score_rows
+from riskmodel.rescore.records import alert_changes, score_rows
 from riskmodel.scoring import ModelBundle, apply_policy, customer_default_dates, open_invoices
 from riskmodel.store import ResultsStore
 
@@ -71,7 +71,7 @@ def rescore_portfolio(
     engine: ScoringEngine | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     lang: str = "en",
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
     on_portfolio: Callable[[Portfolio], None] | None = None,
 ) -> RescoreResult:
     """Score every customer active at ``as_of`` and store scores and alert changes chunk by chunk.
@@ -89,7 +89,7 @@ def rescore_portfolio(
         when the run had finished before).
     """
     engine = engine or LocalEngine()
-    existing = find_run(store, as_of, bundle.model_version)
+    existing = store.find_run(as_of, bundle.model_version)
     if existing is not None and existing["status"] == "done":
         logger.info(
             "run %s (as of %s, models %s) finished at %s; nothing to do",
@@ -121,7 +121,7 @@ def rescore_portfolio(
     pending = [chunk for chunk in chunks if chunk.number not in done]
     if done:
         logger.info("resuming run %s: %d of %d chunks already committed", run_id, len(done), len(chunks))
-    progress = progress or Progress()
+    progress = progress or CountProgress()
     progress.start(n_customers, done=sum(chunk.size for chunk in chunks if chunk.number in done))
     _score_and_commit(engine, bundle, portfolio, chunks, pending, store, run_id, lang, progress)
     progress.finish()
@@ -138,12 +138,12 @@ def _score_and_commit(
     store: ResultsStore,
     run_id: str,
     lang: str,
-    progress: Progress,
+    progress: CountProgress,
 ) -> None:
     """Score the pending chunks and commit each with its alert changes."""
     as_of = portfolio.as_of
     previous_run = store.previous_run(as_of)
-    previous = portfolio.split(run_scores(store, previous_run), chunks)
+    previous = portfolio.split(store.run_scores(previous_run), chunks)
     known_alerts = portfolio.split(store.open_alerts(), chunks)
     invoices = portfolio.split(portfolio.invoices, chunks)
     if previous_run is not None:

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
-from riskmodel.rescore.records import alerts_closed_in, run_scores
 from riskmodel.store import ResultsStore
 
 GRADES = [str(g) for g in range(1, 11)]
@@ -60,11 +59,11 @@ class RescoreSummary:
 
 def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger: Ledger) -> RescoreSummary:
     """Summary of ``run`` against the latest finished run before it."""
-    current = run_scores(store, run)
+    current = store.run_scores(run)
     previous_run = store.previous_run(run["as_of"])
-    previous = run_scores(store, previous_run)
+    previous = store.run_scores(previous_run)
     opened = store.alerts_opened_in(run["run_id"])
-    closed = alerts_closed_in(store, run["run_id"])
+    closed = store.alerts_closed_in(run["run_id"])
     rejected, n_rows, n_unresolved = rejected_customers(ledger, current["customer_id"])
     return RescoreSummary(
         run=run,

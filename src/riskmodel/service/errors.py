@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from pydantic import ValidationError
 from starlette.responses import Response
+
+from riskmodel.jsonable import to_jsonable
 
 JSON_TYPE = "application/json"
 
@@ -43,31 +41,14 @@ class ApiError(Exception):
         return json_response(self.body(), self.status, headers)
 
 
-def plain(value: Any) -> Any:
-    """``value`` with numpy scalars, dates and non-finite floats made JSON-safe (NaN and inf become null)."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(v) for v in value]
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def json_bytes(body: Any) -> bytes:
-    return json.dumps(plain(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(to_jsonable(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response whose body is always valid JSON (see :func:`plain`)."""
+    """A JSON response whose body is always valid JSON (see :func:`riskmodel.jsonable.to_jsonable`)."""
     return Response(json_bytes(body), status_code=status, media_type=JSON_TYPE, headers=dict(headers or {}))
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 
 from riskmodel.explain import reason_codes
 from riskmodel.features.invoice import invoice_features
+from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger
 from riskmodel.scoring import ModelBundle, open_invoices, score_open_invoices
-from riskmodel.service.errors import plain
 
 INVOICE_COLUMNS = ("customer_id", "invoice_id", "issue_date", "due_date", "amount")
 
@@ -52,5 +52,5 @@ def invoice_risk(
     records = []
     for record in scored.to_dict("records"):
         record["reasons"] = by_invoice.get(record["invoice_id"], [])
-        records.append(plain(record))
+        records.append(to_jsonable(record))
     return records

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.config import N_GRADES
 from riskmodel.scoring import CustomerScores
-from riskmodel.service.errors import plain
 
 
 def portfolio_summary(result: CustomerScores, top_alerts: int) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def portfolio_summary(result: CustomerScores, top_alerts: int) -> dict[str, Any]
     alerts = result.alerts.open.merge(scores[["customer_id", "pd_12m"]], on="customer_id", how="left")
     alerts = alerts.sort_values(["severity_level", "pd_12m"], ascending=[False, False], kind="stable")
     severities = alerts["severity"].value_counts()
-    return plain(
+    return to_jsonable(
         {
             "as_of": result.as_of,
             "n_customers": n,

@@ -17,14 +17,14 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from riskmodel.exceptions import LedgerError
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
 from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
 from riskmodel.models import CreditModel
 from riskmodel.scoring import CustomerScores, ModelBundle, customer_response, onboard, score_customers
-from riskmodel.service.errors import ApiError, plain
+from riskmodel.service.errors import ApiError
 from riskmodel.service.history import history_ledger
 from riskmodel.service.invoices import customer_invoices, invoice_risk
 from riskmodel.service.portfolio import portfolio_summary
@@ -87,9 +87,7 @@ class RiskScorer:
         self.model: CreditModel = bundle.require("default")
         self.ledger = ledger
         self.results = results
-        self.data_end = ledger.data_end
-        if self.data_end is None:
-            raise LedgerError(f"the ledger at {ledger.source} has no dated rows; there is nothing to score")
+        self.data_end = ledger.require_data_end("score")
         self.store = OnlineFeatureStore(ledger, self.model.feature_config)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
@@ -184,7 +182,7 @@ class RiskScorer:
         result = self._score(
             self.store.customer_ledger(customer_id), [customer_id], as_of, lang, features=features
         )
-        return plain(customer_response(result, customer_id, self.bundle, lang))
+        return to_jsonable(customer_response(result, customer_id, self.bundle, lang))
 
     def score_history(
         self, customer_id: str, history: History, as_of: date | None, lang: str
@@ -202,7 +200,7 @@ class RiskScorer:
             )
             raise ApiError(422, message, [{"field": "as_of", "message": message}])
         result = self._score(ledger, [customer_id], as_of, lang, memory=False)
-        return plain(customer_response(result, customer_id, self.bundle, lang))
+        return to_jsonable(customer_response(result, customer_id, self.bundle, lang))
 
     def score_batch(self, customer_ids: Sequence[str], as_of: date | None, lang: str) -> dict[str, Any]:
         """Scores of many customers as of one date; unknown or not yet onboarded ones are listed apart."""
@@ -217,7 +215,7 @@ class RiskScorer:
         results = []
         if wanted:
             result = self._score(self.ledger, wanted, as_of, lang)
-            results = [plain(customer_response(result, c, self.bundle, lang)) for c in wanted]
+            results = [to_jsonable(customer_response(result, c, self.bundle, lang)) for c in wanted]
         return {"as_of": as_of.isoformat(), "results": results, "not_scored": not_scored, **self.versions()}
 
     def invoice_risk(
@@ -281,7 +279,7 @@ class RiskScorer:
         self, application: Mapping[str, Any], requested_limit: float | None, lang: str
     ) -> dict[str, Any]:
         """The ``POST /onboard`` body: decision on an application from its firmographic data."""
-        return plain(onboard(self.bundle, application, requested_limit, lang))
+        return to_jsonable(onboard(self.bundle, application, requested_limit, lang))
 
     def portfolio(self, as_of: date | None, lang: str, top_alerts: int) -> dict[str, Any]:
         """Grade distribution and top alerts of the customers active at ``as_of`` (scored once per date and language)."""

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from riskmodel.exceptions import ModelNotFoundError
+from riskmodel.exceptions import ModelNotFoundError, NotEnoughDataError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import ledger_fingerprint
 from riskmodel.models.config import TrainConfig
-from riskmodel.models.errors import NotEnoughDataError
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import RiskPipeline
 from riskmodel.models.slices import SLICE_NAMES, Slices, time_slices
