@@ -17,3 +17,7 @@ class PolicyError(RiskModelError, ValueError):
 
 class ModelNotFoundError(RiskModelError, LookupError):
     """No registered model matches the requested name or alias."""
+
+
+class RescoreError(RiskModelError, ValueError):
+    """A rescoring run that cannot be resumed as asked (the portfolio or the policy changed since it started)."""

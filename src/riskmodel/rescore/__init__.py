@@ -21,7 +21,7 @@ from riskmodel.rescore.export import EXPORT_COLUMNS, export_frame, write_exports
 from riskmodel.rescore.portfolio import Chunk, Portfolio, plan_chunks
 from riskmodel.rescore.progress import Progress
 from riskmodel.rescore.records import run_scores
-from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreError, RescoreResult, rescore_portfolio
+from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreResult, rescore_portfolio
 from riskmodel.rescore.summary import RescoreSummary, format_summary, summarise_run
 from riskmodel.scoring import ModelBundle, open_invoices
 from riskmodel.store import ResultsStore
@@ -35,7 +35,6 @@ __all__ = [
     "LocalEngine",
     "Portfolio",
     "Progress",
-    "RescoreError",
     "RescoreReport",
     "RescoreResult",
     "RescoreSummary",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import RescoreError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.portfolio import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
@@ -28,10 +28,6 @@ from riskmodel.store import ResultsStore
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 5_000
-
-
-class RescoreError(RiskModelError, ValueError):
-    """A run that cannot be resumed as asked (the portfolio or the policy changed since it started)."""
 
 
 @dataclass(frozen=True)
