@@ -130,8 +130,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _score_invoices(args: argparse.Namespace) -> int:
     from riskmodel.io import check_output_path, write_frame
-    from riskmodel.models import load_champion, score_invoices
+    from riskmodel.models import load_champion
     from riskmodel.models.errors import tracking_errors
+    from riskmodel.scoring import score_invoices
 
     check_output_path(args.out)
     ledger = _load(args)

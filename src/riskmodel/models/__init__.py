@@ -9,7 +9,6 @@ from riskmodel.models.config import ChampionRule, GBMParams, ScorecardParams, Tr
 from riskmodel.models.errors import NotEnoughDataError, TrainConfigError
 from riskmodel.models.grades import FALLBACK_UPPER_PD, GradeFunction, fallback_grade
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel, RiskPipeline
-from riskmodel.models.scoring import score_invoices
 from riskmodel.models.specs import MODEL_SPECS
 from riskmodel.models.tracking import (
     decide_promotion,
@@ -40,6 +39,5 @@ __all__ = [
     "load_champion",
     "load_model_version",
     "load_train_config",
-    "score_invoices",
     "train_models",
 ]
