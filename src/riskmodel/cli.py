@@ -114,8 +114,7 @@ def _train(args: argparse.Namespace) -> int:
             models=args.models,
             as_of=args.as_of,
             config=config,
-            grade_of=policy.grade,
-            policy_file=Path(policy.source_path) if policy.source_path else None,
+            policy=policy,
         )
     for result in results:
         if result.status == "trained":
