@@ -119,8 +119,7 @@ def _train(args: argparse.Namespace) -> int:
             models=args.models,
             as_of=args.as_of,
             config=config,
-            grade_of=policy.grade,
-            policy_file=Path(policy.source_path) if policy.source_path else None,
+            policy=policy,
             progress=display,
         )
     for result in results:
@@ -136,8 +135,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _score_invoices(args: argparse.Namespace) -> int:
     from riskmodel.io import check_output_path, write_frame
-    from riskmodel.models import load_champion, score_invoices
+    from riskmodel.models import load_champion
     from riskmodel.models.tracking import tracking_errors
+    from riskmodel.scoring import score_invoices
 
     check_output_path(args.out)
     ledger = _load(args)

@@ -48,3 +48,7 @@ class RealDataError(RiskModelError, ValueError):
 
 class RealDataFileError(RealDataError, FileNotFoundError):
     """A public data-set file is not where it was looked for."""
+
+
+class RescoreError(RiskModelError, ValueError):
+    """A rescoring run that cannot be resumed as asked (the portfolio or the policy changed since it started)."""

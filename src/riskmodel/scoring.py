@@ -1,15 +1,19 @@
 """One scoring path: features, models, reason codes and policy, for the service, batch rescoring and notebooks.
 
-:func:`score_customers` scores any set of customers of a ledger as of a date. The service
-calls it on one customer's rows, batch rescoring on chunks of the portfolio: both get
-the same numbers because they run the same code.
+:func:`score_prepared` turns customers' features, default dates and open invoices into
+PD, grade, reasons, alerts and limits. :func:`score_customers` computes those inputs from
+a ledger and calls it (the service, on one customer's rows or a few customers); batch
+rescoring computes them once for the portfolio and calls it on each chunk. Both get the
+same numbers because they run the same function. Invoices are scored here too:
+:func:`score_open_invoices` for the open invoices of a scoring, :func:`score_invoices`
+for every invoice of a ledger (``riskmodel score-invoices``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -26,7 +30,6 @@ from riskmodel.jsonable import to_jsonable
 from riskmodel.labels import default_dates
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models import CreditModel, LatePaymentModel, load_champion
-from riskmodel.models.scoring import expected_payment_dates
 from riskmodel.models.specs import MODEL_SPECS
 from riskmodel.policy import (
     AlertUpdate,
@@ -51,6 +54,7 @@ OPEN_INVOICE_COLUMNS = (
     "days_past_due",
     "is_disputed",
 )
+INVOICE_SCORE_COLUMNS = ("invoice_id", *LATE_COLUMNS, "expected_days_beyond_terms", "expected_payment_date")
 
 
 @dataclass(frozen=True)
@@ -130,25 +134,58 @@ def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | Non
     return frame[list(OPEN_INVOICE_COLUMNS)]
 
 
-def late_payment_scores(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """``invoice_id``, late-payment probabilities and expected payment date of each row of an invoice feature table."""
+def expected_payment_dates(features: pd.DataFrame, expected_days_beyond_terms: pd.Series) -> pd.Series:
+    """Due date (issue date + invoice terms) plus the expected days beyond terms, rounded to whole days."""
+    due = pd.to_datetime(features["issue_date"]) + pd.to_timedelta(features["invoice_terms_days"], unit="D")
+    return (due + pd.to_timedelta(expected_days_beyond_terms.round(), unit="D")).dt.normalize()
+
+
+def _predict_late(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
+    """``INVOICE_SCORE_COLUMNS`` of each row of an invoice feature table, in its row order."""
     predicted = model.predict_proba(features)
     predicted["invoice_id"] = features["invoice_id"].to_numpy()
     predicted["expected_payment_date"] = expected_payment_dates(
         features, predicted["expected_days_beyond_terms"]
     ).dt.date.to_numpy()
-    return predicted[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]].reset_index(drop=True)
+    return predicted[list(INVOICE_SCORE_COLUMNS)].reset_index(drop=True)
 
 
-def score_open_invoices(bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame) -> pd.DataFrame:
-    """Late-payment probabilities and expected payment date of each invoice, scored as of its issue date."""
+def late_payment_scores(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
+    """``invoice_id``, late-payment probabilities and expected payment date of each row of an invoice feature table."""
+    return _predict_late(model, features)[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]]
+
+
+def score_invoices(ledger: Ledger, model: LatePaymentModel) -> pd.DataFrame:
+    """One row per invoice of ``ledger``: P(days beyond terms > 0/30/60/90) and the expected payment date.
+
+    Every invoice is scored with the features known the day before its issue date (the
+    same features the model was trained on), so settled invoices get the score they would
+    have had when issued. Columns: ``INVOICE_SCORE_COLUMNS``.
+    """
+    features = invoice_features(ledger, config=model.feature_config)
+    if features.empty:
+        return pd.DataFrame(columns=list(INVOICE_SCORE_COLUMNS))
+    return _predict_late(model, features)
+
+
+def score_open_invoices(
+    bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame, features: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Late-payment probabilities and expected payment date of each invoice, scored as of its issue date.
+
+    ``features`` are the invoices' features (:func:`riskmodel.features.invoice.invoice_features`
+    with the late-payment model's config) when the caller has them already, e.g. to explain
+    the same rows; otherwise they are computed here. Without a late-payment model the
+    columns are added empty.
+    """
     out = invoices.copy()
     if bundle.late_payment is None or out.empty:
         for column in (*LATE_COLUMNS, "expected_payment_date"):
             out[column] = np.nan
         return out
     model = bundle.late_payment
-    features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
+    if features is None:
+        features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
     return out.merge(late_payment_scores(model, features), on="invoice_id", how="left", validate="one_to_one")
 
 
@@ -208,25 +245,73 @@ def score_features(
     )
 
 
-def apply_policy(
+@dataclass(frozen=True)
+class PreparedCustomers:
+    """What scoring a set of customers as of one date needs beyond the models, computed from the ledger.
+
+    Attributes
+    ----------
+    features
+        One row per customer: the default model's customer features as of ``as_of``.
+    default_date
+        Date each customer went into default by ``as_of`` (NaT if not), aligned with the rows of ``features``.
+    invoices
+        The customers' open invoices at ``as_of`` (:func:`open_invoices`), with or without
+        late-payment scores (the policy does not read them).
+    """
+
+    as_of: date
+    features: pd.DataFrame
+    default_date: pd.Series
+    invoices: pd.DataFrame
+
+
+def prepare_customers(ledger: Ledger, as_of: date, features: pd.DataFrame) -> PreparedCustomers:
+    """Default dates and open invoices at ``as_of`` of the customers of ``features`` (features computed by the caller)."""
+    customer_ids = features["customer_id"]
+    return PreparedCustomers(
+        as_of,
+        features,
+        customer_default_dates(ledger, as_of, customer_ids),
+        open_invoices(ledger, as_of, customer_ids),
+    )
+
+
+def score_prepared(
     bundle: ModelBundle,
-    as_of: date,
-    features: pd.DataFrame,
-    scored: pd.DataFrame,
-    invoices: pd.DataFrame,
+    prepared: PreparedCustomers,
     previous: pd.DataFrame | None = None,
     open_alerts: pd.DataFrame | None = None,
+    comparison: pd.Series | None = None,
     lang: str = "en",
+    scored: pd.DataFrame | None = None,
 ) -> CustomerScores:
-    """Alerts (with alert memory) and recommended limits from :func:`score_features` (same row order).
+    """PD, grade, reasons, alerts and recommended limit of prepared customers: the one scoring path.
 
-    ``invoices`` are the customers' open invoices (:func:`open_invoices`, optionally with
-    late-payment scores); see :func:`score_customers` for ``previous`` and ``open_alerts``.
+    :func:`score_features` (the models), then the policy: alerts with alert memory and
+    the recommended limits. :func:`score_customers` (the service) and each chunk of a
+    batch rescoring call this function.
+
+    Parameters
+    ----------
+    previous, open_alerts, comparison
+        As in :func:`score_customers`.
+    scored
+        ``score_features(bundle, prepared.features, prepared.default_date, comparison, lang)``
+        when an engine has computed it elsewhere (e.g. on Spark executors); computed here otherwise.
     """
+    features = prepared.features
+    if scored is None:
+        scored = score_features(bundle, features, prepared.default_date, comparison, lang)
+    elif not np.array_equal(scored["customer_id"].to_numpy(), features["customer_id"].to_numpy()):
+        raise ValueError(
+            f"scored must hold the score_features rows of the {len(features)} prepared customers in their "
+            f"order; got {len(scored)} rows in another order. Score prepared.features and keep its row order"
+        )
     pd_12m, grade = scored["pd_12m"].to_numpy(dtype=float), scored["grade"].to_numpy(dtype=int)
     current = features.assign(pd_12m=pd_12m, grade=grade)
     alerts = evaluate_alerts(
-        bundle.policy, current, invoices, previous=previous, open_alerts=open_alerts, lang=lang
+        bundle.policy, current, prepared.invoices, previous=previous, open_alerts=open_alerts, lang=lang
     )
     limits = recommend_limits(
         bundle.policy, features, grade, has_severe_alert=alerts.has_severe(features["customer_id"])
@@ -234,7 +319,7 @@ def apply_policy(
     scores = pd.DataFrame(
         {
             "customer_id": features["customer_id"].to_numpy(),
-            "as_of": as_of,
+            "as_of": prepared.as_of,
             "pd_12m": pd_12m,
             "grade": grade,
             "in_default": scored["in_default"].to_numpy(),
@@ -250,7 +335,7 @@ def apply_policy(
             "reasons": scored["reasons"].to_numpy(),
         }
     )
-    return CustomerScores(as_of, scores, limits, alerts, invoices, features)
+    return CustomerScores(prepared.as_of, scores, limits, alerts, prepared.invoices, features)
 
 
 def score_customers(
@@ -267,9 +352,10 @@ def score_customers(
 ) -> CustomerScores:
     """PD, grade, reasons, alerts and recommended limit of each customer as of ``as_of``.
 
-    Features, then :func:`score_features`, the open invoices and :func:`apply_policy`. A
-    customer already in default by ``as_of`` (DESIGN.md's default definition) gets
-    ``pd_12m`` 1 and ``in_default`` set; the reasons still show what drives the model.
+    Features, :func:`prepare_customers`, late-payment scores of the open invoices
+    (:func:`score_open_invoices`), then :func:`score_prepared`. A customer already in
+    default by ``as_of`` (DESIGN.md's default definition) gets ``pd_12m`` 1 and
+    ``in_default`` set; the reasons still show what drives the model.
 
     Parameters
     ----------
@@ -288,10 +374,9 @@ def score_customers(
         features = customer_features(
             ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
         )
-    default_date = customer_default_dates(ledger, as_of, features["customer_id"])
-    scored = score_features(bundle, features, default_date, comparison, lang)
-    invoices = score_open_invoices(bundle, ledger, open_invoices(ledger, as_of, features["customer_id"]))
-    return apply_policy(bundle, as_of, features, scored, invoices, previous, open_alerts, lang)
+    prepared = prepare_customers(ledger, as_of, features)
+    prepared = replace(prepared, invoices=score_open_invoices(bundle, ledger, prepared.invoices))
+    return score_prepared(bundle, prepared, previous, open_alerts, comparison, lang)
 
 
 def customer_response(

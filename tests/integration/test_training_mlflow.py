@@ -12,6 +12,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from riskmodel.cli import main
@@ -24,7 +25,8 @@ from riskmodel.models.card import ledger_fingerprint
 from riskmodel.models.config import load_train_config
 from riskmodel.models.fit import fit_model
 from riskmodel.models.specs import DEFAULT
-from riskmodel.models.train import log_fit
+from riskmodel.models.train import POLICY_ARTIFACT, log_fit
+from riskmodel.policy import Policy, load_policy, parse_policy
 from riskmodel.sample import make_sample_tables
 
 pytestmark = pytest.mark.slow
@@ -134,6 +136,39 @@ def test_loaded_models_explain_their_raw_score(store):
     contributions, base = model.contributions(rows)
     assert contributions.shape == (200, len(model.feature_names))
     np.testing.assert_allclose(contributions.sum(axis=1) + base, model.raw_score(rows), atol=1e-9)
+
+
+def _assert_graded_on(grades: pd.DataFrame, policy: Policy) -> None:
+    """Each grade's mean validation PD lies within that grade's band of the policy's master scale."""
+    upper = (-np.inf, *policy.master_scale.upper_pd)
+    for row in grades.itertuples():
+        assert upper[row.grade - 1] < row.expected_rate <= upper[row.grade]
+
+
+def test_the_shipped_policy_grades_the_validation_and_is_logged(store, client):
+    policy = load_policy()
+    run = client.search_runs([client.get_experiment_by_name("riskmodel-default").experiment_id])[0]
+    logged = mlflow.artifacts.load_text(f"{run.info.artifact_uri}/{POLICY_ARTIFACT}")
+    assert logged == policy.source_text and run.data.params["policy.version"] == policy.version
+    grades = pd.read_csv(io.StringIO(mlflow.artifacts.load_text(f"{run.info.artifact_uri}/grades.csv")))
+    assert len(grades) > 1
+    _assert_graded_on(grades, policy)
+
+
+def test_a_policy_passed_to_training_grades_the_validation_and_is_logged(store, client):
+    shipped = yaml.safe_load(load_policy().source_text)
+    shipped["version"] = "test-scale"
+    shipped["master_scale"]["upper_pd"] = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1.0]
+    policy = parse_policy(yaml.safe_dump(shipped, sort_keys=False), source="test.yaml")
+    config = load_train_config(store.config_path)
+    ledger = load_ledger(store.ledger_dir)
+    spec = dataclasses.replace(DEFAULT, registered_name="riskmodel-policy-test")
+    result = fit_model(spec, spec.build_table(ledger, None, config), ledger.data_end, config)
+    run_id, _, _ = log_fit(result, config, store.uri, ledger_fingerprint(ledger, None), policy)
+    uri = client.get_run(run_id).info.artifact_uri
+    assert mlflow.artifacts.load_text(f"{uri}/{POLICY_ARTIFACT}") == policy.source_text
+    assert client.get_run(run_id).data.params["policy.version"] == "test-scale"
+    _assert_graded_on(pd.read_csv(io.StringIO(mlflow.artifacts.load_text(f"{uri}/grades.csv"))), policy)
 
 
 def test_score_invoices_writes_non_increasing_probabilities_for_every_invoice(store, tmp_path):

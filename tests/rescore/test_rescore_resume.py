@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from riskmodel.cli import main
-from riskmodel.rescore import RescoreError, rescore_portfolio
+from riskmodel.exceptions import RescoreError
+from riskmodel.rescore import rescore_portfolio
 from riskmodel.store import ResultsStore
 from tests.conftest import REPO, SAMPLE
 

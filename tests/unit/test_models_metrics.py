@@ -1,4 +1,4 @@
-"""Validation measures against hand-computed values and scikit-learn; the fallback master scale."""
+"""Validation measures against hand-computed values and scikit-learn; expected against observed by policy grade."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.metrics import log_loss as sklearn_log_loss
 
-from riskmodel.models.grades import FALLBACK_UPPER_PD, fallback_grade
 from riskmodel.models.metrics import (
     auc,
     binary_metrics,
@@ -23,6 +22,7 @@ from riskmodel.models.metrics import (
     psi,
     reliability_table,
 )
+from riskmodel.policy import load_policy
 
 # Two negatives (0.1, 0.4) and two positives (0.35, 0.8): 3 of the 4 positive-negative
 # pairs are ordered correctly, and the largest CDF gap is 0.5 (at 0.1 and at 0.4).
@@ -98,28 +98,9 @@ def test_binary_metrics_names_and_counts():
     )
 
 
-@pytest.mark.parametrize(
-    ("pd_12m", "grade"),
-    [
-        (0.0, 1),
-        (FALLBACK_UPPER_PD[0], 1),
-        (FALLBACK_UPPER_PD[0] * 1.01, 2),
-        (FALLBACK_UPPER_PD[-1], 9),
-        (0.9, 10),
-    ],
-    ids=["zero", "first-bound", "above-first-bound", "last-bound", "above-last-bound"],
-)
-def test_fallback_grade_bands(pd_12m, grade):
-    assert fallback_grade(np.array([pd_12m]))[0] == grade
-
-
-def test_fallback_bounds_are_log_spaced():
-    ratios = np.diff(np.log(FALLBACK_UPPER_PD))
-    assert np.allclose(ratios, ratios[0])
-
-
 def test_grade_table_counts_expected_and_observed_per_grade():
-    table = grade_table(np.array([0, 1, 0, 1]), np.array([0.0005, 0.0005, 0.5, 0.5]), fallback_grade)
+    policy = load_policy()  # master scale: grade 1 up to 0.3 %, grade 10 above 30 %
+    table = grade_table(np.array([0, 1, 0, 1]), np.array([0.0005, 0.0005, 0.5, 0.5]), policy.grade)
     assert table["grade"].tolist() == [1, 10]
     assert table["n"].tolist() == [2, 2]
     assert table["observed"].tolist() == [1.0, 1.0]

@@ -6,9 +6,7 @@ The service and batch scoring use :func:`load_champion`, which returns a
 """
 
 from riskmodel.models.config import ChampionRule, GBMParams, ScorecardParams, TrainConfig, load_train_config
-from riskmodel.models.grades import FALLBACK_UPPER_PD, GradeFunction, fallback_grade
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel, RiskPipeline
-from riskmodel.models.scoring import score_invoices
 from riskmodel.models.specs import MODEL_SPECS
 from riskmodel.models.tracking import (
     decide_promotion,
@@ -19,13 +17,11 @@ from riskmodel.models.tracking import (
 from riskmodel.models.train import MODEL_NAMES, TrainResult, train_models
 
 __all__ = [
-    "FALLBACK_UPPER_PD",
     "MODEL_NAMES",
     "MODEL_SPECS",
     "ChampionRule",
     "CreditModel",
     "GBMParams",
-    "GradeFunction",
     "LatePaymentModel",
     "RiskPipeline",
     "ScorecardParams",
@@ -33,10 +29,8 @@ __all__ = [
     "TrainResult",
     "decide_promotion",
     "default_tracking_uri",
-    "fallback_grade",
     "load_champion",
     "load_model_version",
     "load_train_config",
-    "score_invoices",
     "train_models",
 ]

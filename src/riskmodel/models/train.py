@@ -14,15 +14,14 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import yaml
 from rich.progress import Progress
 
-import riskmodel
 from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger_fingerprint, model_card
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.fit import FitResult, fit_model
-from riskmodel.models.grades import GradeFunction, fallback_grade
 from riskmodel.models.metrics import grade_table
 from riskmodel.models.specs import MODEL_SPECS, ModelSpec
 from riskmodel.models.tracking import (
@@ -33,12 +32,13 @@ from riskmodel.models.tracking import (
     register,
     use_tracking_uri,
 )
+from riskmodel.policy import Policy, load_policy
 from riskmodel.progress import StepProgress
 
 logger = logging.getLogger(__name__)
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
-POLICY_FILE = Path(riskmodel.__file__).parent / "policy" / "policy.yaml"
+POLICY_ARTIFACT = "policy/policy.yaml"
 HEADLINE_PER_TARGET = ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope")
 HEADLINE_PRIMARY = ("gini", "ks", "psi", "calibration_intercept", "n_positive", "days_beyond_terms_mae")
 
@@ -63,18 +63,19 @@ def train_models(
     models: Sequence[str] = MODEL_NAMES,
     as_of: date | None = None,
     config: TrainConfig | None = None,
-    grade_of: GradeFunction = fallback_grade,
-    policy_file: Path | None = POLICY_FILE,
+    policy: Policy | None = None,
     progress: Progress | None = None,
 ) -> list[TrainResult]:
     """Train, validate, log and register each model in ``models`` on ``ledger`` as of ``as_of``.
 
     A model whose data cannot support training (no positive case, too few rows) is skipped
-    with the reason in its result. ``grade_of`` maps PDs to grades 1..10 for the
-    expected-against-observed table; ``policy_file`` is logged with every model when it exists.
-    ``progress`` (from :func:`riskmodel.progress.terminal_progress`) shows the model and stage.
+    with the reason in its result. ``policy`` (default: the policy shipped with riskmodel,
+    :func:`riskmodel.policy.load_policy`) grades the validation PDs on its master scale for
+    the expected-against-observed table and is logged with every model. ``progress`` (from
+    :func:`riskmodel.progress.terminal_progress`) shows the model and stage.
     """
     config = config or TrainConfig()
+    policy = policy or load_policy()
     unknown = sorted(set(models) - set(MODEL_SPECS))
     if unknown:
         raise TrainConfigError(f"unknown model(s) {unknown}; choose from {list(MODEL_SPECS)}")
@@ -84,8 +85,9 @@ def train_models(
     results = []
     for name in models:
         spec = MODEL_SPECS[name]
-        args = (ledger, as_of, data_end, config, tracking_uri, fingerprint, grade_of, policy_file, steps)
-        results.append(_train_one(spec, *args))
+        results.append(
+            _train_one(spec, ledger, as_of, data_end, config, tracking_uri, fingerprint, policy, steps)
+        )
         steps.step()
     return results
 
@@ -98,8 +100,7 @@ def _train_one(
     config: TrainConfig,
     tracking_uri: str,
     fingerprint: dict[str, Any],
-    grade_of: GradeFunction,
-    policy_file: Path | None,
+    policy: Policy,
     steps: StepProgress,
 ) -> TrainResult:
     started = time.perf_counter()
@@ -152,7 +153,7 @@ def _train_one(
             validation_positive,
         )
     steps.stage(f"{spec.name}: logging to MLflow")
-    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, grade_of, policy_file)
+    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, policy)
     logger.info(
         "%s: registered %s version %s (%s): %s (%.1fs)",
         spec.name,
@@ -193,11 +194,11 @@ def _params(result: FitResult, config: TrainConfig) -> dict[str, Any]:
     }
 
 
-def _grades(result: FitResult, grade_of: GradeFunction) -> pd.DataFrame | None:
+def _grades(result: FitResult, policy: Policy) -> pd.DataFrame | None:
     if result.spec.name == "late_payment":
         return None
     head = result.heads[0]
-    return grade_table(head.y, head.p, grade_of)
+    return grade_table(head.y, head.p, policy.grade)
 
 
 def log_fit(
@@ -205,31 +206,34 @@ def log_fit(
     config: TrainConfig,
     tracking_uri: str,
     fingerprint: dict[str, Any],
-    grade_of: GradeFunction = fallback_grade,
-    policy_file: Path | None = POLICY_FILE,
+    policy: Policy | None = None,
 ) -> tuple[str, str, PromotionDecision]:
     """Log ``result`` as one MLflow run and register its model; returns (run id, version, promotion decision).
 
     The run holds params, out-of-time metrics, plots, the feature list, the data fingerprint,
-    the policy file (when it exists) and the model card; the model is registered under the
-    spec's name with alias ``challenger`` and, when it passes the champion gate, ``champion``.
+    the policy whose master scale grades the validation (``policy``, default the shipped one;
+    its YAML as ``policy/policy.yaml``, its version as param ``policy.version``) and the
+    model card; the model is registered under the spec's name with alias ``challenger``
+    and, when it passes the champion gate, ``champion``.
     """
     spec = result.spec
+    policy = policy or load_policy()
     use_tracking_uri(tracking_uri)
     with mlflow.start_run(
         experiment_id=experiment_id(spec.experiment_name, tracking_uri),
         run_name=f"{spec.name} {result.data_end}",
     ) as run:
-        mlflow.log_params(_params(result, config))
+        mlflow.log_params(_params(result, config) | {"policy.version": policy.version})
         mlflow.log_metrics(finite_metrics(result.metrics))
         mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)})
         mlflow.log_dict(feature_list(result, config), "features.json")
         mlflow.log_dict(fingerprint | {"training_slices": result.slice_summary}, "data_fingerprint.json")
-        grades = _grades(result, grade_of)
+        grades = _grades(result, policy)
         if grades is not None:
             mlflow.log_text(grades.to_csv(index=False), "grades.csv")
-        if policy_file is not None and policy_file.is_file():
-            mlflow.log_artifact(str(policy_file), "policy")
+        mlflow.log_text(
+            policy.source_text or yaml.safe_dump(policy.to_dict(), sort_keys=False), POLICY_ARTIFACT
+        )
         from riskmodel.models.plots import write_plots  # matplotlib is needed for training only
 
         with tempfile.TemporaryDirectory() as folder:

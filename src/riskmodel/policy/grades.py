@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+GradeFunction = Callable[[np.ndarray], np.ndarray]
+"""PDs to grades 1..10, e.g. :meth:`riskmodel.policy.Policy.grade` (the policy's master scale)."""
 
 
 def grade_from_pd(pd_12m: float | npt.ArrayLike, upper_pd: Sequence[float]) -> int | np.ndarray:

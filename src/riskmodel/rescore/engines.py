@@ -1,9 +1,10 @@
 """Where the heavy steps of a rescoring run: in this process (DuckDB and the models here) or on Spark.
 
-An engine computes the portfolio's customer features, scores chunks of customers with the
-default model (PD, grade, reason codes) and scores open invoices with the late-payment
-model. Everything after that (alerts with memory, limits, the database) runs in the
-driving process, the same for every engine.
+An engine computes the portfolio's customer features, runs the models' step of
+:func:`riskmodel.scoring.score_prepared` (:func:`riskmodel.scoring.score_features`: PD,
+grade, reason codes) on chunks of customers and scores open invoices with the
+late-payment model. The rest of ``score_prepared`` (alerts with memory, limits) and the
+database run in the driving process, the same for every engine.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ class ScoringEngine(Protocol):
     def score_chunks(
         self, bundle: ModelBundle, portfolio: Portfolio, chunks: Sequence[Chunk], lang: str
     ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
-        """Each chunk with its :func:`riskmodel.scoring.score_features` table, in the order given."""
+        """Each chunk with its :func:`riskmodel.scoring.score_features` table, in the order given.
+
+        The table is ``score_features(bundle, features, default_date, portfolio.comparison, lang)``
+        of the chunk's rows (:meth:`Portfolio.rows`): the ``scored`` argument of
+        :func:`riskmodel.scoring.score_prepared`.
+        """
         ...
 
     def score_invoices(self, bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.explain import comparison_points
+from riskmodel.scoring import PreparedCustomers
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ def fingerprint(customer_ids: pd.Series) -> str:
 class Portfolio:
     """Everything a chunk needs, computed once for the whole portfolio.
 
+    The fields of :class:`riskmodel.scoring.PreparedCustomers` for the whole portfolio,
+    sorted, and the portfolio medians.
+
     Attributes
     ----------
     features
@@ -77,19 +81,13 @@ class Portfolio:
     comparison: pd.Series
 
     @classmethod
-    def build(
-        cls,
-        as_of: date,
-        features: pd.DataFrame,
-        default_date: pd.Series,
-        invoices: pd.DataFrame,
-        feature_names: list[str],
-    ) -> Portfolio:
+    def build(cls, prepared: PreparedCustomers, feature_names: list[str]) -> Portfolio:
         """Sort by ``customer_id`` (``default_date`` follows its rows) and take the portfolio medians."""
-        order = np.argsort(features["customer_id"].to_numpy(dtype=str), kind="stable")
-        features = features.iloc[order].reset_index(drop=True)
-        default_date = default_date.iloc[order].reset_index(drop=True)
-        return cls(as_of, features, default_date, invoices, comparison_points(features[feature_names]))
+        order = np.argsort(prepared.features["customer_id"].to_numpy(dtype=str), kind="stable")
+        features = prepared.features.iloc[order].reset_index(drop=True)
+        default_date = prepared.default_date.iloc[order].reset_index(drop=True)
+        comparison = comparison_points(features[feature_names])
+        return cls(prepared.as_of, features, default_date, prepared.invoices, comparison)
 
     @property
     def customer_ids(self) -> pd.Series:
@@ -99,6 +97,11 @@ class Portfolio:
         """Features and default dates of the chunk's customers."""
         part = slice(chunk.start, chunk.stop)
         return self.features.iloc[part], self.default_date.iloc[part]
+
+    def prepared(self, chunk: Chunk, invoices: pd.DataFrame) -> PreparedCustomers:
+        """The chunk's customers as :func:`riskmodel.scoring.score_prepared` takes them, with their open ``invoices``."""
+        features, default_date = self.rows(chunk)
+        return PreparedCustomers(self.as_of, features, default_date, invoices)
 
     def split(self, frame: pd.DataFrame, chunks: list[Chunk]) -> dict[int, pd.DataFrame]:
         """Rows of ``frame`` (keyed by ``customer_id``) per chunk number; rows of other customers are left out."""

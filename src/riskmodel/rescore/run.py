@@ -1,9 +1,10 @@
 """Rescore the portfolio as of a date, chunk by chunk, so that a killed run resumes where it stopped.
 
-Features, default dates, open invoices and the portfolio medians are computed once. The
-customers, sorted by id, are cut into chunks; each chunk is scored, run through the
-policy with alert memory (the previous run's scores, the stored open alerts) and
-committed with its alerts in one transaction (:meth:`ResultsStore.commit_chunk`). A run
+Features, default dates, open invoices and the portfolio medians are computed once
+(:func:`riskmodel.scoring.prepare_customers`). The customers, sorted by id, are cut into
+chunks; each chunk goes through :func:`riskmodel.scoring.score_prepared`, the function the
+service's scores go through, with alert memory (the previous run's scores, the stored
+open alerts), and is committed with its alerts in one transaction (:meth:`ResultsStore.commit_chunk`). A run
 is identified by ``(as_of, model_version)``: starting it again skips committed chunks,
 and a finished run is left as it is.
 """
@@ -16,22 +17,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import RescoreError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.progress import CountProgress
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.portfolio import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.records import alert_changes, score_rows
-from riskmodel.scoring import ModelBundle, apply_policy, customer_default_dates, open_invoices
+from riskmodel.scoring import ModelBundle, prepare_customers, score_prepared
 from riskmodel.store import ResultsStore
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 5_000
-
-
-class RescoreError(RiskModelError, ValueError):
-    """A run that cannot be resumed as asked (the portfolio or the policy changed since it started)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +55,7 @@ def build_portfolio(engine: ScoringEngine, ledger: Ledger, bundle: ModelBundle, 
     model = bundle.require("default")
     features = engine.customer_features(ledger, as_of, model.feature_config)
     logger.info("features of %s active customers as of %s computed", f"{len(features):,}", as_of)
-    default_date = customer_default_dates(ledger, as_of, features["customer_id"])
-    invoices = open_invoices(ledger, as_of, features["customer_id"])
-    return Portfolio.build(as_of, features, default_date, invoices, model.feature_names)
+    return Portfolio.build(prepare_customers(ledger, as_of, features), model.feature_names)
 
 
 def rescore_portfolio(
@@ -140,7 +135,11 @@ def _score_and_commit(
     lang: str,
     progress: CountProgress,
 ) -> None:
-    """Score the pending chunks and commit each with its alert changes."""
+    """Score the pending chunks (:func:`riskmodel.scoring.score_prepared`) and commit each with its alert changes.
+
+    The engine runs the models' step (:func:`riskmodel.scoring.score_features`) where it
+    runs them; the rest of ``score_prepared`` runs here.
+    """
     as_of = portfolio.as_of
     previous_run = store.previous_run(as_of)
     previous = portfolio.split(store.run_scores(previous_run), chunks)
@@ -149,16 +148,14 @@ def _score_and_commit(
     if previous_run is not None:
         logger.info("alert memory: previous run as of %s, stored open alerts", previous_run["as_of"])
     for chunk, scored in engine.score_chunks(bundle, portfolio, pending, lang):
-        features, _ = portfolio.rows(chunk)
-        result = apply_policy(
+        result = score_prepared(
             bundle,
-            as_of,
-            features,
-            scored,
-            invoices[chunk.number],
+            portfolio.prepared(chunk, invoices[chunk.number]),
             previous=previous[chunk.number] if previous_run is not None else None,
             open_alerts=known_alerts[chunk.number],
+            comparison=portfolio.comparison,
             lang=lang,
+            scored=scored,
         )
         opened, closed = alert_changes(result.alerts, as_of, run_id)
         if not store.commit_chunk(run_id, chunk.number, score_rows(result, bundle, run_id), opened, closed):

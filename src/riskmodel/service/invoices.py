@@ -1,4 +1,4 @@
-"""Invoice risk with reasons: the library's late-payment scores plus the SHAP reasons of ``p_late``."""
+"""The service's invoice-risk answer: which invoices to score, and their late-payment scores with the reasons of ``p_late``."""
 
 from __future__ import annotations
 
@@ -39,13 +39,14 @@ def invoice_risk(
     """Per invoice: P(days beyond terms > 0/30/60/90), expected payment date and reasons, scored as of its issue date.
 
     The probabilities come from :func:`riskmodel.scoring.score_open_invoices` (the path the
-    ``/score`` response and batch rescoring use); the reasons explain ``p_late``.
+    ``/score`` response and batch rescoring use); the reasons explain ``p_late``. Both read
+    the same invoice features, computed once.
     """
     model = bundle.require("late_payment")
     if invoices.empty:
         return []
-    scored = score_open_invoices(bundle, ledger, invoices)
-    features = invoice_features(ledger, config=model.feature_config, invoice_ids=scored["invoice_id"])
+    features = invoice_features(ledger, config=model.feature_config, invoice_ids=invoices["invoice_id"])
+    scored = score_open_invoices(bundle, ledger, invoices, features=features)
     contributions, _ = model.contributions(features, output="p_late")
     reasons = reason_codes(contributions, model.feature_names, features[model.feature_names], lang=lang)
     by_invoice = dict(zip(features["invoice_id"], reasons, strict=True))

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from riskmodel.models.grades import GradeFunction
 from riskmodel.models.metrics import auc, grade_table, ks
+from riskmodel.policy.grades import GradeFunction
 
 N_GRADES = 10  # grades 1 (best) to 10 (worst) of the master scale
 

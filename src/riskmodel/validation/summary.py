@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.models.card import FEW_VALIDATION_POSITIVES
-from riskmodel.models.grades import GradeFunction
 from riskmodel.models.metrics import brier, calibration_slope_intercept
+from riskmodel.policy.grades import GradeFunction
 from riskmodel.validation.data import OutOfTimeData
 from riskmodel.validation.stats import N_GRADES, discrimination_table, grade_calibration
 

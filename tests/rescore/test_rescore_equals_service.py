@@ -1,0 +1,74 @@
+"""Batch rescoring and the service give the same answer: stored rows equal the service's ``/score`` bodies."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from riskmodel.service.scorer import RiskScorer
+from riskmodel.store import ResultsStore
+
+pytestmark = pytest.mark.slow
+AS_OF = date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def rescored(bundle, sample_ledger, tmp_path_factory):
+    """A first rescoring (no alert memory) in chunks, so that chunk edges are crossed."""
+    from riskmodel.rescore import rescore_portfolio
+
+    store = ResultsStore(tmp_path_factory.mktemp("batch") / "results.db")
+    result = rescore_portfolio(sample_ledger, bundle, AS_OF, store, chunk_size=250)
+    yield store, result.run_id
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def scorer(bundle, sample_ledger, tmp_path_factory):
+    """The service's scorer over an empty results database: no alert memory either."""
+    results = ResultsStore(tmp_path_factory.mktemp("service") / "results.db")
+    yield RiskScorer(bundle, sample_ledger, results)
+    results.close()
+
+
+def _same(mine, theirs) -> bool:
+    """Equal, numbers within rounding (both absent counts as equal)."""
+    if isinstance(mine, int | float) and isinstance(theirs, int | float):
+        return mine == pytest.approx(theirs, nan_ok=True)
+    return mine == theirs
+
+
+def _alerts(records) -> set[tuple[str, str, str, str]]:
+    return {(r["alert_type"], str(r["key"]), r["severity"], r["text"]) for r in records}
+
+
+def test_rescored_rows_equal_the_service_answers_field_by_field(rescored, scorer, bundle):
+    store, run_id = rescored
+    stored = store.scores_for(AS_OF, bundle.model_version).set_index("customer_id")
+    opened = store.alerts_opened_in(run_id)
+    assert len(stored) > 500
+    customers = list(stored.index[::61])
+    customers += [c for c in opened["customer_id"].unique()[:3] if c not in customers]  # with alerts
+    for customer_id in customers:
+        answer = scorer.score(customer_id, AS_OF, "en")
+        row = stored.loc[customer_id]
+        assert answer["pd_12m"] == pytest.approx(row["pd_12m"], abs=1e-12), customer_id
+        assert answer["grade"] == row["grade"], customer_id
+        assert _same(answer["current_limit"], row["current_limit"]), customer_id
+        assert answer["recommended_limit"] == pytest.approx(row["recommended_limit"])
+        rationale = json.loads(row["limit_rationale"])
+        assert (answer["limit_rationale"]["rule"], answer["limit_rationale"]["text"]) == (
+            rationale["rule"],
+            rationale["text"],
+        )
+        reasons = json.loads(row["reasons"])
+        assert [r["feature"] for r in answer["reasons"]] == [r["feature"] for r in reasons]
+        for mine, theirs in zip(answer["reasons"], reasons, strict=True):
+            assert mine["contribution"] == pytest.approx(theirs["contribution"], abs=1e-9)
+            assert _same(mine["value"], theirs["value"]) and _same(mine["comparison"], theirs["comparison"])
+            assert mine["description"] == theirs["description"]
+        batch_alerts = opened[opened["customer_id"] == customer_id].to_dict("records")
+        assert _alerts(answer["alerts"]) == _alerts(batch_alerts), customer_id
+        assert answer["policy_version"] == row["policy_version"]
