@@ -41,9 +41,7 @@ from IPython.display import Image, Markdown, display
 from riskmodel.labels import add_months
 from riskmodel.ledger import load_ledger
 from riskmodel.models import default_tracking_uri
-from riskmodel.monitoring import drift_report
 from riskmodel.policy import load_policy
-from riskmodel.report import styled_table
 from riskmodel.scoring import ModelBundle, score_customers
 from riskmodel.validation import (
     benchmark_table,
@@ -58,7 +56,9 @@ from riskmodel.validation import (
 )
 from riskmodel.validation import model_figures as figures
 from riskmodel.validation.data import load_champion_runs
+from riskmodel.validation.drift import drift_report
 from riskmodel.validation.portfolio import alert_summary, exposure_by_grade, limit_actions, performing_scores
+from riskmodel.validation.report import styled_table
 from riskmodel.validation.summary import calibration_measures, overview_table, signoff_summary, stack_tables
 
 pd.set_option("display.precision", 4)

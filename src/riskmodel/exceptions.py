@@ -17,3 +17,7 @@ class PolicyError(RiskModelError, ValueError):
 
 class ModelNotFoundError(RiskModelError, LookupError):
     """No registered model matches the requested name or alias."""
+
+
+class ReportError(RiskModelError, RuntimeError):
+    """The validation report could not be produced (notebook missing, or a cell failed)."""

@@ -163,7 +163,7 @@ def signoff_summary(
     """The headline of each champion for sign-off: first target's AUC with interval, calibration test, worst drift.
 
     ``calibration`` holds :func:`calibration_by_grade` tables (models without one show ``n/a``),
-    ``drift`` :func:`riskmodel.monitoring.drift_report` tables.
+    ``drift`` :func:`riskmodel.validation.drift.drift_report` tables.
     """
     rows = []
     for name, oot in data.items():
