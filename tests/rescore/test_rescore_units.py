@@ -13,7 +13,7 @@ from riskmodel.ledger import load_ledger
 from riskmodel.rescore.engines import customer_batches
 from riskmodel.rescore.portfolio import count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.progress import Progress
-from riskmodel.rescore.summary import grade_migration, limit_changes, rejected_customers
+from riskmodel.rescore.summary import limit_changes, rejected_customers
 
 
 @pytest.mark.parametrize(("n", "k"), [(0, 1), (1, 1), (10, 3), (834, 84), (1000, 7)], ids=str)
@@ -69,24 +69,6 @@ def test_progress_without_a_terminal_logs_at_intervals(caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0] == "scoring 30 customers (0 already committed)"
     assert [line.split(" customers")[0][-5:] for line in lines[1:]] == ["20/30", "30/30"]
-
-
-def test_grade_migration_counts_moves_new_and_gone_customers():
-    previous = pd.DataFrame({"customer_id": ["A", "B", "C"], "grade": [1, 2, 2]})
-    current = pd.DataFrame({"customer_id": ["A", "B", "D"], "grade": [1, 4, 3]})
-    table = grade_migration(previous, current)
-    assert table.shape == (11, 11) and table.to_numpy().sum() == 4
-    assert (
-        table.loc["1", "1"],
-        table.loc["2", "4"],
-        table.loc["new", "3"],
-        table.loc["2", "not scored"],
-    ) == (
-        1,
-        1,
-        1,
-        1,
-    )
 
 
 def test_limit_changes_compare_recommended_with_current():

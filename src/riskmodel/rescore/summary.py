@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
+from riskmodel.portfolio import migration_matrix
 from riskmodel.rescore.records import alerts_closed_in, run_scores
 from riskmodel.store import ResultsStore
 
-GRADES = [str(g) for g in range(1, 11)]
-NEW, EXITED = "new", "not scored"
 MAX_LISTED = 10
 
 
@@ -71,7 +70,7 @@ def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger:
         status=status,
         n_scored=len(current),
         previous_as_of=previous_run["as_of"] if previous_run else None,
-        grade_migration=grade_migration(previous, current),
+        grade_migration=migration_matrix(previous, current),
         new_alerts=_counts(opened["alert_type"]),
         closed_alerts=_counts(closed["alert_type"]),
         limit_changes=limit_changes(current),
@@ -83,22 +82,6 @@ def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger:
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
-
-
-def grade_migration(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """Customers by previous grade (rows, ``new`` if unscored then) and current grade (columns, ``not scored`` if gone)."""
-    both = previous[["customer_id", "grade"]].merge(
-        current[["customer_id", "grade"]], on="customer_id", how="outer", suffixes=("_before", "_now")
-    )
-    before = pd.Categorical(_labels(both["grade_before"], NEW), categories=[*GRADES, NEW])
-    now = pd.Categorical(_labels(both["grade_now"], EXITED), categories=[*GRADES, EXITED])
-    table = pd.crosstab(before, now, dropna=False).reindex(index=[*GRADES, NEW], columns=[*GRADES, EXITED])
-    table.index.name, table.columns.name = "previous grade", "grade"
-    return table.fillna(0).astype(int)
-
-
-def _labels(grades: pd.Series, missing: str) -> list[str]:
-    return [missing if pd.isna(g) else str(int(g)) for g in grades]
 
 
 def limit_changes(current: pd.DataFrame) -> dict[str, int]:

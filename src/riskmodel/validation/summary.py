@@ -1,4 +1,4 @@
-"""Validation tables of a champion on its out-of-time rows: discrimination, calibration, benchmark, grades."""
+"""Validation tables of a champion on its out-of-time rows: discrimination, calibration, benchmark, sign-off."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from riskmodel.models.card import FEW_VALIDATION_POSITIVES
 from riskmodel.models.grades import GradeFunction
 from riskmodel.models.metrics import brier, calibration_slope_intercept
 from riskmodel.validation.data import OutOfTimeData
-from riskmodel.validation.stats import N_GRADES, discrimination_table, grade_calibration
+from riskmodel.validation.stats import discrimination_table, grade_calibration
 
 LOGGED_NAMES = {"AUC": "auc", "Gini": "gini", "KS": "ks"}
 
@@ -142,16 +142,6 @@ def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
     frame["auc_gain_over_scorecard"] = frame["gbm_auc"] - frame["scorecard_auc"]
     frame["chosen"] = data.run.model.kind
     return frame
-
-
-def grade_distribution(grades: Mapping[str, np.ndarray], n_grades: int = N_GRADES) -> pd.DataFrame:
-    """Share of rows in each grade for several windows (columns named by the windows), grades 1..n as rows."""
-    shares = {
-        window: np.bincount(np.asarray(values, dtype=int), minlength=n_grades + 1)[1 : n_grades + 1]
-        / max(len(values), 1)
-        for window, values in grades.items()
-    }
-    return pd.DataFrame(shares, index=pd.RangeIndex(1, n_grades + 1, name="grade"))
 
 
 def signoff_summary(
