@@ -41,11 +41,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20_000, help="rows to explain per timing")
     args = parser.parse_args()
 
-    from riskmodel.datasets import default_training_table
     from riskmodel.ledger import load_ledger
     from riskmodel.models import TrainConfig
     from riskmodel.models.fit import fit_model
     from riskmodel.models.specs import DEFAULT
+    from riskmodel.training_tables import default_training_table
 
     ledger = load_ledger(args.ledger)
     table = default_training_table(ledger)

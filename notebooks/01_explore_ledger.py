@@ -31,7 +31,6 @@ horizon_months = 12  # default horizon of the 12-month default rate
 from IPython.display import Markdown, display
 
 from riskmodel.ledger import load_ledger
-from riskmodel.report import styled_table
 from riskmodel.validation import ledger_figures as figures
 from riskmodel.validation.ledger_profile import (
     aging_profile,
@@ -41,6 +40,7 @@ from riskmodel.validation.ledger_profile import (
     portfolio_trend,
     segment_rates,
 )
+from riskmodel.validation.report import styled_table
 
 ledger = load_ledger(ledger_dir)
 display(

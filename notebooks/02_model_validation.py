@@ -41,25 +41,35 @@ from IPython.display import Image, Markdown, display
 from riskmodel.labels import add_months
 from riskmodel.ledger import load_ledger
 from riskmodel.models import default_tracking_uri
-from riskmodel.monitoring import drift_report
 from riskmodel.policy import load_policy
-from riskmodel.report import styled_table
-from riskmodel.scoring import ModelBundle, score_customers
-from riskmodel.validation import (
-    benchmark_table,
-    calibration_by_grade,
-    discrimination_by_target,
-    explain_rows,
+from riskmodel.portfolio import (
+    alert_summary,
+    exposure_by_grade,
     grade_distribution,
+    limit_actions,
     migration_matrix,
     migration_summary,
+    performing_scores,
+)
+from riskmodel.scoring import ModelBundle, score_customers
+from riskmodel.validation import model_figures as figures
+from riskmodel.validation.data import (
+    explain_rows,
+    load_champion_runs,
     rebuild_out_of_time,
     reproduction_checks,
 )
-from riskmodel.validation import model_figures as figures
-from riskmodel.validation.data import load_champion_runs
-from riskmodel.validation.portfolio import alert_summary, exposure_by_grade, limit_actions, performing_scores
-from riskmodel.validation.summary import calibration_measures, overview_table, signoff_summary, stack_tables
+from riskmodel.validation.drift import drift_report
+from riskmodel.validation.report import styled_table
+from riskmodel.validation.summary import (
+    benchmark_table,
+    calibration_by_grade,
+    calibration_measures,
+    discrimination_by_target,
+    overview_table,
+    signoff_summary,
+    stack_tables,
+)
 
 pd.set_option("display.precision", 4)
 pd.set_option("display.max_columns", 30)
@@ -197,8 +207,8 @@ display(styled_table(stack_tables({name: benchmark_table(d) for name, d in oot.i
 #
 # Grades on the policy's master scale. The distribution compares the development sample,
 # the out-of-time slice and the portfolio at the ledger's end; the migration matrix grades
-# the same customers with the champion at the start and at the end of the window
-# (`not graded`: no longer active).
+# the customers with the champion at the start and at the end of the window
+# (`new`: not graded at the start; `not scored`: no longer active at the end).
 
 # %%
 if portfolio is not None:

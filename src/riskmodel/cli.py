@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from riskmodel import __version__
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import ReportError, RiskModelError
 
 logger = logging.getLogger("riskmodel")
 
@@ -334,11 +334,17 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from riskmodel.report import build_report
+    from riskmodel.validation.report import VALIDATION_NOTEBOOK, build_report
 
+    notebook = args.notebooks / VALIDATION_NOTEBOOK
+    if not notebook.is_file():
+        raise ReportError(
+            f"--notebooks {args.notebooks}: no {VALIDATION_NOTEBOOK} in {args.notebooks.resolve()}; run from the "
+            "riskmodel checkout or pass --notebooks DIR, the folder that holds the validation notebook"
+        )
     tracking_uri = _tracking_uri(args)
-    logger.info("running the validation notebook against %s and %s", tracking_uri, args.ledger)
-    result = build_report(tracking_uri, args.ledger, args.out)
+    logger.info("running the validation notebook %s against %s and %s", notebook, tracking_uri, args.ledger)
+    result = build_report(tracking_uri, args.ledger, args.out, notebook)
     sys.stdout.write(
         f"validation report written to {result.path} ({result.figures} figures, {result.seconds:.0f} s); "
         f"logged to MLflow run {result.run_id}\n"
@@ -360,6 +366,12 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=Path("reports/validation.html"),
         help="HTML file to write (default reports/validation.html)",
+    )
+    report.add_argument(
+        "--notebooks",
+        type=Path,
+        default=Path("notebooks"),
+        help="folder holding the validation notebook (default notebooks, in the current folder)",
     )
     report.set_defaults(handler=_report)
 

@@ -52,3 +52,7 @@ class RealDataFileError(RealDataError, FileNotFoundError):
 
 class RescoreError(RiskModelError, ValueError):
     """A rescoring run that cannot be resumed as asked (the portfolio or the policy changed since it started)."""
+
+
+class ReportError(RiskModelError, RuntimeError):
+    """The validation report could not be produced (notebook missing, or a cell failed)."""

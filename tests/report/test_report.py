@@ -11,17 +11,18 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from riskmodel.cli import main
-from riskmodel.report import (
-    NOTEBOOK_FOLDER,
+from riskmodel.exceptions import ReportError
+from riskmodel.validation.report import (
     REPORT_ARTIFACT_PATH,
-    ReportError,
     count_figures,
     execute_notebook,
     export_html,
     inject_parameters,
     read_notebook,
 )
-from tests.conftest import SAMPLE
+from tests.conftest import REPO, SAMPLE
+
+NOTEBOOKS = REPO / "notebooks"
 
 VALIDATION_SECTIONS = [
     "1. Scope and data",
@@ -108,7 +109,7 @@ def test_report_is_logged_to_the_default_champions_run(validation_report, sample
 @pytest.mark.slow
 def test_exploration_notebook_runs_on_the_sample_with_every_section(tmp_path):
     notebook = inject_parameters(
-        read_notebook(NOTEBOOK_FOLDER / "01_explore_ledger.py"), {"ledger_dir": str(SAMPLE)}
+        read_notebook(NOTEBOOKS / "01_explore_ledger.py"), {"ledger_dir": str(SAMPLE)}
     )
     html = export_html(execute_notebook(notebook, tmp_path))
     assert _headings(html, 2) == EXPLORATION_SECTIONS
@@ -117,7 +118,7 @@ def test_exploration_notebook_runs_on_the_sample_with_every_section(tmp_path):
 
 
 def test_parameters_are_injected_right_after_the_parameters_cell():
-    notebook = read_notebook(NOTEBOOK_FOLDER / "02_model_validation.py")
+    notebook = read_notebook(NOTEBOOKS / "02_model_validation.py")
     injected = inject_parameters(notebook, {"ledger_dir": "/data/ledger", "n_bootstrap": 10})
     position = next(i for i, c in enumerate(injected.cells) if "parameters" in c.metadata.get("tags", []))
     assert injected.cells[position + 1].source == "ledger_dir = '/data/ledger'\nn_bootstrap = 10"
@@ -133,7 +134,7 @@ def test_a_notebook_without_a_parameters_cell_is_refused(tmp_path: Path):
 
 def test_a_missing_notebook_is_named():
     with pytest.raises(ReportError, match="missing.py does not exist"):
-        read_notebook(NOTEBOOK_FOLDER / "missing.py")
+        read_notebook(NOTEBOOKS / "missing.py")
 
 
 @pytest.mark.slow
@@ -142,4 +143,13 @@ def test_report_without_a_default_champion_names_the_fix(tmp_path, capsys):
     code = main(["-q", "report", "--tracking-uri", uri, "--out", str(tmp_path / "report.html")])
     assert code == 2
     assert "no version of 'riskmodel-default' is 'champion'" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_report_without_the_notebooks_folder_names_it_and_the_fix(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    code = main(["-q", "report", "--notebooks", str(missing), "--out", str(tmp_path / "report.html")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--notebooks {missing}: no 02_model_validation.py" in err and "pass --notebooks DIR" in err
     assert not (tmp_path / "report.html").exists()

@@ -9,9 +9,14 @@ import pytest
 from riskmodel.ledger import load_ledger
 from riskmodel.models.metrics import auc
 from riskmodel.policy import load_policy
+from riskmodel.portfolio import alert_summary, exposure_by_grade, limit_actions, performing_scores
 from riskmodel.scoring import ModelBundle, score_customers
-from riskmodel.validation import explain_rows, load_champion_run, rebuild_out_of_time, reproduction_checks
-from riskmodel.validation.portfolio import alert_summary, exposure_by_grade, limit_actions, performing_scores
+from riskmodel.validation.data import (
+    explain_rows,
+    load_champion_run,
+    rebuild_out_of_time,
+    reproduction_checks,
+)
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -62,10 +67,11 @@ def test_portfolio_tables_add_up_to_the_scored_customers(sample_models, ledger):
     bundle = ModelBundle.from_registry(sample_models, policy=load_policy())
     result = score_customers(bundle, ledger, ledger.data_end)
     exposure = exposure_by_grade(result).set_index("grade")
-    assert exposure.loc["all", "customers"] == len(result.scores)
+    assert exposure.loc["all", "n_customers"] == len(result.scores)
+    assert exposure.index.tolist() == [*range(1, 11), "all"]
     assert exposure.loc["all", "recommended_limit"] == pytest.approx(result.scores["recommended_limit"].sum())
-    assert limit_actions(result)["customers"].sum() == len(result.scores)
-    assert alert_summary(result)["alerts"].sum() == len(result.alerts.open)
+    assert limit_actions(result)["n_customers"].sum() == len(result.scores)
+    assert alert_summary(result)["n_alerts"].sum() == len(result.alerts.open)
     performing = performing_scores(result)
     assert len(performing) == len(result.scores) - int(
         result.scores.get("in_default", pd.Series(False)).sum()

@@ -9,14 +9,7 @@ from scipy.stats import binomtest
 
 from riskmodel.models.metrics import auc, ks
 from riskmodel.policy import load_policy
-from riskmodel.validation import (
-    RankedScores,
-    discrimination_table,
-    grade_calibration,
-    grade_distribution,
-    migration_matrix,
-    migration_summary,
-)
+from riskmodel.validation.stats import RankedScores, discrimination_table, grade_calibration
 
 
 @pytest.mark.parametrize("n_rows", [8, 60, 400])
@@ -72,23 +65,3 @@ def test_fewer_events_than_predicted_is_named_as_such():
     p, y = np.full(400, 0.2), np.zeros(400)
     table = grade_calibration(y, p, load_policy().grade)
     assert table["result"].tolist() == ["fewer events than predicted"] * 2
-
-
-def test_migration_matrix_counts_moves_and_customers_no_longer_graded():
-    start = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "grade": [2, 2, 5, 7]})
-    end = pd.DataFrame({"customer_id": ["a", "b", "c", "new"], "grade": [2, 4, 3, 9]})
-    matrix = migration_matrix(start, end)
-    assert matrix.shape == (10, 11)
-    assert matrix.loc[2, 2] == 1 and matrix.loc[2, 4] == 1 and matrix.loc[5, 3] == 1
-    assert matrix.loc[7, "not graded"] == 1
-    assert matrix.to_numpy().sum() == 4  # the new customer is not counted
-    summary = migration_summary(matrix)
-    assert summary == pytest.approx(
-        {"stable": 1 / 3, "improved": 1 / 3, "worsened": 1 / 3, "mean_notches": 0.0, "not_graded": 0.25}
-    )
-
-
-def test_grade_distribution_gives_shares_by_grade_per_window():
-    distribution = grade_distribution({"then": np.array([1, 1, 2, 10]), "now": np.array([3])})
-    assert distribution.loc[1, "then"] == 0.5 and distribution.loc[10, "then"] == 0.25
-    assert distribution["now"].sum() == 1.0 and distribution.loc[3, "now"] == 1.0

@@ -67,6 +67,17 @@ def test_every_active_customer_is_scored_once_and_exported(first_run, generated_
     assert json.loads(stdout.splitlines()[-1])["customers_scored"] == len(active)
 
 
+def test_summary_reports_the_drift_of_scores_and_top_features(first_run, bundle):
+    _, _, stdout = first_run
+    monitor = bundle.default.drift_monitor
+    assert monitor.feature_names_in_[0] == "pd_12m" and len(monitor.feature_names_in_) > 1
+    assert "drift vs the default model's training slice (PSI" in stdout
+    listed = {line.split()[0] for line in stdout.splitlines() if line.startswith("  ")}
+    assert set(monitor.feature_names_in_) <= listed
+    psi = json.loads(stdout.splitlines()[-1])["drift_psi"]
+    assert set(psi) == set(monitor.feature_names_in_) and psi["pd_12m"] >= 0
+
+
 def test_export_columns_follow_design(first_run):
     _, out, _ = first_run
     exported = pd.read_parquet(out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,10 +13,20 @@ import pytest
 from rich.console import Console
 
 from riskmodel.ledger import load_ledger
+from riskmodel.policy import load_policy
+from riskmodel.portfolio import migration_matrix
 from riskmodel.progress import CountProgress, terminal_progress
 from riskmodel.rescore.engines import customer_batches
-from riskmodel.rescore.portfolio import count_chunks, fingerprint, plan_chunks
-from riskmodel.rescore.summary import grade_migration, limit_changes, rejected_customers
+from riskmodel.rescore.portfolio import Portfolio, count_chunks, fingerprint, plan_chunks
+from riskmodel.rescore.summary import (
+    RescoreSummary,
+    format_summary,
+    limit_changes,
+    portfolio_drift,
+    rejected_customers,
+)
+from riskmodel.scoring import ModelBundle
+from riskmodel.validation.drift import DriftMonitor
 
 
 @pytest.mark.parametrize(("n", "k"), [(0, 1), (1, 1), (10, 3), (834, 84), (1000, 7)], ids=str)
@@ -85,24 +97,6 @@ def test_progress_without_a_terminal_logs_at_intervals(caplog):
     assert [line.split(" customers")[0][-5:] for line in lines[1:]] == ["20/30", "30/30"]
 
 
-def test_grade_migration_counts_moves_new_and_gone_customers():
-    previous = pd.DataFrame({"customer_id": ["A", "B", "C"], "grade": [1, 2, 2]})
-    current = pd.DataFrame({"customer_id": ["A", "B", "D"], "grade": [1, 4, 3]})
-    table = grade_migration(previous, current)
-    assert table.shape == (11, 11) and table.to_numpy().sum() == 4
-    assert (
-        table.loc["1", "1"],
-        table.loc["2", "4"],
-        table.loc["new", "3"],
-        table.loc["2", "not scored"],
-    ) == (
-        1,
-        1,
-        1,
-        1,
-    )
-
-
 def test_limit_changes_compare_recommended_with_current():
     current = pd.DataFrame(
         {
@@ -141,3 +135,48 @@ def test_invoice_batches_keep_customers_whole(size):
     assert (
         len(batches) == {1: 4, 3: 3, 4: 2, 100: 1}[size]
     )  # a batch starts where the rows before reach a multiple of size
+
+
+def _drift_of(days_late: np.ndarray, pd_12m: np.ndarray, in_default: int = 0) -> pd.DataFrame:
+    """Drift of a hand-made portfolio against a reference of ``days_late`` 0..19 and ``pd_12m`` 0.01..0.2."""
+    reference = pd.DataFrame({"pd_12m": np.linspace(0.01, 0.2, 200), "days_late": np.arange(200) % 20})
+    model = SimpleNamespace(drift_monitor=DriftMonitor(["pd_12m", "days_late"]).fit(reference))
+    bundle = ModelBundle(policy=load_policy(), default=model)
+    ids = [f"C{i:03d}" for i in range(len(days_late) + in_default)]
+    features = pd.DataFrame({"customer_id": ids, "days_late": np.r_[days_late, np.full(in_default, 99.0)]})
+    defaulted = pd.Series(pd.NaT, index=range(len(ids)), dtype="datetime64[ns]")
+    defaulted.iloc[len(days_late) :] = pd.Timestamp("2025-11-30")
+    portfolio = Portfolio(date(2025, 12, 31), features, defaulted, pd.DataFrame(), pd.Series(dtype=float))
+    current = pd.DataFrame({"customer_id": ids, "pd_12m": np.r_[pd_12m, np.ones(in_default)]})
+    return portfolio_drift(bundle, current, portfolio).set_index("feature")
+
+
+def test_a_shifted_portfolio_drifts_more_than_one_like_the_training_slice():
+    like = _drift_of(np.arange(100.0) % 20, np.linspace(0.01, 0.2, 100), in_default=10)
+    shifted = _drift_of(np.arange(100.0) % 20 + 15, np.linspace(0.1, 0.4, 100))
+    assert like.loc["pd_12m", "psi"] < 0.01 and like.loc["days_late", "psi"] < 0.01  # in-default left out
+    assert like.loc["pd_12m", "n_current"] == 100
+    assert shifted.loc["pd_12m", "psi"] > like.loc["pd_12m", "psi"] + 0.25
+    assert shifted.loc["days_late", "psi"] > like.loc["days_late", "psi"] + 0.25
+    assert set(shifted["status"]) == {"severe"}
+
+
+def test_summary_text_shows_the_psi_of_scores_and_features():
+    drift = _drift_of(np.arange(100.0) % 20 + 15, np.linspace(0.01, 0.2, 100)).reset_index()
+    scores = pd.DataFrame({"customer_id": ["A"], "grade": [3]})
+    summary = RescoreSummary(
+        run={"run_id": "r1", "as_of": date(2025, 12, 31), "model_version": "default:1",
+             "policy_version": "p1", "engine": "local"},
+        status="finished", n_scored=1, previous_as_of=None,
+        grade_migration=migration_matrix(scores.iloc[:0], scores), new_alerts={}, closed_alerts={},
+        limit_changes={}, rejected=pd.DataFrame(columns=["customer_id", "scored"]),
+        drift=drift, drift_thresholds=load_policy().drift,
+    )  # fmt: skip
+    text = format_summary(summary)
+    assert "drift vs the default model's training slice (PSI; warning at 0.1, severe at 0.25):" in text
+    lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith("  ")}
+    assert lines["pd_12m"][0] == f"{drift.set_index('feature').loc['pd_12m', 'psi']:.3f}"
+    assert lines["days_late"][1] == "severe"
+    assert summary.to_dict()["drift_psi"]["days_late"] == round(drift.loc[0, "psi"], 4)
+    no_reference = RescoreSummary(**{**summary.__dict__, "drift": None})
+    assert "carries no training reference; retrain" in format_summary(no_reference)

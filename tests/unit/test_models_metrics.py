@@ -19,10 +19,10 @@ from riskmodel.models.metrics import (
     grade_table,
     ks,
     log_loss,
-    psi,
     reliability_table,
 )
 from riskmodel.policy import load_policy
+from riskmodel.validation.drift import psi
 
 # Two negatives (0.1, 0.4) and two positives (0.35, 0.8): 3 of the 4 positive-negative
 # pairs are ordered correctly, and the largest CDF gap is 0.5 (at 0.1 and at 0.4).

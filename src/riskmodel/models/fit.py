@@ -27,11 +27,13 @@ from riskmodel.models.pipeline import CreditModel, DelayProfile, LatePaymentMode
 from riskmodel.models.scorecard import BinnedScorecard
 from riskmodel.models.slices import SLICE_NAMES, Slices, stratified_slices, time_slices
 from riskmodel.models.specs import ModelSpec, Target, outcome_known
+from riskmodel.validation.drift import DriftMonitor
 
 logger = logging.getLogger(__name__)
 
 CANDIDATES = ("gbm", "scorecard")
 EXPLAIN_ROWS = 2000  # validation rows whose contributions are kept for the SHAP summary
+DRIFT_FEATURES = 8  # most important features whose training distribution the model carries
 
 
 @dataclass
@@ -192,6 +194,7 @@ def _fit(
     heads, calibrated = _calibrate(candidates, kind, table, matrix, config)
     model = _assemble(spec, preparer, heads, kind, table, slices, data_end, config)
     outputs = model.predict(table)
+    model.drift_monitor = drift_reference(model, table.iloc[slices.train], outputs.iloc[slices.train])
     evaluations = [
         _evaluate(c, model, calibrated[c.target.label], table, matrix, outputs) for c in candidates
     ]
@@ -210,6 +213,20 @@ def _fit(
         data_end=data_end,
         notes=notes,
     )
+
+
+def drift_reference(model: RiskPipeline, rows: pd.DataFrame, outputs: pd.DataFrame) -> DriftMonitor:
+    """A :class:`DriftMonitor` of the first output and the ``DRIFT_FEATURES`` most important features on ``rows``.
+
+    Importance is the chosen scorer's (split gain of a GBM, term spread of a scorecard);
+    features it never uses are left out.
+    """
+    output = model.heads[0].target.output
+    importance = model.heads[0].scorer.importance()
+    ranked = [model.feature_names[i] for i in np.argsort(-importance, kind="stable") if importance[i] > 0]
+    columns = [output, *ranked[:DRIFT_FEATURES]]
+    frame = rows.reset_index(drop=True).assign(**{output: outputs[output].to_numpy()})
+    return DriftMonitor(columns).fit(frame)
 
 
 def _check_enough(spec: ModelSpec, table: pd.DataFrame, known: dict[str, np.ndarray]) -> None:

@@ -14,6 +14,8 @@ from scipy.optimize import brentq
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from riskmodel.validation.drift import psi
+
 EPS = 1e-6
 
 
@@ -77,24 +79,6 @@ def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, fl
 
     intercept = float(brentq(excess, -30, 30))
     return slope, intercept
-
-
-def psi(expected: np.ndarray, actual: np.ndarray, n_bins: int = 10) -> float:
-    """Population stability index of ``actual`` scores against ``expected`` ones.
-
-    Bins are the deciles (``n_bins`` quantiles) of ``expected``; empty bins count as a
-    share of 1e-4. Below 0.1 is usually read as stable, above 0.25 as a shift.
-    """
-    expected, actual = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, n_bins + 1)[1:-1]))
-    e_share = np.bincount(np.searchsorted(edges, expected, side="right"), minlength=len(edges) + 1) / len(
-        expected
-    )
-    a_share = np.bincount(np.searchsorted(edges, actual, side="right"), minlength=len(edges) + 1) / len(
-        actual
-    )
-    e_share, a_share = np.maximum(e_share, 1e-4), np.maximum(a_share, 1e-4)
-    return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, p_reference: np.ndarray) -> dict[str, float]:

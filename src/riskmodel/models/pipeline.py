@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow.pyfunc
 import numpy as np
@@ -12,6 +12,9 @@ import pandas as pd
 from riskmodel.features.definitions import FeatureConfig, describe
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.heads import Head
+
+if TYPE_CHECKING:
+    from riskmodel.validation.drift import DriftMonitor
 
 
 class RiskPipeline(mlflow.pyfunc.PythonModel):
@@ -31,6 +34,13 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         Windows the features were computed with; score with the same.
     trained_as_of : date or None
         Last day of data the model saw (labels included); None for data sets without dates.
+
+    Attributes
+    ----------
+    drift_monitor : DriftMonitor or None
+        Bins of the first output and the most important features on the training slice,
+        set by training (:func:`riskmodel.models.fit.fit_model`); batch rescoring measures
+        the portfolio's drift against it. None on models trained without one.
     """
 
     def __init__(
@@ -48,6 +58,7 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         self.kind = kind
         self.feature_config = feature_config
         self.trained_as_of = trained_as_of
+        self.drift_monitor: DriftMonitor | None = None
 
     @property
     def feature_names(self) -> list[str]:

@@ -9,11 +9,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from riskmodel.datasets import default_training_table, late_payment_training_table, onboarding_training_table
 from riskmodel.features.definitions import Level
 from riskmodel.labels import LATE_THRESHOLDS_DAYS
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import TrainConfig
+from riskmodel.training_tables import (
+    default_training_table,
+    late_payment_training_table,
+    onboarding_training_table,
+)
 
 TableBuilder = Callable[[Ledger, "date | None", TrainConfig], pd.DataFrame]
 

@@ -90,7 +90,7 @@ def rescore(
         result = rescore_portfolio(
             ledger, bundle, as_of, store, engine, chunk_size, lang, progress, on_portfolio=on_portfolio
         )
-        summary = summarise_run(store, result.run, result.status, ledger)
+        summary = summarise_run(store, result.run, result.status, ledger, bundle, result.portfolio)
         if score_open and not scoring:  # the run had finished before: the open invoices of its customers
             score_in_background(open_invoices(ledger, as_of, store.run_scores(result.run)["customer_id"]))
         invoices = scoring[0].result() if scoring else None

@@ -1,7 +1,9 @@
-"""The end-of-run summary: grade migration, new and closed alerts, limit changes, rejected customers.
+"""The end-of-run summary: grade migration, drift, new and closed alerts, limit changes, rejected customers.
 
 Everything is read back from the results database, so a resumed run reports on all its
-chunks, not only those of the last process.
+chunks, not only those of the last process. Drift compares the performing customers' scores
+(``pd_12m``) and the default model's top features with the distribution the model carries
+from its training slice (:class:`riskmodel.validation.drift.DriftMonitor`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
+from riskmodel.policy.config import DriftThresholds
+from riskmodel.portfolio import migration_matrix
+from riskmodel.rescore.portfolio import Portfolio
+from riskmodel.scoring import ModelBundle
 from riskmodel.store import ResultsStore
+from riskmodel.validation.drift import DriftMonitor
 
-GRADES = [str(g) for g in range(1, 11)]
-NEW, EXITED = "new", "not scored"
 MAX_LISTED = 10
 
 
@@ -36,6 +41,8 @@ class RescoreSummary:
     rejected: pd.DataFrame = field(repr=False)
     n_rejected_rows: int = 0
     n_unresolved_rows: int = 0
+    drift: pd.DataFrame | None = field(default=None, repr=False)  # None: the model carries no reference
+    drift_thresholds: DriftThresholds | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready headline numbers (the last stdout line of ``riskmodel rescore``)."""
@@ -50,6 +57,12 @@ class RescoreSummary:
             "new_alerts": self.new_alerts,
             "closed_alerts": self.closed_alerts,
             "limit_changes": self.limit_changes,
+            "drift_psi": None
+            if self.drift is None
+            else {
+                row.feature: round(float(row.psi), 4) if np.isfinite(row.psi) else None
+                for row in self.drift.itertuples()
+            },
             "customers_with_rejected_rows": int(len(self.rejected)),
             "customers_not_scored_rejected": int((~self.rejected["scored"]).sum())
             if len(self.rejected)
@@ -57,8 +70,15 @@ class RescoreSummary:
         }
 
 
-def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger: Ledger) -> RescoreSummary:
-    """Summary of ``run`` against the latest finished run before it."""
+def summarise_run(
+    store: ResultsStore,
+    run: dict[str, Any],
+    status: str,
+    ledger: Ledger,
+    bundle: ModelBundle | None = None,
+    portfolio: Portfolio | None = None,
+) -> RescoreSummary:
+    """Summary of ``run`` against the latest finished run before it, and of its drift (:func:`portfolio_drift`)."""
     current = store.run_scores(run)
     previous_run = store.previous_run(run["as_of"])
     previous = store.run_scores(previous_run)
@@ -70,34 +90,48 @@ def summarise_run(store: ResultsStore, run: dict[str, Any], status: str, ledger:
         status=status,
         n_scored=len(current),
         previous_as_of=previous_run["as_of"] if previous_run else None,
-        grade_migration=grade_migration(previous, current),
+        grade_migration=migration_matrix(previous, current),
         new_alerts=_counts(opened["alert_type"]),
         closed_alerts=_counts(closed["alert_type"]),
         limit_changes=limit_changes(current),
         rejected=rejected,
         n_rejected_rows=n_rows,
         n_unresolved_rows=n_unresolved,
+        drift=portfolio_drift(bundle, current, portfolio) if bundle is not None else None,
+        drift_thresholds=bundle.policy.drift if bundle is not None else None,
     )
+
+
+def portfolio_drift(
+    bundle: ModelBundle, current: pd.DataFrame, portfolio: Portfolio | None = None
+) -> pd.DataFrame | None:
+    """PSI of the performing customers' ``pd_12m`` and the top features against the default model's training slice.
+
+    Customers in default (``pd_12m`` 1 by rule) are left out, as the training table leaves
+    them out. Without ``portfolio`` (a run that had finished before) only the scores are
+    compared, and customers at ``pd_12m`` 1 are taken as in default. None when the default
+    model carries no reference (trained before models kept one).
+
+    Returns
+    -------
+    pd.DataFrame or None
+        :data:`riskmodel.validation.drift.REPORT_COLUMNS`, largest PSI first.
+    """
+    monitor: DriftMonitor | None = getattr(bundle.default, "drift_monitor", None)
+    if monitor is None:
+        return None
+    scores = current[["customer_id", "pd_12m"]]
+    if portfolio is None:
+        frame = scores[scores["pd_12m"] < 1.0]
+    else:
+        performing = portfolio.features[portfolio.default_date.isna().to_numpy()]
+        frame = performing.merge(scores, on="customer_id", how="inner", validate="one_to_one")
+    columns = [name for name in monitor.feature_names_in_ if name in frame.columns]
+    return monitor.report(frame, bundle.policy.drift, columns)
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
-
-
-def grade_migration(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """Customers by previous grade (rows, ``new`` if unscored then) and current grade (columns, ``not scored`` if gone)."""
-    both = previous[["customer_id", "grade"]].merge(
-        current[["customer_id", "grade"]], on="customer_id", how="outer", suffixes=("_before", "_now")
-    )
-    before = pd.Categorical(_labels(both["grade_before"], NEW), categories=[*GRADES, NEW])
-    now = pd.Categorical(_labels(both["grade_now"], EXITED), categories=[*GRADES, EXITED])
-    table = pd.crosstab(before, now, dropna=False).reindex(index=[*GRADES, NEW], columns=[*GRADES, EXITED])
-    table.index.name, table.columns.name = "previous grade", "grade"
-    return table.fillna(0).astype(int)
-
-
-def _labels(grades: pd.Series, missing: str) -> list[str]:
-    return [missing if pd.isna(g) else str(int(g)) for g in grades]
 
 
 def limit_changes(current: pd.DataFrame) -> dict[str, int]:
@@ -190,12 +224,29 @@ def format_summary(summary: RescoreSummary) -> str:
         else "grade migration: no earlier run (every customer is new)",
         _matrix_text(summary.grade_migration),
         "",
+        *_drift_lines(summary),
+        "",
         "new alerts by type: " + _pairs(summary.new_alerts),
         "closed alerts by type: " + _pairs(summary.closed_alerts),
         "recommended limits vs current: " + _pairs(summary.limit_changes),
     ]
     lines += _rejected_lines(summary)
     return "\n".join(lines)
+
+
+def _drift_lines(summary: RescoreSummary) -> list[str]:
+    drift, levels = summary.drift, summary.drift_thresholds
+    if drift is None:
+        return ["drift: the default model carries no training reference; retrain it to have drift reported"]
+    heading = "drift vs the default model's training slice (PSI"
+    if levels is not None:
+        heading += f"; warning at {levels.psi_warning}, severe at {levels.psi_severe}"
+    lines = [heading + "):"]
+    width = max((len(str(name)) for name in drift["feature"]), default=0)
+    for row in drift.itertuples():
+        value = f"{row.psi:.3f}" if np.isfinite(row.psi) else "  n/a"
+        lines.append(f"  {row.feature:<{width}}  {value}  {row.status}")
+    return lines
 
 
 def _pairs(counts: dict[str, int]) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from riskmodel.jsonable import to_jsonable
-from riskmodel.policy.config import N_GRADES
+from riskmodel.portfolio import TOTAL, exposure_by_grade
 from riskmodel.scoring import CustomerScores
 
 
@@ -17,25 +16,19 @@ def portfolio_summary(result: CustomerScores, top_alerts: int) -> dict[str, Any]
 
     Alerts are ranked by severity, then by the customer's PD, so the first ones need action first.
     """
-    scores = result.scores.assign(open_balance=result.features["open_balance"].fillna(0.0).to_numpy())
+    scores = result.scores
     n = len(scores)
-    by_grade = scores.groupby("grade").agg(
-        n_customers=("customer_id", "size"),
-        open_balance=("open_balance", "sum"),
-        current_limit=("current_limit", "sum"),
-        recommended_limit=("recommended_limit", "sum"),
-    )
-    by_grade = by_grade.reindex(range(1, N_GRADES + 1), fill_value=0)
+    exposure = exposure_by_grade(result)
     grades = [
         {
-            "grade": int(grade),
+            "grade": int(row.grade),
             "n_customers": int(row.n_customers),
-            "share": float(row.n_customers / n) if n else 0.0,
+            "share": float(row.share),
             "open_balance": float(row.open_balance),
             "current_limit": float(row.current_limit),
             "recommended_limit": float(row.recommended_limit),
         }
-        for grade, row in by_grade.iterrows()
+        for row in exposure[exposure["grade"] != TOTAL].itertuples()
     ]
     alerts = result.alerts.open.merge(scores[["customer_id", "pd_12m"]], on="customer_id", how="left")
     alerts = alerts.sort_values(["severity_level", "pd_12m"], ascending=[False, False], kind="stable")
@@ -45,7 +38,7 @@ def portfolio_summary(result: CustomerScores, top_alerts: int) -> dict[str, Any]
             "as_of": result.as_of,
             "n_customers": n,
             "mean_pd_12m": float(scores["pd_12m"].mean()) if n else None,
-            "open_balance": float(np.nansum(scores["open_balance"])),
+            "open_balance": float(exposure.loc[exposure["grade"] == TOTAL, "open_balance"].iloc[0]),
             "grades": grades,
             "alerts_by_severity": {str(k): int(v) for k, v in severities.items()},
             "n_alerts": len(alerts),

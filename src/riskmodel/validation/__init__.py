@@ -1,47 +1,16 @@
-"""Model validation: out-of-time rows rebuilt as training cut them, the statistics a validator signs off, and figures.
+"""Model validation: out-of-time rows rebuilt as training cut them, the statistics a validator signs off, drift, figures.
+
+The modules are imported by name (nothing is re-exported here, so that training can use
+:mod:`riskmodel.validation.drift` without loading the rest):
+
+- :mod:`~riskmodel.validation.data`: champion runs and their out-of-time rows, rebuilt from the ledger
+- :mod:`~riskmodel.validation.stats`: bootstrap intervals, binomial tests by grade
+- :mod:`~riskmodel.validation.summary`: discrimination, calibration, benchmark and sign-off tables
+- :mod:`~riskmodel.validation.drift`: population and characteristic stability (PSI), the drift reference
+- :mod:`~riskmodel.validation.model_figures`, :mod:`~riskmodel.validation.ledger_figures`,
+  :mod:`~riskmodel.validation.ledger_profile`: figures and the ledger exploration
+- :mod:`~riskmodel.validation.report`: the validation notebook run headless as one HTML file
 
 The validation notebook (``notebooks/02_model_validation.py``) and ``riskmodel report`` call
-these functions; the ledger exploration notebook uses :mod:`riskmodel.validation.ledger_profile`.
+these; the portfolio tables (grades, exposure, migration) live in :mod:`riskmodel.portfolio`.
 """
-
-from riskmodel.validation.data import (
-    ChampionRun,
-    Contributions,
-    OutOfTimeData,
-    explain_rows,
-    load_champion_run,
-    rebuild_out_of_time,
-    reproduction_checks,
-)
-from riskmodel.validation.stats import (
-    RankedScores,
-    discrimination_table,
-    grade_calibration,
-    migration_matrix,
-    migration_summary,
-)
-from riskmodel.validation.summary import (
-    benchmark_table,
-    calibration_by_grade,
-    discrimination_by_target,
-    grade_distribution,
-)
-
-__all__ = [
-    "ChampionRun",
-    "RankedScores",
-    "Contributions",
-    "OutOfTimeData",
-    "benchmark_table",
-    "calibration_by_grade",
-    "discrimination_by_target",
-    "discrimination_table",
-    "explain_rows",
-    "grade_calibration",
-    "grade_distribution",
-    "load_champion_run",
-    "migration_matrix",
-    "migration_summary",
-    "rebuild_out_of_time",
-    "reproduction_checks",
-]

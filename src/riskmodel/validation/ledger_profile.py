@@ -11,13 +11,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from riskmodel.datasets import default_training_table
 from riskmodel.features.customer import customer_snapshots, snapshot_features
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.labels import make_late_payment_labels
 from riskmodel.ledger.tables import Ledger, ValidationReport
 from riskmodel.scoring import open_invoices
-from riskmodel.splits import month_ends
+from riskmodel.training_tables import default_training_table, month_ends
 
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "90_plus")
 AGING_LABELS = dict(zip(AGING_BUCKETS, ("current", "1-30", "31-60", "61-90", "90+"), strict=True))

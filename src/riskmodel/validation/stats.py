@@ -1,4 +1,4 @@
-"""Statistics a model validator asks for: bootstrap intervals, binomial tests by grade, grade migration."""
+"""Statistics a model validator asks for: bootstrap intervals and binomial tests by grade."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from scipy.stats import binomtest
 
 from riskmodel.models.metrics import auc, grade_table, ks
 from riskmodel.policy.grades import GradeFunction
-
-N_GRADES = 10  # grades 1 (best) to 10 (worst) of the master scale
 
 
 class RankedScores:
@@ -123,46 +121,3 @@ def grade_calibration(
         for test, row in zip(tests, table.itertuples(), strict=True)
     ]
     return table
-
-
-def migration_matrix(
-    start: pd.DataFrame, end: pd.DataFrame, key: str = "customer_id", n_grades: int = N_GRADES
-) -> pd.DataFrame:
-    """Counts of customers by grade at ``start`` (rows) and at ``end`` (columns).
-
-    Both frames hold ``key`` and ``grade``. Customers graded at the start but not at the end
-    (inactive, defaulted, left) fall in column ``not graded``; customers new at the end are
-    not counted.
-    """
-    merged = start[[key, "grade"]].merge(end[[key, "grade"]], on=key, how="left", suffixes=("_start", "_end"))
-    columns = [*range(1, n_grades + 1), "not graded"]
-    merged["grade_end"] = merged["grade_end"].astype(object).where(merged["grade_end"].notna(), "not graded")
-    merged["grade_end"] = [g if g == "not graded" else int(g) for g in merged["grade_end"]]
-    counts = pd.crosstab(merged["grade_start"].astype(int), merged["grade_end"])
-    return counts.reindex(index=range(1, n_grades + 1), columns=columns, fill_value=0).rename_axis(
-        index="grade at start", columns="grade at end"
-    )
-
-
-def migration_summary(matrix: pd.DataFrame) -> dict[str, float]:
-    """Shares of customers (still graded at the end) that kept their grade, improved or worsened, and the mean move.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame([[8, 2, 0], [1, 8, 1]], index=[1, 2], columns=[1, 2, "not graded"])
-    >>> migration_summary(m)["stable"]
-    0.8421052631578947
-    """
-    graded = matrix.drop(columns="not graded", errors="ignore")
-    start = np.asarray(graded.index, dtype=float)[:, None]
-    end = np.asarray(graded.columns, dtype=float)[None, :]
-    counts = graded.to_numpy(dtype=float)
-    total, everyone = counts.sum(), matrix.to_numpy(dtype=float).sum()
-    share = (lambda mask: float(counts[mask].sum() / total)) if total else (lambda mask: float("nan"))
-    return {
-        "stable": share(start == end),
-        "improved": share(end < start),
-        "worsened": share(end > start),
-        "mean_notches": float((counts * (end - start)).sum() / total) if total else float("nan"),
-        "not_graded": float(1 - total / everyone) if everyone else float("nan"),
-    }

@@ -1,4 +1,4 @@
-"""Validation tables of a champion on its out-of-time rows: discrimination, calibration, benchmark, grades."""
+"""Validation tables of a champion on its out-of-time rows: discrimination, calibration, benchmark, sign-off."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from riskmodel.models.card import FEW_VALIDATION_POSITIVES
 from riskmodel.models.metrics import brier, calibration_slope_intercept
 from riskmodel.policy.grades import GradeFunction
 from riskmodel.validation.data import OutOfTimeData
-from riskmodel.validation.stats import N_GRADES, discrimination_table, grade_calibration
+from riskmodel.validation.stats import discrimination_table, grade_calibration
 
 LOGGED_NAMES = {"AUC": "auc", "Gini": "gini", "KS": "ks"}
 
@@ -144,16 +144,6 @@ def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
     return frame
 
 
-def grade_distribution(grades: Mapping[str, np.ndarray], n_grades: int = N_GRADES) -> pd.DataFrame:
-    """Share of rows in each grade for several windows (columns named by the windows), grades 1..n as rows."""
-    shares = {
-        window: np.bincount(np.asarray(values, dtype=int), minlength=n_grades + 1)[1 : n_grades + 1]
-        / max(len(values), 1)
-        for window, values in grades.items()
-    }
-    return pd.DataFrame(shares, index=pd.RangeIndex(1, n_grades + 1, name="grade"))
-
-
 def signoff_summary(
     data: Mapping[str, OutOfTimeData],
     discrimination: Mapping[str, pd.DataFrame],
@@ -163,7 +153,7 @@ def signoff_summary(
     """The headline of each champion for sign-off: first target's AUC with interval, calibration test, worst drift.
 
     ``calibration`` holds :func:`calibration_by_grade` tables (models without one show ``n/a``),
-    ``drift`` :func:`riskmodel.monitoring.drift_report` tables.
+    ``drift`` :func:`riskmodel.validation.drift.drift_report` tables.
     """
     rows = []
     for name, oot in data.items():

@@ -3,7 +3,8 @@
 The notebook (a jupytext percent script) runs on an IPython kernel of the running
 interpreter, so the report works wherever ``riskmodel`` is installed, without a Jupyter
 installation, a registered kernelspec or network access. The HTML hides the code and
-embeds every figure as a base64 PNG.
+embeds every figure as a base64 PNG. The notebook's path comes in as an argument (the
+``riskmodel report`` command finds it under ``--notebooks``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ipykernel
 import jupytext
 import nbformat
 import pandas as pd
@@ -30,20 +32,15 @@ from nbconvert import HTMLExporter
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_float_dtype, is_integer_dtype
 from pandas.io.formats.style import Styler
 
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import ReportError
 
 logger = logging.getLogger(__name__)
 
-NOTEBOOK_FOLDER = Path(__file__).resolve().parents[2] / "notebooks"
-VALIDATION_NOTEBOOK = NOTEBOOK_FOLDER / "02_model_validation.py"
+VALIDATION_NOTEBOOK = "02_model_validation.py"  # file name in the notebooks folder
 REPORT_ARTIFACT_PATH = "validation_report"
 REPORT_MODEL = "riskmodel-default"  # the report is logged to this model's champion run
 TITLE = "riskmodel model validation report"
 EMBEDDED_PNG = re.compile(r"<img[^>]+src=\"data:image/png;base64,")
-
-
-class ReportError(RiskModelError, RuntimeError):
-    """The report could not be produced (notebook missing, or a cell failed)."""
 
 
 class _InterpreterKernelSpecs(KernelSpecManager):
@@ -58,7 +55,7 @@ class _InterpreterKernelSpecs(KernelSpecManager):
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (riskmodel)",
             language="python",
-            resource_dir=str(NOTEBOOK_FOLDER),
+            resource_dir=str(Path(ipykernel.__file__).parent / "resources"),
         )
 
 
@@ -90,7 +87,10 @@ def styled_table(frame: pd.DataFrame, decimals: int = 4) -> Styler:
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """A notebook from a jupytext script (``.py``) or an ``.ipynb`` file."""
     if not path.is_file():
-        raise ReportError(f"notebook {path} does not exist; run the report from a riskmodel source checkout")
+        raise ReportError(
+            f"notebook {path} does not exist; pass the folder that holds the riskmodel notebooks "
+            "(riskmodel report --notebooks DIR)"
+        )
     return jupytext.read(path)
 
 
@@ -203,11 +203,11 @@ def build_report(
     tracking_uri: str,
     ledger: str | Path,
     out: Path,
+    notebook: Path,
     parameters: Mapping[str, Any] | None = None,
-    notebook: Path = VALIDATION_NOTEBOOK,
     log_to_mlflow: bool = True,
 ) -> ReportResult:
-    """Execute the validation notebook against ``tracking_uri`` and ``ledger``, write ``out`` (HTML), log it.
+    """Execute the validation notebook ``notebook`` against ``tracking_uri`` and ``ledger``, write ``out`` (HTML), log it.
 
     ``parameters`` override further notebook parameters (``n_bootstrap``, ``policy_file``, ...).
     The kernel runs in the current folder, so relative paths mean what they mean here.

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.monitoring import REPORT_COLUMNS, column_drift, drift_report, drift_status
 from riskmodel.policy import load_policy
 from riskmodel.policy.config import DriftThresholds
+from riskmodel.validation.drift import REPORT_COLUMNS, column_drift, drift_report, drift_status
 
 LEVELS = DriftThresholds(psi_warning=0.1, psi_severe=0.25)
 REFERENCE = pd.Series(np.arange(10.0), name="x")  # one value in each decile bin

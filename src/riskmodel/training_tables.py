@@ -1,4 +1,4 @@
-"""Training tables: (features, target, snapshot date) for each model, ready for out-of-time splits."""
+"""Training tables: (features, target, snapshot date) for each model, ready for out-of-time splits; month ends."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
 from riskmodel.labels import add_months, make_default_labels, make_late_payment_labels, make_onboarding_labels
 from riskmodel.ledger.tables import Ledger
-from riskmodel.splits import month_ends
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """Month-end dates from the first month end on or after ``start`` to ``end`` inclusive.
+
+    Examples
+    --------
+    >>> [d.isoformat() for d in month_ends(date(2024, 1, 31), date(2024, 3, 30))]
+    ['2024-01-31', '2024-02-29']
+    """
+    return [d.date() for d in pd.date_range(start, end, freq="ME")]
 
 
 def _known(ledger: Ledger, as_of: date | None) -> tuple[Ledger, date]:
