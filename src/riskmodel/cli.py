@@ -268,6 +268,7 @@ def _serve(args: argparse.Namespace) -> int:
         ensure_key,
         has_champion,
         run_service,
+        serving_root,
         usage,
     )
     from riskmodel.service.settings import ServiceSettings
@@ -282,6 +283,7 @@ def _serve(args: argparse.Namespace) -> int:
         auth=configured.auth and not args.no_auth,
     )
     settings = absolute_settings(settings, Path.cwd())
+    root = serving_root(args.project_dir.resolve())
     if args.train_if_missing and not has_champion(settings.tracking_uri):
         logger.info(
             "no champion of riskmodel-default in %s: training on %s first",
@@ -296,7 +298,7 @@ def _serve(args: argparse.Namespace) -> int:
     check_ready(settings)
     sys.stdout.write(usage(settings, args.host, args.port) + "\n")
     sys.stdout.flush()
-    return run_service(settings, args.host, args.port, os.environ, workers=args.workers)
+    return run_service(settings, args.host, args.port, os.environ, root, workers=args.workers)
 
 
 def _add_serve_command(commands: argparse._SubParsersAction) -> None:
@@ -330,6 +332,12 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
         "--no-auth", action="store_true", help="accept calls without an API key (local experiments only)"
     )
     serve.add_argument("--workers", type=_positive_int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path("."),
+        help="folder holding serving/service.py and the console (default: the current folder)",
+    )
     serve.set_defaults(handler=_serve)
 
 

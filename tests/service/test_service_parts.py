@@ -14,11 +14,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from riskmodel.exceptions import RiskModelError
 from riskmodel.service.errors import ApiError, field_path, json_bytes
 from riskmodel.service.gate import RequestGate
 from riskmodel.service.history import history_ledger
 from riskmodel.service.keys import KeyRing, create_key_file, key_id, read_key_file
-from riskmodel.service.launch import absolute_settings, ensure_key, server_env, usage
+from riskmodel.service.launch import absolute_settings, ensure_key, server_env, serving_root, usage
 from riskmodel.service.schemas import History, ScoreRequest
 from riskmodel.service.settings import ServiceSettings
 
@@ -196,6 +197,13 @@ def test_server_environment_carries_settings_and_switches_telemetry_off():
     assert env["RISKMODEL_LEDGER"] == "/data/x" and env["PATH"] == "/bin"
     assert env["BENTOML_DO_NOT_TRACK"] == "True" and env["MLFLOW_DISABLE_TELEMETRY"] == "true"
     assert env["BENTOML_CONFIG_OPTIONS"] == "services.riskmodel.workers=2"
+
+
+def test_the_service_folder_is_the_one_given_never_found_by_walking(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    assert serving_root(repo) == repo
+    with pytest.raises(RiskModelError, match=r"serving/service.py not found in .*; .*--project-dir"):
+        serving_root(tmp_path)
 
 
 def test_every_service_api_is_guarded():

@@ -22,14 +22,13 @@ CHAMPION_MODEL = "riskmodel-default"
 TELEMETRY_OFF = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
-def serving_root(cwd: Path | None = None) -> Path:
-    """The folder holding ``serving/service.py``: the current one, else the source tree of this package."""
-    for folder in (cwd or Path.cwd(), Path(__file__).resolve().parents[3]):
-        if (folder / "serving" / "service.py").is_file():
-            return folder
+def serving_root(folder: Path) -> Path:
+    """``folder`` when it holds ``serving/service.py`` (the BentoML service class), else a RiskModelError."""
+    if (folder / "serving" / "service.py").is_file():
+        return folder
     raise RiskModelError(
-        "serving/service.py not found in the current folder or next to the riskmodel sources; "
-        "run 'riskmodel serve' from the repository root"
+        f"serving/service.py not found in {folder}; run 'riskmodel serve' from the riskmodel "
+        "project folder, or pass it with --project-dir"
     )
 
 
@@ -140,10 +139,17 @@ def server_env(
 
 
 def run_service(
-    settings: ServiceSettings, host: str, port: int, base_env: Mapping[str, str], workers: int | None = None
+    settings: ServiceSettings,
+    host: str,
+    port: int,
+    base_env: Mapping[str, str],
+    root: Path,
+    workers: int | None = None,
 ) -> int:
-    """Run ``bentoml serve`` until it stops (Ctrl+C or SIGTERM stop it too) and return its exit code."""
-    root = serving_root()
+    """Run ``bentoml serve`` from ``root`` (the folder holding ``serving/``) until it stops and return its exit code.
+
+    Ctrl+C or SIGTERM stop it too.
+    """
     process = subprocess.Popen(
         serve_command(host, port, root), env=server_env(settings, base_env, workers), cwd=root
     )
