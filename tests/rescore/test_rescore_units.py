@@ -16,8 +16,8 @@ from riskmodel.ledger import load_ledger
 from riskmodel.policy import load_policy
 from riskmodel.portfolio import migration_matrix
 from riskmodel.progress import CountProgress, terminal_progress
+from riskmodel.rescore.chunks import Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.engines import customer_batches
-from riskmodel.rescore.portfolio import Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.summary import (
     RescoreSummary,
     format_summary,

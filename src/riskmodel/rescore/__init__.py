@@ -17,9 +17,9 @@ import pandas as pd
 
 from riskmodel.ledger.tables import Ledger
 from riskmodel.progress import CountProgress
+from riskmodel.rescore.chunks import Chunk, Portfolio, plan_chunks
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
 from riskmodel.rescore.export import EXPORT_COLUMNS, export_frame, write_exports
-from riskmodel.rescore.portfolio import Chunk, Portfolio, plan_chunks
 from riskmodel.rescore.run import DEFAULT_CHUNK_SIZE, RescoreResult, rescore_portfolio
 from riskmodel.rescore.summary import RescoreSummary, format_summary, summarise_run
 from riskmodel.scoring import ModelBundle, open_invoices

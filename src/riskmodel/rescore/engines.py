@@ -22,7 +22,7 @@ import pandas as pd
 from riskmodel.features.customer import customer_features
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.ledger.tables import Ledger
-from riskmodel.rescore.portfolio import Chunk, Portfolio
+from riskmodel.rescore.chunks import Chunk, Portfolio
 from riskmodel.scoring import ModelBundle, score_features, score_open_invoices
 
 logger = logging.getLogger(__name__)

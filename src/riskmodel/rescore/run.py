@@ -20,8 +20,8 @@ from typing import Any
 from riskmodel.exceptions import RescoreError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.progress import CountProgress
+from riskmodel.rescore.chunks import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
-from riskmodel.rescore.portfolio import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.records import alert_changes, score_rows
 from riskmodel.scoring import ModelBundle, prepare_customers, score_prepared
 from riskmodel.store import ResultsStore

@@ -41,7 +41,7 @@ from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_snapshots
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql, to_dialect
 from riskmodel.ledger.tables import Ledger
-from riskmodel.rescore.portfolio import Chunk, Portfolio
+from riskmodel.rescore.chunks import Chunk, Portfolio
 from riskmodel.scoring import (
     LATE_COLUMNS,
     ModelBundle,

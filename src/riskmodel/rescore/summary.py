@@ -18,7 +18,7 @@ import pandas as pd
 from riskmodel.ledger.tables import Ledger
 from riskmodel.policy.config import DriftThresholds
 from riskmodel.portfolio import migration_matrix
-from riskmodel.rescore.portfolio import Portfolio
+from riskmodel.rescore.chunks import Portfolio
 from riskmodel.scoring import ModelBundle
 from riskmodel.store import ResultsStore
 from riskmodel.validation.drift import DriftMonitor
