@@ -21,7 +21,7 @@ import pandas as pd
 
 from riskmodel.features.definitions import Feature, build_registry
 from riskmodel.jsonable import to_jsonable
-from riskmodel.policy.texts import check_lang
+from riskmodel.policy.texts import check_lang, render
 
 REASON_COLUMNS = [
     "row",
@@ -219,6 +219,47 @@ def reason_codes(
                 "group": group,
                 "comparison": to_jsonable(point),
                 "direction": to_jsonable(direction),
+            }
+        )
+    return reasons
+
+
+def default_trigger_reasons(state: pd.DataFrame, lang: str = "en") -> list[list[dict[str, Any]]]:
+    """One ``default_trigger`` reason per row of a default-state table, empty for rows not in default.
+
+    ``state`` has the columns of :func:`riskmodel.labels.default_state` (``default_date`` NaT
+    where not in default). The reason names the trigger that began the default (invoice,
+    date, amount, or event); its ``contribution`` is 0 because ``pd_12m`` is 1 by rule, not by the model.
+    """
+    check_lang(lang)
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(state))]
+    columns = ["default_date", "trigger_type", "invoice_id", "days_past_due", "open_amount"]
+    for row, record in enumerate(state[columns].to_dict("records")):
+        if pd.isna(record["default_date"]):
+            continue
+        day = pd.Timestamp(record["default_date"]).date().isoformat()
+        kind = str(record["trigger_type"])
+        if kind.startswith("invoice_"):
+            value = render(
+                f"default.trigger.{kind}",
+                lang,
+                invoice_id=record["invoice_id"],
+                days_past_due=int(record["days_past_due"]),
+                date=day,
+                open_amount=float(record["open_amount"]),
+            )
+        else:
+            event = render(f"default.event.{kind}", lang)
+            value = render("default.trigger.event", lang, event=event, date=day)
+        reasons[row].append(
+            {
+                "feature": "default_trigger",
+                "value": value,
+                "contribution": 0.0,
+                "description": render("default.description", lang, date=day),
+                "group": "default",
+                "comparison": None,
+                "direction": None,
             }
         )
     return reasons

@@ -1,6 +1,6 @@
 """One scoring path: features, models, reason codes and policy, for the service, batch rescoring and notebooks.
 
-:func:`score_prepared` turns customers' features, default dates and open invoices into
+:func:`score_prepared` turns customers' features, default state and open invoices into
 PD, grade, reasons, alerts and limits. :func:`score_customers` computes those inputs from
 a ledger and calls it (the service, on one customer's rows or a few customers); batch
 rescoring computes them once for the portfolio and calls it on each chunk. Both get the
@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.exceptions import ModelNotFoundError
-from riskmodel.explain import comparison_points, reason_codes
+from riskmodel.explain import comparison_points, default_trigger_reasons, reason_codes
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
 from riskmodel.jsonable import to_jsonable
-from riskmodel.labels import default_dates
+from riskmodel.labels import STATE_COLUMNS, DefaultDefinition, default_state
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models import CreditModel, LatePaymentModel, load_champion
 from riskmodel.models.specs import MODEL_SPECS
@@ -189,23 +189,34 @@ def score_open_invoices(
     return out.merge(late_payment_scores(model, features), on="invoice_id", how="left", validate="one_to_one")
 
 
-def customer_default_dates(ledger: Ledger, as_of: date, customer_ids: pd.Series) -> pd.Series:
-    """Date each customer went into default by ``as_of`` (DESIGN.md's definition), NaT if not, in the order given."""
-    defaulted_on = default_dates(ledger, as_of)
-    return pd.Series(pd.to_datetime(defaulted_on.reindex(customer_ids.to_numpy()).to_numpy()))
+def customer_default_state(
+    ledger: Ledger, as_of: date, customer_ids: pd.Series, definition: DefaultDefinition = DefaultDefinition()
+) -> pd.DataFrame:
+    """Default state at ``as_of`` of each customer, in the order given (:func:`riskmodel.labels.default_state`).
+
+    Columns ``STATE_COLUMNS``, index 0..n-1. A customer not in default (never, or cured)
+    has ``in_default`` False and every other field empty (``default_date`` NaT).
+    """
+    state = default_state(ledger, as_of, definition)
+    state = state[state["in_default"]].set_index("customer_id")
+    aligned = state.reindex(customer_ids.to_numpy()).reset_index(names="customer_id")
+    aligned["in_default"] = aligned["in_default"].eq(True)
+    aligned["default_date"] = pd.to_datetime(aligned["default_date"])
+    return aligned[list(STATE_COLUMNS)]
 
 
 def score_features(
     bundle: ModelBundle,
     features: pd.DataFrame,
-    default_date: pd.Series | None = None,
+    default_state: pd.DataFrame | None = None,
     comparison: pd.Series | None = None,
     lang: str = "en",
 ) -> pd.DataFrame:
     """PD, grade and reason codes of each row of a customer feature table.
 
-    A customer with a ``default_date`` (:func:`customer_default_dates`, same row order) is
-    outside the model's population (training leaves such snapshots out): PD 1.
+    A customer in default (``default_state`` from :func:`customer_default_state`, same row
+    order) is outside the model's population (training leaves such snapshots out): PD 1,
+    and its one reason names the default trigger instead of the model's drivers.
 
     Returns
     -------
@@ -216,8 +227,9 @@ def score_features(
     """
     model: CreditModel = bundle.require("default")
     values = features[model.feature_names]
-    if default_date is None:
-        default_date = pd.Series(pd.NaT, index=range(len(features)), dtype="datetime64[ns]")
+    if default_state is None:
+        default_state = pd.DataFrame({"default_date": pd.Series(pd.NaT, index=range(len(features)))})
+    default_date = pd.to_datetime(default_state["default_date"]).reset_index(drop=True)
     in_default = default_date.notna().to_numpy()
     if len(features):
         pd_12m = np.where(in_default, 1.0, model.predict_proba(features))
@@ -233,6 +245,9 @@ def score_features(
         comparison if comparison is not None else comparison_points(values),
         lang=lang,
     )
+    if in_default.any():
+        triggers = default_trigger_reasons(default_state.reset_index(drop=True), lang)
+        reasons = [triggers[i] if in_default[i] else reasons[i] for i in range(len(reasons))]
     return pd.DataFrame(
         {
             "customer_id": features["customer_id"].to_numpy(),
@@ -253,8 +268,8 @@ class PreparedCustomers:
     ----------
     features
         One row per customer: the default model's customer features as of ``as_of``.
-    default_date
-        Date each customer went into default by ``as_of`` (NaT if not), aligned with the rows of ``features``.
+    default_state
+        Default state at ``as_of`` (:func:`customer_default_state`), aligned with the rows of ``features``.
     invoices
         The customers' open invoices at ``as_of`` (:func:`open_invoices`), with or without
         late-payment scores (the policy does not read them).
@@ -262,17 +277,22 @@ class PreparedCustomers:
 
     as_of: date
     features: pd.DataFrame
-    default_date: pd.Series
+    default_state: pd.DataFrame
     invoices: pd.DataFrame
 
 
-def prepare_customers(ledger: Ledger, as_of: date, features: pd.DataFrame) -> PreparedCustomers:
-    """Default dates and open invoices at ``as_of`` of the customers of ``features`` (features computed by the caller)."""
+def prepare_customers(
+    ledger: Ledger, as_of: date, features: pd.DataFrame, definition: DefaultDefinition = DefaultDefinition()
+) -> PreparedCustomers:
+    """Default state and open invoices at ``as_of`` of the customers of ``features`` (features computed by the caller).
+
+    ``definition`` is the policy's (``Policy.default``).
+    """
     customer_ids = features["customer_id"]
     return PreparedCustomers(
         as_of,
         features,
-        customer_default_dates(ledger, as_of, customer_ids),
+        customer_default_state(ledger, as_of, customer_ids, definition),
         open_invoices(ledger, as_of, customer_ids),
     )
 
@@ -297,12 +317,12 @@ def score_prepared(
     previous, open_alerts, comparison
         As in :func:`score_customers`.
     scored
-        ``score_features(bundle, prepared.features, prepared.default_date, comparison, lang)``
+        ``score_features(bundle, prepared.features, prepared.default_state, comparison, lang)``
         when an engine has computed it elsewhere (e.g. on Spark executors); computed here otherwise.
     """
     features = prepared.features
     if scored is None:
-        scored = score_features(bundle, features, prepared.default_date, comparison, lang)
+        scored = score_features(bundle, features, prepared.default_state, comparison, lang)
     elif not np.array_equal(scored["customer_id"].to_numpy(), features["customer_id"].to_numpy()):
         raise ValueError(
             f"scored must hold the score_features rows of the {len(features)} prepared customers in their "
@@ -314,7 +334,11 @@ def score_prepared(
         bundle.policy, current, prepared.invoices, previous=previous, open_alerts=open_alerts, lang=lang
     )
     limits = recommend_limits(
-        bundle.policy, features, grade, has_severe_alert=alerts.has_severe(features["customer_id"])
+        bundle.policy,
+        features,
+        grade,
+        has_severe_alert=alerts.has_severe(features["customer_id"]),
+        default_date=scored["default_date"].to_numpy(),
     )
     scores = pd.DataFrame(
         {
@@ -354,8 +378,8 @@ def score_customers(
 
     Features, :func:`prepare_customers`, late-payment scores of the open invoices
     (:func:`score_open_invoices`), then :func:`score_prepared`. A customer already in
-    default by ``as_of`` (DESIGN.md's default definition) gets ``pd_12m`` 1 and
-    ``in_default`` set; the reasons still show what drives the model.
+    default at ``as_of`` (DESIGN.md's default state, :func:`riskmodel.labels.default_state`)
+    gets ``pd_12m`` 1, ``in_default`` set, limit 0 (stop supply) and the trigger as its reason.
 
     Parameters
     ----------
@@ -374,7 +398,7 @@ def score_customers(
         features = customer_features(
             ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
         )
-    prepared = prepare_customers(ledger, as_of, features)
+    prepared = prepare_customers(ledger, as_of, features, bundle.policy.default)
     prepared = replace(prepared, invoices=score_open_invoices(bundle, ledger, prepared.invoices))
     return score_prepared(bundle, prepared, previous, open_alerts, comparison, lang)
 

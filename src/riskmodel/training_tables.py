@@ -11,7 +11,13 @@ from riskmodel.features.customer import customer_snapshots, is_active, snapshot_
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import onboarding_features
-from riskmodel.labels import add_months, make_default_labels, make_late_payment_labels, make_onboarding_labels
+from riskmodel.labels import (
+    DefaultDefinition,
+    add_months,
+    make_default_labels,
+    make_late_payment_labels,
+    make_onboarding_labels,
+)
 from riskmodel.ledger.tables import Ledger
 
 
@@ -32,7 +38,11 @@ def _known(ledger: Ledger, as_of: date | None) -> tuple[Ledger, date]:
 
 
 def default_training_table(
-    ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None
+    ledger: Ledger,
+    as_of: date | None = None,
+    horizon_months: int = 12,
+    config: FeatureConfig | None = None,
+    definition: DefaultDefinition = DefaultDefinition(),
 ) -> pd.DataFrame:
     """Month-end customer snapshots with features and ``label_default_12m``, using only data up to ``as_of``.
 
@@ -48,7 +58,7 @@ def default_training_table(
     snapshots = customer_snapshots(known, month_ends(first_issue.date(), last_snapshot))
     features = snapshot_features(known, snapshots, config)
     features = features[is_active(features, config)].drop(columns="snapshot_id")
-    labels = make_default_labels(known, features[["customer_id", "as_of"]], end, horizon_months)
+    labels = make_default_labels(known, features[["customer_id", "as_of"]], end, horizon_months, definition)
     features["as_of"] = pd.to_datetime(features["as_of"])
     labels["as_of"] = pd.to_datetime(labels["as_of"])
     return features.merge(labels, on=["customer_id", "as_of"], how="inner", validate="one_to_one")
@@ -65,12 +75,16 @@ def late_payment_training_table(
 
 
 def onboarding_training_table(
-    ledger: Ledger, as_of: date | None = None, horizon_months: int = 12, config: FeatureConfig | None = None
+    ledger: Ledger,
+    as_of: date | None = None,
+    horizon_months: int = 12,
+    config: FeatureConfig | None = None,
+    definition: DefaultDefinition = DefaultDefinition(),
 ) -> pd.DataFrame:
     """Application features at onboarding with ``label_default_12m`` (censored customers left out)."""
     known, end = _known(ledger, as_of)
     features = onboarding_features(known, config)
-    labels = make_onboarding_labels(known, end, horizon_months)
+    labels = make_onboarding_labels(known, end, horizon_months, definition)
     labels["onboarding_date"] = pd.to_datetime(labels["onboarding_date"])
     features["onboarding_date"] = pd.to_datetime(features["onboarding_date"])
     return features.merge(labels, on=["customer_id", "onboarding_date"], how="inner", validate="one_to_one")

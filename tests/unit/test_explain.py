@@ -166,3 +166,25 @@ def test_batch_equals_row_by_row() -> None:
     ]
     assert batch == rows
     assert sum(len(reasons) for reasons in batch) > 50
+
+
+def test_default_trigger_reasons_name_the_invoice_or_event():
+    from riskmodel.explain import default_trigger_reasons
+
+    state = pd.DataFrame(
+        {
+            "default_date": pd.to_datetime(["2025-03-02", None, "2025-05-01"]),
+            "trigger_type": ["invoice_past_due", None, "bankruptcy"],
+            "invoice_id": ["INV0001", None, None],
+            "days_past_due": [91, None, None],
+            "open_amount": [12300.0, None, None],
+        }
+    )
+    reasons = default_trigger_reasons(state)
+    assert reasons[0][0]["value"] == "invoice INV0001 91 days past due since 2025-03-02, open 12,300"
+    assert reasons[1] == []
+    assert reasons[2][0]["value"] == "bankruptcy event on 2025-05-01"
+    assert (
+        reasons[0][0]["feature"] == "default_trigger" and "since 2025-03-02" in reasons[0][0]["description"]
+    )
+    assert default_trigger_reasons(state, lang="zh")[2][0]["value"] == "2025-05-01发生破产事件"

@@ -8,13 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.exceptions import PolicyError
+from riskmodel.features.asof import truncate_ledger
 from riskmodel.labels import (
-    default_dates,
+    DefaultDefinition,
+    default_state,
     make_default_labels,
     make_late_payment_labels,
     make_onboarding_labels,
 )
-from riskmodel.ledger import ledger_from_frames
+from riskmodel.ledger import ledger_from_frames, load_ledger
+from riskmodel.policy.config import load_policy, parse_policy
+from tests.conftest import SAMPLE
 
 D = pd.Timestamp
 
@@ -58,12 +63,16 @@ def _ledger(invoices, events=None, customers=None):
     return ledger_from_frames(frames, strict=True)
 
 
+def default_dates(ledger, as_of, definition=DefaultDefinition()):
+    """{customer_id: date its current default began} of the customers in default at ``as_of``."""
+    state = default_state(ledger, as_of, definition)
+    return state[state["in_default"]].set_index("customer_id")["default_date"].to_dict()
+
+
 def test_default_date_is_the_day_an_unpaid_invoice_passes_90_days_past_due():
     ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, None, None)])
-    assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {
-        "C1": D("2023-05-02")
-    }  # 2023-01-31 + 91 days
-    assert default_dates(ledger, dt.date(2023, 5, 1)).empty  # not yet 90+ at the data end
+    assert default_dates(ledger, dt.date(2024, 1, 1)) == {"C1": D("2023-05-02")}  # 2023-01-31 + 91 days
+    assert default_dates(ledger, dt.date(2023, 5, 1)) == {}  # not yet 90+ at the data end
 
 
 def test_invoice_paid_on_day_90_is_not_a_default():
@@ -73,22 +82,68 @@ def test_invoice_paid_on_day_90_is_not_a_default():
             ("I2", "C2", "2023-01-01", "2023-01-31", "2023-05-02", None, None),
         ]
     )
-    assert set(default_dates(ledger, dt.date(2024, 1, 1)).index) == {"C2"}
+    assert set(default_dates(ledger, dt.date(2023, 6, 1))) == {"C2"}
 
 
-def test_disputed_invoice_is_not_a_default_but_a_write_off_is():
+def test_dispute_holds_the_trigger_until_180_days_past_due_and_not_after():
+    # Behaviour changed: a disputed unpaid invoice used to never trigger default.
     ledger = _ledger(
         [
             ("I1", "C1", "2023-01-01", "2023-01-31", None, "2023-02-15", None),
             ("I2", "C2", "2023-01-01", "2023-01-31", None, "2023-02-15", "2023-03-01"),
         ]
     )
-    assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {"C2": D("2023-03-01")}
+    assert default_dates(ledger, dt.date(2023, 7, 30)) == {"C2": D("2023-03-01")}  # I1 180 dpd: held
+    assert default_dates(ledger, dt.date(2023, 7, 31)) == {"C1": D("2023-07-31"), "C2": D("2023-03-01")}
+    row = default_state(ledger, dt.date(2023, 7, 31)).set_index("customer_id").loc["C1"]
+    assert (row["trigger_type"], row["invoice_id"], row["days_past_due"]) == ("invoice_past_due", "I1", 181)
+
+
+def test_dispute_hold_is_configurable_and_a_late_dispute_does_not_hold():
+    ledger = _ledger(
+        [
+            ("I1", "C1", "2023-01-01", "2023-01-31", None, "2023-02-15", None),
+            ("I2", "C2", "2023-01-01", "2023-01-31", None, "2023-06-01", None),  # disputed at 121 dpd
+        ]
+    )
+    short = DefaultDefinition(dispute_hold_days=120)
+    assert default_dates(ledger, dt.date(2023, 6, 1), short) == {
+        "C1": D("2023-06-01"),  # 2023-01-31 + 121 days
+        "C2": D("2023-05-02"),  # the dispute came after the 90-day trigger
+    }
+
+
+def test_default_definition_is_read_from_the_policy_and_validated():
+    assert load_policy().default == DefaultDefinition(dispute_hold_days=180, cure_months=6)
+    text = load_policy().source_text.replace("dispute_hold_days: 180", "dispute_hold_days: 30")
+    with pytest.raises(PolicyError, match="default.dispute_hold_days must be at least 90.*got 30"):
+        parse_policy(text)
+
+
+def test_customer_cures_six_months_after_the_past_due_invoice_is_paid():
+    ledger = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", "2023-06-01", None, None)])
+    assert default_dates(ledger, dt.date(2023, 11, 30)) == {"C1": D("2023-05-02")}
+    cured = default_state(ledger, dt.date(2023, 12, 1)).set_index("customer_id").loc["C1"]
+    assert not cured["in_default"] and cured["cure_date"] == D("2023-12-01")
+    # an unpaid invoice never lets the customer cure
+    unpaid = _ledger([("I1", "C1", "2023-01-01", "2023-01-31", None, None, None)])
+    assert default_dates(unpaid, dt.date(2026, 1, 1)) == {"C1": D("2023-05-02")}
+
+
+def test_a_trigger_during_the_cure_period_extends_the_default_and_after_it_starts_a_new_one():
+    ledger = _ledger(
+        [("I1", "C1", "2023-01-01", "2023-01-31", "2023-06-01", None, None)],
+        events=[("C1", "2023-09-01", "legal_action"), ("C1", "2024-06-01", "bankruptcy")],
+    )
+    assert default_dates(ledger, dt.date(2024, 2, 29)) == {"C1": D("2023-05-02")}  # cure moved to 2024-03-01
+    assert default_dates(ledger, dt.date(2024, 3, 1)) == {}
+    state = default_state(ledger, dt.date(2024, 6, 1)).set_index("customer_id").loc["C1"]
+    assert state["default_date"] == D("2024-06-01") and state["trigger_type"] == "bankruptcy"
 
 
 def test_bankruptcy_event_is_a_default_and_restructuring_is_not():
     ledger = _ledger([], events=[("C1", "2023-03-03", "bankruptcy"), ("C2", "2023-03-03", "restructuring")])
-    assert default_dates(ledger, dt.date(2024, 1, 1)).to_dict() == {"C1": D("2023-03-03")}
+    assert default_dates(ledger, dt.date(2023, 6, 1)) == {"C1": D("2023-03-03")}
 
 
 def test_default_labels_horizon_edges_already_in_default_and_censoring():
@@ -165,3 +220,31 @@ def test_horizon_is_configurable(horizon):
     assert labels["label_default_12m"].tolist() == [
         int(horizon >= 12)
     ]  # the default on 2023-05-02 is past a 6-month horizon
+
+
+def test_cured_customers_are_labelled_again_and_labels_agree_with_the_state():
+    ledger = _ledger(
+        [("I1", "C1", "2023-01-01", "2023-01-31", "2023-06-01", None, None)],
+        events=[("C1", "2024-06-01", "bankruptcy")],
+    )  # in default 2023-05-02 .. 2023-11-30, cured 2023-12-01, new default 2024-06-01
+    snapshots = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "as_of": pd.to_datetime(["2023-04-30", "2023-11-30", "2023-12-31", "2024-07-31"]),
+        }
+    )
+    labels = make_default_labels(ledger, snapshots, data_end=dt.date(2025, 12, 31), horizon_months=12)
+    got = dict(zip(labels["as_of"].dt.date, labels["label_default_12m"], strict=True))
+    assert got == {dt.date(2023, 4, 30): 1, dt.date(2023, 12, 31): 1}  # 2023-11-30, 2024-07-31: in default
+    for as_of in snapshots["as_of"].dt.date:
+        in_default = bool(default_dates(ledger, as_of))
+        assert in_default == (as_of not in got)
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2024, 3, 31), dt.date(2024, 12, 31), dt.date(2025, 6, 30)])
+def test_default_state_is_point_in_time(as_of):
+    ledger = load_ledger(SAMPLE)
+    full = default_state(ledger, as_of)
+    truncated = default_state(truncate_ledger(ledger, as_of), as_of)
+    pd.testing.assert_frame_equal(full, truncated)
+    assert full["in_default"].any() and not full["in_default"].all()  # both states occur

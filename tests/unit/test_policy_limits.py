@@ -252,3 +252,35 @@ def test_portfolio_equals_one_customer_at_a_time() -> None:
     changed = batch["current_limit"].notna() & ~batch["limit_rule"].isin(["cut_past_due"])
     ratio = batch.loc[changed, "recommended_limit"] / batch.loc[changed, "current_limit"]
     assert ratio.between(0.5, 1.25).all()
+
+
+def test_customer_in_default_gets_limit_zero_with_the_stop_supply_rule() -> None:
+    policy = load_policy()
+    for lang, words in (("en", "stop supply"), ("zh", "停止供货")):
+        rec = recommend_limit(
+            policy, features(), 3, current_limit=50_000, lang=lang, default_date=pd.Timestamp("2025-03-02")
+        )
+        assert rec.recommended_limit == 0 and rec.rule == "stop_supply"
+        assert (
+            [s.rule for s in rec.steps][-1] == "stop_supply"
+            and words in rec.text
+            and "2025-03-02" in rec.text
+        )
+    healthy = recommend_limit(policy, features(), 3, current_limit=50_000)
+    assert healthy.recommended_limit > 0 and healthy.rule != "stop_supply"
+
+
+def test_stop_supply_overrides_every_rule_in_a_portfolio() -> None:
+    policy = load_policy()
+    frame = pd.DataFrame([features(), features()])
+    limits = recommend_limits(
+        policy,
+        frame,
+        [1, 1],
+        current_limit=[50_000, 50_000],
+        default_date=[pd.NaT, pd.Timestamp("2025-05-01")],
+    )
+    assert limits["recommended_limit"].tolist()[1] == 0 and limits["recommended_limit"].tolist()[0] > 0
+    assert limits["limit_rule"].tolist()[1] == "stop_supply"
+    texts = limit_rationale_texts(limits, policy)
+    assert "in default since 2025-05-01" in texts.iloc[1] and "in default" not in texts.iloc[0]

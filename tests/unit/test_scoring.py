@@ -128,13 +128,22 @@ def test_onboarding_response_has_a_decision(bundle):
     assert 0 <= body["pd_12m"] <= 1 and body["grade"] == bundle.policy.grade(body["pd_12m"])
 
 
-def test_customers_already_in_default_get_pd_one(portfolio, ledger):
-    from riskmodel.labels import default_dates
+def test_customers_in_default_get_pd_one_limit_zero_and_the_trigger_as_reason(portfolio, ledger):
+    from riskmodel.labels import default_state
 
-    defaulted = set(default_dates(ledger, AS_OF).index)
+    state = default_state(ledger, AS_OF)
+    defaulted = set(state.loc[state["in_default"], "customer_id"])
     scores = portfolio.scores.set_index("customer_id")
     flagged = set(scores.index[scores["in_default"]])
     assert flagged == defaulted & set(scores.index) and flagged
     assert (scores.loc[sorted(flagged), "pd_12m"] == 1.0).all()
     assert (scores.loc[sorted(flagged), "grade"] == 10).all()
+    assert (scores.loc[sorted(flagged), "recommended_limit"] == 0).all()
+    assert (scores.loc[sorted(flagged), "limit_rule"] == "stop_supply").all()
+    assert all(
+        r[0]["feature"] == "default_trigger" and len(r) == 1 for r in scores.loc[sorted(flagged), "reasons"]
+    )
     assert (scores.loc[~scores["in_default"], "pd_12m"] < 1.0).all()
+    assert set(state.loc[~state["in_default"], "customer_id"]) & set(
+        scores.index[~scores["in_default"]]
+    )  # cured: model-scored

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from riskmodel.features.definitions import Level
-from riskmodel.labels import LATE_THRESHOLDS_DAYS
+from riskmodel.labels import LATE_THRESHOLDS_DAYS, DefaultDefinition
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.config import TrainConfig
 from riskmodel.training_tables import (
@@ -19,7 +19,17 @@ from riskmodel.training_tables import (
     onboarding_training_table,
 )
 
-TableBuilder = Callable[[Ledger, "date | None", TrainConfig], pd.DataFrame]
+
+class TableBuilder(Protocol):
+    """Builds a model's training table; ``definition`` is the policy's default definition (labels)."""
+
+    def __call__(
+        self,
+        ledger: Ledger,
+        as_of: date | None,
+        config: TrainConfig,
+        definition: DefaultDefinition = ...,
+    ) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,9 @@ LATE_PAYMENT = ModelSpec(
     split_label="label_late_0",
     purpose="Probability that an invoice is paid more than 0, 30, 60 and 90 days beyond its terms "
     "(the collection tiers), and its expected payment date, scored at the issue date.",
-    build_table=lambda ledger, as_of, config: late_payment_training_table(ledger, as_of, config.features),
+    build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): late_payment_training_table(
+        ledger, as_of, config.features
+    ),
 )
 
 DEFAULT = ModelSpec(
@@ -98,8 +110,8 @@ DEFAULT = ModelSpec(
     targets=(Target("label_default_12m", "pd_12m"),),
     split_label="label_default_12m",
     purpose="Calibrated 12-month probability of default (pd_12m) of an active customer at a month-end snapshot.",
-    build_table=lambda ledger, as_of, config: default_training_table(
-        ledger, as_of, config.horizon_months, config.features
+    build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): default_training_table(
+        ledger, as_of, config.horizon_months, config.features, definition
     ),
 )
 
@@ -112,8 +124,8 @@ ONBOARDING = ModelSpec(
     targets=(Target("label_default_12m", "pd_12m"),),
     split_label="label_default_12m",
     purpose="Calibrated 12-month probability of default of a new customer from application data only.",
-    build_table=lambda ledger, as_of, config: onboarding_training_table(
-        ledger, as_of, config.horizon_months, config.features
+    build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): onboarding_training_table(
+        ledger, as_of, config.horizon_months, config.features, definition
     ),
 )
 

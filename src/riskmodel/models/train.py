@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import time
@@ -106,7 +107,7 @@ def _train_one(
     started = time.perf_counter()
     steps.stage(f"{spec.name}: building the training table")
     logger.info("%s: building the training table as of %s", spec.name, data_end)
-    table = spec.build_table(ledger, as_of, config)
+    table = spec.build_table(ledger, as_of, config, policy.default)
     logger.info(
         "%s: %s rows, %d columns (%.1fs)",
         spec.name,
@@ -194,6 +195,13 @@ def _params(result: FitResult, config: TrainConfig) -> dict[str, Any]:
     }
 
 
+def _policy_params(policy: Policy) -> dict[str, Any]:
+    """The policy version and the default definition the labels were built with (``default.cure_months``)."""
+    return {"policy.version": policy.version} | {
+        f"default.{name}": value for name, value in dataclasses.asdict(policy.default).items()
+    }
+
+
 def _grades(result: FitResult, policy: Policy) -> pd.DataFrame | None:
     if result.spec.name == "late_payment":
         return None
@@ -223,7 +231,7 @@ def log_fit(
         experiment_id=experiment_id(spec.experiment_name, tracking_uri),
         run_name=f"{spec.name} {result.data_end}",
     ) as run:
-        mlflow.log_params(_params(result, config) | {"policy.version": policy.version})
+        mlflow.log_params(_params(result, config) | _policy_params(policy))
         mlflow.log_metrics(finite_metrics(result.metrics))
         mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)})
         mlflow.log_dict(feature_list(result, config), "features.json")

@@ -1,6 +1,6 @@
 """The credit policy: a versioned YAML file parsed once into frozen dataclasses.
 
-The file holds the master scale, the credit-limit formula and review rules, the
+The file holds the default definition's settings (dispute hold, cure period), the master scale, the credit-limit formula and review rules, the
 onboarding decision bands, the collection ladder, the early-warning rules and the drift
 thresholds. :func:`load_policy` validates it and names the key and the expectation in
 every error; :attr:`Policy.source_text` is the file as read, for logging with a model.
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from riskmodel.exceptions import PolicyError
+from riskmodel.labels import DefaultDefinition
 from riskmodel.policy.grades import grade_from_pd
 from riskmodel.yamlconfig import parse_yaml_config, yaml_fields
 
@@ -333,6 +334,7 @@ class Policy:
     collection: CollectionPolicy
     alerts: AlertPolicy
     drift: DriftThresholds
+    default: DefaultDefinition = field(default_factory=DefaultDefinition)
     source_text: str = field(default="", compare=False, repr=False, metadata={"yaml": False})
     source_path: str | None = field(default=None, compare=False, metadata={"yaml": False})
 

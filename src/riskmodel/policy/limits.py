@@ -12,6 +12,7 @@ Review of an existing limit, in this order: an invoice past ``past_due_days`` cu
 freezes it; otherwise an open severe alert cuts or freezes it; it grows only after a clean
 payment record; it moves at most ``max_increase`` up or ``max_decrease`` down per review
 (cuts excepted). A customer without a current limit gets the target (a breach gives 0).
+A customer in default gets 0 whatever the rest says: supply stops (rule ``stop_supply``).
 
 :func:`recommend_limits` computes every number for a whole portfolio with array
 operations; :func:`recommend_limit` runs it on one customer and adds the rationale.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -150,8 +152,12 @@ def review_limits(
     current_limit: np.ndarray,
     has_severe_alert: np.ndarray,
     policy: Policy,
+    default_date: np.ndarray | None = None,
 ) -> Columns:
-    """``target`` with the review rules applied: ``recommended_limit``, the deciding ``limit_rule`` and each rule's flag."""
+    """``target`` with the review rules applied: ``recommended_limit``, the deciding ``limit_rule`` and each rule's flag.
+
+    ``default_date`` (NaT where not in default) stops supply: limit 0 while in default.
+    """
     review = policy.credit_limit.review
     clean_value, past_due, is_clean = _clean_record(features, policy)
     has_current = np.nan_to_num(current_limit, nan=0.0) > 0
@@ -182,6 +188,11 @@ def review_limits(
     recommended = _round_towards_current(
         proposed, base, step_cap == "step_cap_decrease", policy.credit_limit.rounding
     )
+    default_date = pd.to_datetime(
+        pd.Series(np.full(len(base), None) if default_date is None else default_date, dtype=object)
+    )
+    in_default = default_date.notna().to_numpy()
+    recommended = np.where(in_default, 0.0, recommended)
     columns = {
         **target,
         "current_limit": np.where(has_current, current_limit, np.nan),
@@ -194,6 +205,8 @@ def review_limits(
         "is_growth_blocked": growth_blocked,
         "step_cap": step_cap,
         "recommended_limit": recommended,
+        "in_default": in_default,
+        "default_date": default_date.dt.date.to_numpy(),
     }
     return {**columns, "limit_rule": _deciding_rule(columns)}
 
@@ -205,7 +218,8 @@ def _deciding_rule(columns: Columns) -> np.ndarray:
     rule = np.where(has_current, np.where(unchanged, "unchanged", "target"), "initial").astype(object)
     rule = np.where(columns["breach_rule"] != "", columns["breach_rule"], rule)
     rule = np.where(columns["is_growth_blocked"], "no_growth_without_clean_record", rule)
-    return np.where(columns["step_cap"] != "", columns["step_cap"], rule)
+    rule = np.where(columns["step_cap"] != "", columns["step_cap"], rule)
+    return np.where(columns["in_default"], "stop_supply", rule)
 
 
 def _round_towards_current(
@@ -223,6 +237,7 @@ def recommend_limits(
     grade: npt.ArrayLike,
     current_limit: npt.ArrayLike | None = None,
     has_severe_alert: npt.ArrayLike | None = None,
+    default_date: npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Recommended limits for a portfolio: every number of the formula and the review, one row per customer.
 
@@ -237,6 +252,9 @@ def recommend_limits(
         Current limits; by default the ``credit_limit`` column (NaN or 0: no limit yet).
     has_severe_alert
         Whether each customer has an open severe alert (default: none).
+    default_date
+        Date each customer's current default began, NaT (or None) if not in default
+        (:func:`riskmodel.labels.default_state`); in default, the limit is 0 (``stop_supply``).
 
     Returns
     -------
@@ -245,7 +263,8 @@ def recommend_limits(
         intermediate numbers that :func:`limit_rationale` turns into sentences.
     """
     return pd.DataFrame(
-        _limit_columns(policy, features, grade, current_limit, has_severe_alert), index=features.index
+        _limit_columns(policy, features, grade, current_limit, has_severe_alert, default_date),
+        index=features.index,
     )
 
 
@@ -255,6 +274,7 @@ def _limit_columns(
     grade: npt.ArrayLike,
     current_limit: npt.ArrayLike | None,
     has_severe_alert: npt.ArrayLike | None,
+    default_date: npt.ArrayLike | None = None,
 ) -> Columns:
     if current_limit is None:
         current_limit = optional_numeric_column(features, "credit_limit")
@@ -264,7 +284,8 @@ def _limit_columns(
         else np.asarray(has_severe_alert, dtype=bool)
     )
     target = target_limits(features, grade, policy)
-    return review_limits(target, features, np.asarray(current_limit, dtype=float), severe, policy)
+    dates = None if default_date is None else np.asarray(default_date, dtype=object)
+    return review_limits(target, features, np.asarray(current_limit, dtype=float), severe, policy, dates)
 
 
 def _formula_steps(row: Mapping[str, Any], policy: Policy, lang: str) -> list[RationaleStep]:
@@ -302,6 +323,8 @@ def _step(rule: str, value: float, lang: str, **values: Any) -> RationaleStep:
 
 def _review_rules(row: Mapping[str, Any]) -> list[str]:
     """The review rules applied to this row, in the order the review applies them."""
+    if row.get("in_default", False):
+        return ["stop_supply"]
     has_current = not np.isnan(row["current_limit"])
     rules = [] if has_current else ["initial"]
     rules += [row["breach_rule"]] if row["breach_rule"] else []
@@ -328,6 +351,7 @@ def _review_step(rule: str, row: Mapping[str, Any], policy: Policy, lang: str) -
         max_days_beyond_terms=review.clean_record.max_days_beyond_terms,
         open_days=format_value(to_jsonable(row["days_past_due"]), lang),
         max_open_days=review.clean_record.max_days_past_due,
+        default_date=_iso(row.get("default_date")),
     )
     return RationaleStep(rule, to_jsonable(row["recommended_limit"]), detail)
 
@@ -367,6 +391,7 @@ def limit_rationale_texts(limits: pd.DataFrame, policy: Policy, lang: str = "en"
         "current_limit",
         "days_past_due",
         "clean_value",
+        "default_date",
     ]
     texts = [_summary(row, policy, lang) for row in limits[used].to_dict("records")]
     return pd.Series(texts, index=limits.index, dtype=object)
@@ -379,9 +404,15 @@ def recommend_limit(
     current_limit: float | None = None,
     has_severe_alert: bool = False,
     lang: str = "en",
+    default_date: date | None = None,
 ) -> LimitRecommendation:
     """The recommended limit of one customer, computed by the portfolio code on a one-row table."""
     frame = pd.DataFrame([dict(features)])
     current = None if current_limit is None else [current_limit]
-    columns = _limit_columns(policy, frame, [grade], current, [has_severe_alert])
+    columns = _limit_columns(policy, frame, [grade], current, [has_severe_alert], [default_date])
     return limit_rationale({name: values[0] for name, values in columns.items()}, policy, lang)
+
+
+def _iso(value: Any) -> str:
+    """A date as ``YYYY-MM-DD``; empty when missing."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()

@@ -111,6 +111,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "an invoice is {days_past_due:.0f} days past due (over {past_due_days}): limit frozen at no more than the current {current:,.0f}",
         "zh": "有发票逾期{days_past_due:.0f}天（超过{past_due_days}天）：额度冻结，不高于当前额度{current:,.0f}",
     },
+    # default state: the trigger named in place of the model's reasons
+    "default.trigger.invoice_past_due": {
+        "en": "invoice {invoice_id} {days_past_due} days past due since {date}, open {open_amount:,.0f}",
+        "zh": "发票{invoice_id}自{date}起逾期{days_past_due}天，未结金额{open_amount:,.0f}",
+    },
+    "default.trigger.invoice_written_off": {
+        "en": "invoice {invoice_id} written off on {date}, open {open_amount:,.0f}",
+        "zh": "发票{invoice_id}于{date}核销，未结金额{open_amount:,.0f}",
+    },
+    "default.trigger.event": {"en": "{event} event on {date}", "zh": "{date}发生{event}事件"},
+    "default.event.bankruptcy": {"en": "bankruptcy", "zh": "破产"},
+    "default.event.legal_action": {"en": "legal action", "zh": "法律诉讼"},
+    "default.event.write_off": {"en": "write-off", "zh": "坏账核销"},
+    "default.description": {
+        "en": "in default since {date} (the trigger shown): pd_12m is 1 by rule, not by the model, until the customer cures",
+        "zh": "自{date}起处于违约状态（触发事项如上）：违约概率按规则取1，而非模型结果，直至客户恢复正常",
+    },
+    "limit.rule.stop_supply": {
+        "en": "in default since {default_date}: stop supply, no new credit (limit 0) until the customer cures",
+        "zh": "自{default_date}起处于违约状态：停止供货，不再授信（额度为0），直至客户恢复正常",
+    },
     "limit.rule.cut_severe_alert": {
         "en": "a severe alert is open: limit cut to at most {cut_factor:.0%} of the current {current:,.0f}",
         "zh": "存在严重预警：额度压降至不高于当前额度{current:,.0f}的{cut_factor:.0%}",

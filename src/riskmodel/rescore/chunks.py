@@ -66,8 +66,8 @@ class Portfolio:
     ----------
     features
         One row per active customer, sorted by ``customer_id`` (index 0..n-1).
-    default_date
-        Date each customer went into default by ``as_of`` (NaT if not), aligned with ``features``.
+    default_state
+        Default state of each customer at ``as_of`` (:func:`riskmodel.scoring.customer_default_state`), aligned with ``features``.
     invoices
         Open invoices at ``as_of`` of these customers (:func:`riskmodel.scoring.open_invoices`).
     comparison
@@ -76,32 +76,32 @@ class Portfolio:
 
     as_of: date
     features: pd.DataFrame
-    default_date: pd.Series
+    default_state: pd.DataFrame
     invoices: pd.DataFrame
     comparison: pd.Series
 
     @classmethod
     def build(cls, prepared: PreparedCustomers, feature_names: list[str]) -> Portfolio:
-        """Sort by ``customer_id`` (``default_date`` follows its rows) and take the portfolio medians."""
+        """Sort by ``customer_id`` (``default_state`` follows its rows) and take the portfolio medians."""
         order = np.argsort(prepared.features["customer_id"].to_numpy(dtype=str), kind="stable")
         features = prepared.features.iloc[order].reset_index(drop=True)
-        default_date = prepared.default_date.iloc[order].reset_index(drop=True)
+        default_state = prepared.default_state.iloc[order].reset_index(drop=True)
         comparison = comparison_points(features[feature_names])
-        return cls(prepared.as_of, features, default_date, prepared.invoices, comparison)
+        return cls(prepared.as_of, features, default_state, prepared.invoices, comparison)
 
     @property
     def customer_ids(self) -> pd.Series:
         return self.features["customer_id"]
 
-    def rows(self, chunk: Chunk) -> tuple[pd.DataFrame, pd.Series]:
-        """Features and default dates of the chunk's customers."""
+    def rows(self, chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Features and default state of the chunk's customers."""
         part = slice(chunk.start, chunk.stop)
-        return self.features.iloc[part], self.default_date.iloc[part]
+        return self.features.iloc[part], self.default_state.iloc[part]
 
     def prepared(self, chunk: Chunk, invoices: pd.DataFrame) -> PreparedCustomers:
         """The chunk's customers as :func:`riskmodel.scoring.score_prepared` takes them, with their open ``invoices``."""
-        features, default_date = self.rows(chunk)
-        return PreparedCustomers(self.as_of, features, default_date, invoices)
+        features, default_state = self.rows(chunk)
+        return PreparedCustomers(self.as_of, features, default_state, invoices)
 
     def split(self, frame: pd.DataFrame, chunks: list[Chunk]) -> dict[int, pd.DataFrame]:
         """Rows of ``frame`` (keyed by ``customer_id``) per chunk number; rows of other customers are left out."""

@@ -44,7 +44,7 @@ class ScoringEngine(Protocol):
     ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
         """Each chunk with its :func:`riskmodel.scoring.score_features` table, in the order given.
 
-        The table is ``score_features(bundle, features, default_date, portfolio.comparison, lang)``
+        The table is ``score_features(bundle, features, default_state, portfolio.comparison, lang)``
         of the chunk's rows (:meth:`Portfolio.rows`): the ``scored`` argument of
         :func:`riskmodel.scoring.score_prepared`.
         """
@@ -76,8 +76,8 @@ class LocalEngine:
         self, bundle: ModelBundle, portfolio: Portfolio, chunks: Sequence[Chunk], lang: str
     ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
         def score(chunk: Chunk) -> pd.DataFrame:
-            features, default_date = portfolio.rows(chunk)
-            return score_features(bundle, features, default_date, portfolio.comparison, lang)
+            features, default_state = portfolio.rows(chunk)
+            return score_features(bundle, features, default_state, portfolio.comparison, lang)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-score") as pool:
             ahead: deque[tuple[Chunk, Future[pd.DataFrame]]] = deque()

@@ -51,11 +51,13 @@ class RescoreResult:
 
 
 def build_portfolio(engine: ScoringEngine, ledger: Ledger, bundle: ModelBundle, as_of: date) -> Portfolio:
-    """Features, default dates and open invoices of every active customer, computed once."""
+    """Features, default state and open invoices of every active customer, computed once."""
     model = bundle.require("default")
     features = engine.customer_features(ledger, as_of, model.feature_config)
     logger.info("features of %s active customers as of %s computed", f"{len(features):,}", as_of)
-    return Portfolio.build(prepare_customers(ledger, as_of, features), model.feature_names)
+    return Portfolio.build(
+        prepare_customers(ledger, as_of, features, bundle.policy.default), model.feature_names
+    )
 
 
 def rescore_portfolio(

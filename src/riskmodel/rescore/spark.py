@@ -86,7 +86,7 @@ SPARK_TYPES = {
     pa.bool_(): "boolean",
     pa.date32(): "date",
 }
-CHUNK_COLUMN, DEFAULT_DATE_COLUMN = "__chunk", "__default_date"
+CHUNK_COLUMN, DEFAULT_PREFIX = "__chunk", "__default_"  # default-state columns travel with the features
 
 
 def spark_session(
@@ -140,9 +140,10 @@ def _score_batches(
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             frame = batch.to_pandas()
-            default_date = pd.to_datetime(frame.pop(DEFAULT_DATE_COLUMN)).reset_index(drop=True)
-            frame = frame.drop(columns=CHUNK_COLUMN)
-            scored = score_features(bundle, frame, default_date, comparison, lang)
+            packed = [c for c in frame.columns if c.startswith(DEFAULT_PREFIX)]
+            default_state = frame[packed].rename(columns=lambda c: c[len(DEFAULT_PREFIX) :])
+            frame = frame.drop(columns=[CHUNK_COLUMN, *packed])
+            scored = score_features(bundle, frame, default_state.reset_index(drop=True), comparison, lang)
             scored["reasons"] = [json.dumps(r, ensure_ascii=False) for r in scored["reasons"]]
             yield pa.RecordBatch.from_pandas(scored, schema=SCORE_SCHEMA, preserve_index=False)
 
@@ -160,12 +161,15 @@ def _score_invoice_batches(bundle: ModelBundle) -> Any:
 
 
 def _job_rows(portfolio: Portfolio, job: list[Chunk]) -> pd.DataFrame:
-    """Features of the job's customers with their chunk number and default date."""
+    """Features of the job's customers with their chunk number and default state."""
     parts = []
     for chunk in job:
-        features, default_date = portfolio.rows(chunk)
+        features, default_state = portfolio.rows(chunk)
+        state = default_state.drop(columns="customer_id").add_prefix(DEFAULT_PREFIX)
         parts.append(
-            features.assign(**{CHUNK_COLUMN: chunk.number, DEFAULT_DATE_COLUMN: default_date.to_numpy()})
+            pd.concat(
+                [features.assign(**{CHUNK_COLUMN: chunk.number}), state.set_axis(features.index)], axis=1
+            )
         )
     return pd.concat(parts, ignore_index=True)
 

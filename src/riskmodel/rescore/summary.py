@@ -124,7 +124,7 @@ def portfolio_drift(
     if portfolio is None:
         frame = scores[scores["pd_12m"] < 1.0]
     else:
-        performing = portfolio.features[portfolio.default_date.isna().to_numpy()]
+        performing = portfolio.features[~portfolio.default_state["in_default"].to_numpy(dtype=bool)]
         frame = performing.merge(scores, on="customer_id", how="inner", validate="one_to_one")
     columns = [name for name in monitor.feature_names_in_ if name in frame.columns]
     return monitor.report(frame, bundle.policy.drift, columns)
