@@ -165,7 +165,9 @@ def _job_rows(portfolio: Portfolio, job: list[Chunk]) -> pd.DataFrame:
     parts = []
     for chunk in job:
         features, default_state = portfolio.rows(chunk)
-        state = default_state.drop(columns="customer_id").add_prefix(DEFAULT_PREFIX)
+        state = default_state.drop(columns="customer_id")
+        text = state.select_dtypes("object").columns  # typed for Spark: empty text where not in default
+        state = state.assign(**{c: state[c].fillna("").astype(str) for c in text}).add_prefix(DEFAULT_PREFIX)
         parts.append(
             pd.concat(
                 [features.assign(**{CHUNK_COLUMN: chunk.number}), state.set_axis(features.index)], axis=1
