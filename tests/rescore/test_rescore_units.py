@@ -144,8 +144,11 @@ def _drift_of(days_late: np.ndarray, pd_12m: np.ndarray, in_default: int = 0) ->
     bundle = ModelBundle(policy=load_policy(), default=model)
     ids = [f"C{i:03d}" for i in range(len(days_late) + in_default)]
     features = pd.DataFrame({"customer_id": ids, "days_late": np.r_[days_late, np.full(in_default, 99.0)]})
-    defaulted = pd.Series(pd.NaT, index=range(len(ids)), dtype="datetime64[ns]")
-    defaulted.iloc[len(days_late) :] = pd.Timestamp("2025-11-30")
+    in_default_rows = np.arange(len(ids)) >= len(days_late)
+    defaulted = pd.DataFrame(
+        {"in_default": in_default_rows, "default_date": pd.Series(pd.NaT, index=range(len(ids)))}
+    )
+    defaulted.loc[in_default_rows, "default_date"] = pd.Timestamp("2025-11-30")
     portfolio = Portfolio(date(2025, 12, 31), features, defaulted, pd.DataFrame(), pd.Series(dtype=float))
     current = pd.DataFrame({"customer_id": ids, "pd_12m": np.r_[pd_12m, np.ones(in_default)]})
     return portfolio_drift(bundle, current, portfolio).set_index("feature")
