@@ -80,6 +80,8 @@ def test_train_exits_zero_and_its_last_stdout_line_is_the_headline_json(store):
 
 def test_train_reports_the_skipped_onboarding_model(store):
     assert "onboarding: skipped:" in store.stdout
+    headline = json.loads(store.stdout.strip().splitlines()[-1])
+    assert "skipped" in headline["onboarding"] and "auc" not in headline["onboarding"]
 
 
 @pytest.mark.parametrize("experiment", ["riskmodel-late-payment", "riskmodel-default"])

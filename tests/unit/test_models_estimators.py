@@ -203,6 +203,16 @@ def test_gate_promotes_when_there_is_no_champion():
     assert decision.promoted and decision.reason == "no champion yet"
 
 
+def test_gate_refuses_too_few_positive_cases_even_without_a_champion():
+    decision = decide_promotion((0.9, 0.01), None, ChampionRule(), positives=3, min_positives=30)
+    assert (
+        not decision.promoted
+        and "3 positive case(s)" in decision.reason
+        and "min_positives" in decision.reason
+    )
+    assert decide_promotion((0.9, 0.01), None, ChampionRule(), positives=30, min_positives=30).promoted
+
+
 def test_gate_promotes_a_better_challenger():
     decision = decide_promotion((0.80, 0.030), (0.78, 0.031), ChampionRule(min_auc_gain=0.01), "3")
     assert decision.promoted and decision.champion_version == "3" and decision.champion_auc == 0.78
