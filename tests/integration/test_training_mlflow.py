@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 FAST_CONFIG = """
 gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
+min_positives: 1
 """
 
 

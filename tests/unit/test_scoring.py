@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskmodel.explain import comparison_points
-from riskmodel.features.onboarding import APPLICATION_FIELDS, onboarding_features
+from riskmodel.features.onboarding import APPLICATION_FIELDS, application_row, onboarding_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.ledger import load_ledger
 from riskmodel.scoring import ModelBundle, customer_response, onboard, open_invoices, score_customers
@@ -157,12 +157,20 @@ def test_training_vector_equals_the_onboard_vector_of_a_sample_customer(bundle, 
     )
 
 
-def test_an_empty_application_is_not_scored_as_near_certain_default(bundle, ledger):
-    body = onboard(bundle, {})
-    table = onboarding_training_table(ledger, None, 12, bundle.onboarding.feature_config)
-    base_rate = table["label_default_12m"].mean()
-    assert body["basis"] == "model" and body["pd_12m"] < max(3 * base_rate, 0.05)
-    assert body["grade"] <= 7
+def test_an_empty_application_scores_within_the_applicants_not_beyond_them(bundle, ledger):
+    """Missing data is neutral or its own supported bin: each term of an empty application lies
+    inside the range of the sample applicants' terms, and its score below the riskiest
+    applicant's (it used to exceed them all: PD 99.95 %)."""
+    model = bundle.onboarding
+    table = onboarding_training_table(ledger, None, 12, model.feature_config)
+    terms, _ = model.contributions(table)
+    empty = onboarding_features(application_row({}), model.feature_config)
+    empty_terms, _ = model.contributions(empty)
+    assert (empty_terms[0] >= terms.min(axis=0) - 1e-9).all() and (
+        empty_terms[0] <= terms.max(axis=0) + 1e-9
+    ).all()
+    assert model.raw_score(empty)[0] < model.raw_score(table).max()
+    assert onboard(bundle, {})["basis"] == "model"
 
 
 def test_without_an_onboarding_model_the_policy_rules_decide(bundle):
