@@ -65,8 +65,11 @@ def write_ledger_files(tmp_path: Path) -> LedgerWriter:
     return write
 
 
+# min_positives 1: the sample's onboarding model (3 defaults) is registered so that tests
+# exercise the model path; the shipped default (30) leaves it to the policy rules.
 FAST_TRAIN_CONFIG = """
 gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
+min_positives: 1
 """
 
 

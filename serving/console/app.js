@@ -124,6 +124,7 @@ function renderCustomer(body) {
 function renderOnboarding(body) {
   setFigure("#decision", body.decision, t(`decision.${body.decision}`));
   $("#decision").className = `decision-${body.decision}`;
+  setFigure("#decision-basis", body.basis, t(`basis.${body.basis}`));
   setFigure("#onboard-pd", body.pd_12m, formatPd(body.pd_12m));
   setFigure("#onboard-grade", body.grade, String(body.grade));
   setFigure("#initial-limit", body.initial_limit, formatAmount(body.initial_limit));

@@ -129,7 +129,8 @@ def _train(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(f"{result.name}: skipped: {result.message}\n")
     trained = {r.name: r.oot_metrics for r in results if r.status == "trained"}
-    sys.stdout.write(json.dumps(trained) + "\n")
+    skipped = {r.name: {"skipped": r.message} for r in results if r.status != "trained"}
+    sys.stdout.write(json.dumps(trained | skipped) + "\n")
     return EXIT_OK if trained else EXIT_REJECTED
 
 

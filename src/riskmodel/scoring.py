@@ -25,7 +25,7 @@ from riskmodel.exceptions import ModelNotFoundError
 from riskmodel.explain import comparison_points, default_trigger_reasons, reason_codes
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import invoice_features
-from riskmodel.features.onboarding import onboarding_features
+from riskmodel.features.onboarding import application_row, onboarding_features
 from riskmodel.jsonable import to_jsonable
 from riskmodel.labels import STATE_COLUMNS, DefaultDefinition, default_state
 from riskmodel.ledger.tables import Ledger
@@ -35,6 +35,7 @@ from riskmodel.policy import (
     AlertUpdate,
     Policy,
     decide_onboarding,
+    decide_onboarding_by_rules,
     evaluate_alerts,
     load_policy,
     recommend_limits,
@@ -438,23 +439,35 @@ def onboard(
     requested_limit: float | None = None,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """The ``POST /onboard`` body: PD from application data only, grade, decision, initial limit and reasons."""
-    model: CreditModel = bundle.require("onboarding")
-    frame = pd.DataFrame([{"customer_id": "applicant", "onboarding_date": pd.NaT, **application}])
-    features = onboarding_features(frame, model.feature_config)
-    pd_12m = float(model.predict_proba(features)[0])
-    decision = decide_onboarding(bundle.policy, pd_12m, requested_limit, application, lang)
-    contributions, _ = model.contributions(features)
-    reasons = reason_codes(contributions, model.feature_names, features[model.feature_names], lang=lang)[0]
+    """The ``POST /onboard`` body: PD from application data only, grade, decision, initial limit and reasons.
+
+    Without an onboarding model the grade comes from the policy's onboarding rules
+    (``"basis": "rules"``, no PD, no reasons beyond the rule steps); with one, ``"basis": "model"``.
+    """
+    model: CreditModel | None = bundle.onboarding
+    if model is None:
+        decision = decide_onboarding_by_rules(bundle.policy, application, requested_limit, lang)
+        reasons: list[Any] = []
+        model_version = "onboarding:"
+    else:
+        features = onboarding_features(application_row(application), model.feature_config)
+        pd_12m = float(model.predict_proba(features)[0])
+        decision = decide_onboarding(bundle.policy, pd_12m, requested_limit, application, lang)
+        contributions, _ = model.contributions(features)
+        reasons = reason_codes(contributions, model.feature_names, features[model.feature_names], lang=lang)[
+            0
+        ]
+        model_version = f"onboarding:{bundle.versions.get('onboarding', '')}"
     return {
-        "pd_12m": pd_12m,
+        "pd_12m": decision.pd_12m,
         "grade": decision.grade,
         "decision": decision.decision,
+        "basis": "rules" if model is None else "model",
         "initial_limit": decision.initial_limit,
         "requested_limit": requested_limit,
         "rationale": decision.rationale(),
         "reasons": reasons,
-        "model_version": f"onboarding:{bundle.versions.get('onboarding', '')}",
+        "model_version": model_version,
         "policy_version": bundle.policy.version,
     }
 

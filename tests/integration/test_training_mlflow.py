@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 FAST_CONFIG = """
 gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
+min_positives: 1
 """
 
 
@@ -80,6 +81,8 @@ def test_train_exits_zero_and_its_last_stdout_line_is_the_headline_json(store):
 
 def test_train_reports_the_skipped_onboarding_model(store):
     assert "onboarding: skipped:" in store.stdout
+    headline = json.loads(store.stdout.strip().splitlines()[-1])
+    assert "skipped" in headline["onboarding"] and "auc" not in headline["onboarding"]
 
 
 @pytest.mark.parametrize("experiment", ["riskmodel-late-payment", "riskmodel-default"])

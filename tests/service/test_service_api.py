@@ -88,7 +88,7 @@ def test_invoice_risk_by_ids_keeps_their_order_and_scores_settled_ones(api):
 
 def test_onboard_decides(api):
     body = OnboardResponse.model_validate(api.post("/onboard", json=APPLICATION).json())
-    assert 0 <= body.pd_12m <= 1 and body.rationale.text
+    assert 0 <= body.pd_12m <= 1 and body.rationale.text and body.basis == "model"
     assert body.initial_limit <= APPLICATION["requested_limit"]
 
 

@@ -51,13 +51,21 @@ def test_preparer_drops_absent_empty_and_constant_columns_with_reasons():
     assert "one value only" in preparer.dropped_["same"]
 
 
-def test_preparer_codes_categories_and_sends_unseen_ones_to_nan():
+def test_preparer_codes_categories_unseen_as_minus_one_and_missing_as_nan():
     frame = pd.DataFrame({"industry": ["retail", "it", None], "a": [1.0, 2.0, 3.0]})
     preparer = FeaturePreparer((_feature("industry", 0, categorical=True), _feature("a", -1))).fit(frame)
     matrix = preparer.transform(pd.DataFrame({"industry": ["retail", "mining", None], "a": [1, 2, 3]}))
     assert preparer.categories_["industry"] == ["it", "retail"]
-    assert matrix[0, 0] == 1 and np.isnan(matrix[1:, 0]).all()
+    assert matrix[0, 0] == 1 and matrix[1, 0] == -1 and np.isnan(matrix[2, 0])
     assert preparer.monotone_ == [0, -1]
+
+
+def test_preparer_fills_a_value_never_missing_in_training_with_its_median():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 10.0], "b": [1.0, np.nan, 3.0]})
+    preparer = FeaturePreparer((_feature("a"), _feature("b"))).fit(frame)
+    matrix = preparer.transform(pd.DataFrame({"a": [np.nan], "b": [np.nan]}))
+    assert matrix[0, 0] == 2.0  # the median, not LightGBM's reading of NaN as 0
+    assert np.isnan(matrix[0, 1])  # missing in training: its own learned bin
 
 
 def test_preparer_names_missing_columns_and_the_fix():
@@ -106,8 +114,21 @@ def test_gbm_respects_its_monotone_constraint(risk_data):
 def test_scorecard_gives_missing_values_their_own_bin(risk_data):
     x, y = risk_data
     model = BinnedScorecard(4, 0.1).fit(x, y)
-    assert len(model.woe_[1]) == len(model.edges_[1]) + 2
+    assert len(model.woe_[1]) == len(model.edges_[1]) + 3  # values, missing, unseen category
+    assert model.woe_[1][-2] != 0.0 and model.woe_[1][-1] == 0.0  # 200 missing rows: a learned bin
     assert np.isfinite(model.raw_score(np.array([[0.0, np.nan, 1.0]]))).all()
+
+
+def test_scorecard_scores_unseen_categories_and_unsupported_missing_bins_as_neutral(risk_data):
+    x, y = risk_data
+    x = x.copy()
+    x[:, 1] = np.nan_to_num(x[:, 1])  # no missing value left in column 1 for training
+    model = BinnedScorecard(categorical=(2,)).fit(x, y)
+    probe = np.array([[0.0, np.nan, 7.0]])  # column 1 missing (never seen), category 7 never seen
+    woe = model.transform_woe(probe)[0]
+    assert woe[1] == 0.0 and woe[2] == 0.0
+    assert model.woe_[0][-2] == 0.0  # column 0 had no missing value: its missing bin is neutral
+    assert np.abs(model.woe_[2][:3]).max() > 0.05  # the seen categories keep a learned weight
 
 
 @pytest.mark.parametrize("model", [MonotoneGBM(SMALL_GBM), BinnedScorecard()], ids=["gbm", "scorecard"])
@@ -180,6 +201,16 @@ def test_expected_days_weigh_band_means_by_band_probabilities():
 def test_gate_promotes_when_there_is_no_champion():
     decision = decide_promotion((0.7, 0.1), None, ChampionRule())
     assert decision.promoted and decision.reason == "no champion yet"
+
+
+def test_gate_refuses_too_few_positive_cases_even_without_a_champion():
+    decision = decide_promotion((0.9, 0.01), None, ChampionRule(), positives=3, min_positives=30)
+    assert (
+        not decision.promoted
+        and "3 positive case(s)" in decision.reason
+        and "min_positives" in decision.reason
+    )
+    assert decide_promotion((0.9, 0.01), None, ChampionRule(), positives=30, min_positives=30).promoted
 
 
 def test_gate_promotes_a_better_challenger():

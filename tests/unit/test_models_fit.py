@@ -162,7 +162,7 @@ def test_ledger_without_defaults_skips_the_credit_models_with_the_message(ledger
     uri = f"sqlite:///{tmp_path / 'unused.db'}"
     results = train_models(ledger_without_defaults, uri, models=["default", "onboarding"], config=FAST)
     assert [r.status for r in results] == ["skipped", "skipped"]
-    assert "no positive case" in results[0].message
+    assert "0 positive case(s)" in results[0].message and "min_positives" in results[0].message
     assert not (tmp_path / "unused.db").exists()
 
 

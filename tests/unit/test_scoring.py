@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -9,9 +10,12 @@ import pandas as pd
 import pytest
 
 from riskmodel.explain import comparison_points
+from riskmodel.features.onboarding import APPLICATION_FIELDS, application_row, onboarding_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.ledger import load_ledger
 from riskmodel.scoring import ModelBundle, customer_response, onboard, open_invoices, score_customers
+from riskmodel.service.schemas import OnboardRequest
+from riskmodel.training_tables import onboarding_training_table
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -126,6 +130,60 @@ def test_onboarding_response_has_a_decision(bundle):
     )
     assert body["decision"] in {"approve", "review", "prepayment_or_guarantee", "decline"}
     assert 0 <= body["pd_12m"] <= 1 and body["grade"] == bundle.policy.grade(body["pd_12m"])
+
+
+def test_application_fields_are_the_onboard_request_fields_and_leave_out_the_credit_limit():
+    request_fields = set(OnboardRequest.model_fields) - {"name", "requested_limit", "lang"}
+    assert set(APPLICATION_FIELDS) == request_fields and "credit_limit" not in APPLICATION_FIELDS
+
+
+def test_training_vector_equals_the_onboard_vector_of_a_sample_customer(bundle, ledger):
+    model = bundle.onboarding
+    table = onboarding_training_table(ledger, None, 12, model.feature_config)
+    row = table.iloc[0]
+    customers = ledger.customers.to_pandas()
+    application = customers.loc[customers["customer_id"] == row["customer_id"]].iloc[0].to_dict()
+    application = {k: (None if pd.isna(v) else v) for k, v in application.items() if k in APPLICATION_FIELDS}
+    served = onboarding_features(
+        pd.DataFrame([{"customer_id": "x", "onboarding_date": pd.NaT, **application}])
+    )
+    names = model.feature_names
+    assert set(names) <= set(APPLICATION_FIELDS)
+    np.testing.assert_array_equal(
+        model.preparer.transform(table.iloc[[0]][names]), model.preparer.transform(served[names])
+    )
+    assert onboard(bundle, application)["pd_12m"] == pytest.approx(
+        float(model.predict_proba(table.iloc[[0]])[0])
+    )
+
+
+def test_an_empty_application_scores_within_the_applicants_not_beyond_them(bundle, ledger):
+    """Missing data is neutral or its own supported bin: each term of an empty application lies
+    inside the range of the sample applicants' terms, and its score below the riskiest
+    applicant's (it used to exceed them all: PD 99.95 %)."""
+    model = bundle.onboarding
+    table = onboarding_training_table(ledger, None, 12, model.feature_config)
+    terms, _ = model.contributions(table)
+    empty = onboarding_features(application_row({}), model.feature_config)
+    empty_terms, _ = model.contributions(empty)
+    assert (empty_terms[0] >= terms.min(axis=0) - 1e-9).all() and (
+        empty_terms[0] <= terms.max(axis=0) + 1e-9
+    ).all()
+    assert model.raw_score(empty)[0] < model.raw_score(table).max()
+    assert onboard(bundle, {})["basis"] == "model"
+
+
+def test_without_an_onboarding_model_the_policy_rules_decide(bundle):
+    rules_only = dataclasses.replace(bundle, onboarding=None)
+    readme = onboard(rules_only, {"country": "DE", "annual_revenue": 2_500_000}, requested_limit=25_000)
+    assert (
+        readme["basis"] == "rules" and readme["pd_12m"] is None and readme["model_version"] == "onboarding:"
+    )
+    assert readme["grade"] == bundle.policy.onboarding.rules.base_grade  # revenue band 1M-10M moves nothing
+    strong = onboard(rules_only, {"bureau_score": 90, "years_in_business": 20, "annual_revenue": 5e7})
+    weak = onboard(rules_only, {"bureau_score": 10, "years_in_business": 1, "annual_revenue": 1e5})
+    assert strong["grade"] < readme["grade"] < weak["grade"]
+    assert strong["decision"] == "approve" and weak["decision"] in {"prepayment_or_guarantee", "decline"}
 
 
 def test_customers_in_default_get_pd_one_limit_zero_and_the_trigger_as_reason(portfolio, ledger):

@@ -152,6 +152,9 @@ def model_card(
         "",
         "## Limits",
         *[f"- {note}" for note in _limits(result)],
+        "- The ledger holds only customers who were accepted: applicants declined in the past have "
+        "no outcome, and no reject inference is applied, so PDs of applicants unlike past accepted "
+        "customers are less certain.",
         "",
         "## Promotion",
         *[f"- {k}: {v}" for k, v in decision.items()],

@@ -16,8 +16,11 @@ class FeaturePreparer(TransformerMixin, BaseEstimator):
     ``fit`` keeps the features of ``features`` that are present and carry information in the
     training rows, and drops the others with a reason (absent, all missing, one value only):
     a ledger without payments, firmographics or events leaves many such columns.
-    Categorical features become integer codes of the categories seen in training (unseen and
-    missing values become NaN).
+    Categorical features become integer codes of the categories seen in training (missing
+    values become NaN, unseen categories -1: both are LightGBM's missing; the scorecard
+    gives an unseen category WoE 0). A numeric feature never missing in training is filled
+    with its training median when missing at scoring: neutral, where LightGBM would read
+    the NaN as 0 (a bureau score of 0, say) and the scorecard would use an unfitted bin.
 
     Parameters
     ----------
@@ -34,6 +37,8 @@ class FeaturePreparer(TransformerMixin, BaseEstimator):
         Categories of each kept categorical feature, in code order.
     monotone_ : list of int
         Monotone constraint of each kept feature: the registry ``direction`` (0 for categoricals).
+    fill_ : dict of str to float
+        Training median of each kept numeric feature that had no missing value in training.
     """
 
     def __init__(self, features: tuple[Feature, ...] = ()) -> None:
@@ -53,6 +58,11 @@ class FeaturePreparer(TransformerMixin, BaseEstimator):
                 self.categories_[feature.name] = sorted(
                     X[feature.name].dropna().astype(str).unique().tolist()
                 )
+        self.fill_: dict[str, float] = {
+            f.name: float(pd.to_numeric(X[f.name], errors="coerce").median())
+            for f in kept
+            if not f.categorical and pd.to_numeric(X[f.name], errors="coerce").notna().all()
+        }
         self.feature_names_ = [f.name for f in kept]
         self.monotone_ = [0 if f.categorical else int(np.sign(f.direction)) for f in kept]
         self.categorical_indices_ = [i for i, f in enumerate(kept) if f.categorical]
@@ -69,10 +79,14 @@ class FeaturePreparer(TransformerMixin, BaseEstimator):
         matrix = np.empty((len(X), len(self.feature_names_)), dtype=np.float64)
         numeric = [j for j, name in enumerate(self.feature_names_) if name not in self.categories_]
         matrix[:, numeric] = _as_float(X[[self.feature_names_[j] for j in numeric]])
+        for name, value in getattr(self, "fill_", {}).items():
+            j = self.feature_names_.index(name)
+            matrix[np.isnan(matrix[:, j]), j] = value
         for j in self.categorical_indices_:
             name = self.feature_names_[j]
-            codes = pd.Index(self.categories_[name]).get_indexer(X[name].astype("string")).astype(np.float64)
-            codes[codes < 0] = np.nan  # missing or not seen in training
+            values = X[name].astype("string")
+            codes = pd.Index(self.categories_[name]).get_indexer(values).astype(np.float64)
+            codes[values.isna().to_numpy()] = np.nan  # missing; -1 stays: a category not seen in training
             matrix[:, j] = codes
         return matrix
 

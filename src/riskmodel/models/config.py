@@ -70,7 +70,10 @@ class TrainConfig:
     (0 = unweighted, 1 = balanced). The scorecard is chosen over the GBM unless the GBM's
     selection-slice AUC is higher by more than ``prefer_simple_within``. Training positives
     whose default falls after the training slice are left out (see ``fit._censor_at_cut``)
-    unless fewer than ``min_train_positives`` would remain. ``threads`` caps
+    unless fewer than ``min_train_positives`` would remain. A model is registered (and can
+    become champion) only with at least ``min_positives`` positive cases: distinct
+    defaulting customers for the default and onboarding models, invoices for late payment.
+    ``threads`` caps
     LightGBM, BLAS and OpenMP threads while fitting: on a small machine shared with other
     jobs, more threads than free cores make them several times slower.
     """
@@ -85,6 +88,7 @@ class TrainConfig:
     horizon_months: int = 12
     min_rows: int = 30
     min_train_positives: int = 10
+    min_positives: int = 30
     calibration_folds: int = 5
     threads: int = 1
     random_state: int = 0
@@ -94,6 +98,8 @@ class TrainConfig:
             raise TrainConfigError(f"slices must be three positive shares summing to 1; got {self.slices}")
         if not 0 <= self.imbalance_power <= 1:
             raise TrainConfigError(f"imbalance_power must be within [0, 1]; got {self.imbalance_power}")
+        if self.min_positives < 1:
+            raise TrainConfigError(f"min_positives must be at least 1; got {self.min_positives}")
         if self.min_rows < 3:
             raise TrainConfigError(f"min_rows must be at least 3; got {self.min_rows}")
 

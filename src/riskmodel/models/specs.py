@@ -83,6 +83,11 @@ def outcome_known(
     return (labelled & (horizon_end <= pd.Timestamp(data_end))).to_numpy()
 
 
+def positive_cases(spec: ModelSpec, table: pd.DataFrame) -> int:
+    """Positive cases of ``spec``'s split label: distinct keys (customers; invoices for late payment)."""
+    return int(table.loc[table[spec.split_label] == 1, spec.key_column].nunique())
+
+
 LATE_PAYMENT = ModelSpec(
     name="late_payment",
     registered_name="riskmodel-late-payment",

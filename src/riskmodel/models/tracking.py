@@ -161,9 +161,18 @@ def decide_promotion(
     champion: tuple[float, float] | None,
     rule: ChampionRule,
     champion_version: str | None = None,
+    positives: int | None = None,
+    min_positives: int = 1,
 ) -> PromotionDecision:
-    """Apply ``rule`` to (AUC, Brier) of the challenger and of the champion (None when there is none)."""
+    """Apply ``rule`` to (AUC, Brier) of the challenger and of the champion (None when there is none).
+
+    A challenger trained on fewer than ``min_positives`` positive cases is never promoted,
+    not even when there is no champion yet.
+    """
     auc_new, brier_new = challenger
+    if positives is not None and positives < min_positives:
+        reason = f"{positives} positive case(s) in training; at least {min_positives} (min_positives) needed"
+        return PromotionDecision(False, reason, auc_new, brier_new, champion_version)
     if champion is None:
         return PromotionDecision(True, "no champion yet", auc_new, brier_new)
     auc_old, brier_old = champion
@@ -231,17 +240,23 @@ def _champion_scores(
 
 
 def register(
-    result: FitResult, model_uri: str, config: TrainConfig, tracking_uri: str
+    result: FitResult, model_uri: str, config: TrainConfig, tracking_uri: str, positives: int | None = None
 ) -> tuple[str, PromotionDecision]:
-    """Register ``model_uri`` as a new version (alias ``challenger``) and run the champion gate on it."""
+    """Register ``model_uri`` as a new version (alias ``challenger``) and run the champion gate on it.
+
+    ``positives`` (positive cases in the training table) below ``config.min_positives`` blocks promotion.
+    """
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name = result.spec.registered_name
     challenger_scores = gate_scores(result.model, result, config)
     champion_scores, champion_version, why = _champion_scores(result, config, tracking_uri)
     version = str(mlflow.register_model(model_uri, name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
-    decision = decide_promotion(challenger_scores, champion_scores, config.champion, champion_version)
-    if champion_scores is None and why != "no champion yet":
+    decision = decide_promotion(
+        challenger_scores, champion_scores, config.champion, champion_version, positives, config.min_positives
+    )
+    enough = positives is None or positives >= config.min_positives
+    if champion_scores is None and why != "no champion yet" and enough:
         decision = PromotionDecision(True, why, *challenger_scores, champion_version)
     if decision.promoted:
         client.set_registered_model_alias(name, CHAMPION, version)

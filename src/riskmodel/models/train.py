@@ -24,7 +24,7 @@ from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.metrics import grade_table
-from riskmodel.models.specs import MODEL_SPECS, ModelSpec
+from riskmodel.models.specs import MODEL_SPECS, ModelSpec, positive_cases
 from riskmodel.models.tracking import (
     PromotionDecision,
     experiment_id,
@@ -117,6 +117,15 @@ def _train_one(
     )
     if len(table) < config.min_rows:
         return _skipped(spec, f"{len(table):,} rows in the training table; at least {config.min_rows} needed")
+    positives = positive_cases(spec, table)
+    if positives < config.min_positives:
+        unit = "invoices paid late" if spec.level == "invoice" else "distinct defaulting customers"
+        return _skipped(
+            spec,
+            f"not registered: {positives} positive case(s) ({unit}) in the training table; at least "
+            f"{config.min_positives} needed (min_positives in the training config); "
+            "add history or lower min_positives",
+        )
     steps.stage(f"{spec.name}: fitting")
     try:
         result = fit_model(spec, table, data_end, config)
@@ -154,7 +163,7 @@ def _train_one(
             validation_positive,
         )
     steps.stage(f"{spec.name}: logging to MLflow")
-    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, policy)
+    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, policy, positives)
     logger.info(
         "%s: registered %s version %s (%s): %s (%.1fs)",
         spec.name,
@@ -215,6 +224,7 @@ def log_fit(
     tracking_uri: str,
     fingerprint: dict[str, Any],
     policy: Policy | None = None,
+    positives: int | None = None,
 ) -> tuple[str, str, PromotionDecision]:
     """Log ``result`` as one MLflow run and register its model; returns (run id, version, promotion decision).
 
@@ -248,7 +258,7 @@ def log_fit(
             write_plots(result.heads, result.model.feature_names, Path(folder))
             mlflow.log_artifacts(folder, "plots")
         model_uri = log_model(result)
-        version, decision = register(result, model_uri, config, tracking_uri)
+        version, decision = register(result, model_uri, config, tracking_uri, positives)
         mlflow.set_tags({"registered_version": version, **decision.tags()})
         mlflow.log_text(
             model_card(result, fingerprint, grades, _decision_summary(decision), version), "model_card.md"

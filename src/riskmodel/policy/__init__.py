@@ -16,7 +16,12 @@ from riskmodel.policy.limits import (
     recommend_limit,
     recommend_limits,
 )
-from riskmodel.policy.onboarding import DECISIONS, OnboardingDecision, decide_onboarding
+from riskmodel.policy.onboarding import (
+    DECISIONS,
+    OnboardingDecision,
+    decide_onboarding,
+    decide_onboarding_by_rules,
+)
 
 __all__ = [
     "DECISIONS",
@@ -28,6 +33,7 @@ __all__ = [
     "collection_plan",
     "collection_tier",
     "decide_onboarding",
+    "decide_onboarding_by_rules",
     "evaluate_alerts",
     "evaluate_customer_alerts",
     "grade_from_pd",

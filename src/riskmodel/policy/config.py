@@ -158,13 +158,62 @@ class CreditLimitPolicy:
 
 
 @dataclass(frozen=True)
+class RuleBand:
+    """A value of at least ``at_least`` moves the grade by ``notches`` (negative: better)."""
+
+    at_least: float
+    notches: int
+
+
+RULE_FIELDS: tuple[str, ...] = ("bureau_score", "years_in_business", "annual_revenue")
+
+
+@dataclass(frozen=True)
+class OnboardingRules:
+    """Grade of an application when no onboarding model is registered.
+
+    Start at ``base_grade``; each known field of :data:`RULE_FIELDS` adds the notches of the
+    first band (highest ``at_least`` first) its value reaches, or of the last band when it
+    reaches none; a missing field adds nothing. The sum is clipped to grades 1..10.
+    """
+
+    base_grade: int
+    bureau_score: tuple[RuleBand, ...]
+    years_in_business: tuple[RuleBand, ...]
+    annual_revenue: tuple[RuleBand, ...]
+
+    def __post_init__(self) -> None:
+        _require(
+            1 <= self.base_grade <= N_GRADES,
+            f"onboarding.rules.base_grade must be within 1..{N_GRADES}; got {self.base_grade}",
+        )
+        for name in RULE_FIELDS:
+            bands: tuple[RuleBand, ...] = getattr(self, name)
+            key = f"onboarding.rules.{name}"
+            _require(len(bands) > 0, f"{key} must list at least one band {{at_least, notches}}")
+            starts = [band.at_least for band in bands]
+            _require(
+                _is_increasing(tuple(reversed(starts))),
+                f"{key}: at_least must be strictly decreasing (best band first); got {starts}",
+            )
+            notches = [band.notches for band in bands]
+            _require(
+                all(later >= earlier for earlier, later in zip(notches, notches[1:], strict=False)),
+                f"{key}: notches must not decrease from the first band to the last "
+                f"(a better {name} never worsens the grade); got {notches}",
+            )
+
+
+@dataclass(frozen=True)
 class OnboardingPolicy:
-    """Decision bands by grade (approve ≤ review ≤ prepayment_or_guarantee < decline) and initial limit caps."""
+    """Decision bands by grade (approve ≤ review ≤ prepayment_or_guarantee < decline), initial limit caps
+    and the rules that grade an application without an onboarding model."""
 
     approve_max_grade: int
     review_max_grade: int
     prepayment_max_grade: int
     max_initial_limit: tuple[float, ...]
+    rules: OnboardingRules
 
     def __post_init__(self) -> None:
         key = "onboarding"

@@ -5,6 +5,10 @@ The grade band decides first: grades up to ``approve_max_grade`` approve, up to
 a bank guarantee, worse grades are declined. The initial limit is the exposure asked
 for, capped by the grade's ``max_initial_limit`` and the firmographic caps of the credit
 limit formula; an approvable applicant asking more than the cap goes to review.
+
+Without an onboarding model, :func:`decide_onboarding_by_rules` takes the grade from the
+policy's ``onboarding.rules`` (bureau score, years in business, revenue bands) and then
+decides the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from riskmodel.jsonable import to_jsonable
-from riskmodel.policy.config import OnboardingPolicy, Policy
+from riskmodel.policy.config import N_GRADES, RULE_FIELDS, OnboardingPolicy, OnboardingRules, Policy
 from riskmodel.policy.limits import RationaleStep, firmographic_caps, round_down
 from riskmodel.policy.texts import check_lang, render
 
@@ -28,7 +32,7 @@ class OnboardingDecision:
     """The decision on an application, its initial limit and the steps behind it."""
 
     decision: str
-    pd_12m: float
+    pd_12m: float | None  # None when the grade comes from the rules
     grade: int
     initial_limit: float
     requested_limit: float | None
@@ -130,14 +134,72 @@ def decide_onboarding(
     ``application`` may hold ``annual_revenue`` and ``registered_capital`` (used for caps when known).
     """
     check_lang(lang)
+    grade = int(policy.grade(pd_12m))
+    grade_text = render("onboarding.grade", lang, grade=grade, pd_12m=pd_12m)
+    step = RationaleStep("grade", float(grade), grade_text)
+    return _decide(policy, grade, float(pd_12m), [step], grade_text, requested_limit, application, lang)
+
+
+def rules_grade(
+    rules: OnboardingRules, application: Mapping[str, Any], lang: str = "en"
+) -> tuple[int, list[RationaleStep]]:
+    """Grade of an application by the policy's onboarding rules, with one step per field that moved it."""
+    grade = rules.base_grade
+    steps = [RationaleStep("rules_base", float(grade), render("onboarding.rules_base", lang, grade=grade))]
+    for name in RULE_FIELDS:
+        value = _number(application.get(name))
+        if np.isnan(value):
+            continue
+        bands = getattr(rules, name)
+        band = next((b for b in bands if value >= b.at_least), bands[-1])
+        grade += band.notches
+        steps.append(
+            RationaleStep(
+                f"rules_{name}",
+                float(band.notches),
+                render(
+                    f"onboarding.rules_{name}",
+                    lang,
+                    value=value,
+                    at_least=band.at_least,
+                    notches=band.notches,
+                ),
+            )
+        )
+    return min(max(grade, 1), N_GRADES), steps
+
+
+def decide_onboarding_by_rules(
+    policy: Policy,
+    application: Mapping[str, Any],
+    requested_limit: float | None = None,
+    lang: str = "en",
+) -> OnboardingDecision:
+    """Decide on an application without a model: the grade from ``onboarding.rules``, then as usual (no PD)."""
+    check_lang(lang)
+    grade, steps = rules_grade(policy.onboarding.rules, application, lang)
+    grade_text = render("onboarding.grade_rules", lang, grade=grade)
+    steps.append(RationaleStep("grade", float(grade), grade_text))
+    return _decide(policy, grade, None, steps, grade_text, requested_limit, application, lang)
+
+
+def _decide(
+    policy: Policy,
+    grade: int,
+    pd_12m: float | None,
+    steps: list[RationaleStep],
+    grade_text: str,
+    requested_limit: float | None,
+    application: Mapping[str, Any] | None,
+    lang: str,
+) -> OnboardingDecision:
+    """Band, initial limit and text once the grade is known."""
     if requested_limit is not None and not requested_limit >= 0:
         raise ValueError(f"requested_limit must be a non-negative amount or None; got {requested_limit!r}")
-    grade = int(policy.grade(pd_12m))
     band = grade_band(grade, policy.onboarding)
     low, high = band_bounds(policy.onboarding)[band]
-    grade_text = render("onboarding.grade", lang, grade=grade, pd_12m=pd_12m)
     steps = [
-        RationaleStep("grade", float(grade), grade_text),
+        *steps,
         RationaleStep(
             "band", float(grade), render(f"onboarding.band.{band}", lang, grade=grade, low=low, high=high)
         ),
@@ -153,5 +215,5 @@ def decide_onboarding(
         "onboarding.summary", lang, decision=decision_text, initial_limit=initial, grade_text=grade_text
     )
     return OnboardingDecision(
-        decision, float(pd_12m), grade, float(initial), requested_limit, tuple(steps), text, policy.version
+        decision, pd_12m, grade, float(initial), requested_limit, tuple(steps), text, policy.version
     )

@@ -170,6 +170,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "grade {grade} from 12-month PD {pd_12m:.2%}",
         "zh": "12个月违约概率{pd_12m:.2%}，风险等级{grade}级",
     },
+    "onboarding.grade_rules": {
+        "en": "grade {grade} from the policy's onboarding rules (no onboarding model is registered)",
+        "zh": "按政策准入规则评为{grade}级（尚无已注册的准入模型）",
+    },
+    "onboarding.rules_base": {
+        "en": "rules start at grade {grade}",
+        "zh": "规则起始等级{grade}级",
+    },
+    "onboarding.rules_bureau_score": {
+        "en": "bureau score {value:,.0f} (band from {at_least:,.0f}): {notches:+d} notch(es)",
+        "zh": "征信评分{value:,.0f}（{at_least:,.0f}以上区间）：调整{notches:+d}级",
+    },
+    "onboarding.rules_years_in_business": {
+        "en": "{value:,.1f} years in business (band from {at_least:,.0f}): {notches:+d} notch(es)",
+        "zh": "经营年限{value:,.1f}年（{at_least:,.0f}年以上区间）：调整{notches:+d}级",
+    },
+    "onboarding.rules_annual_revenue": {
+        "en": "annual revenue {value:,.0f} (band from {at_least:,.0f}): {notches:+d} notch(es)",
+        "zh": "年营业收入{value:,.0f}（{at_least:,.0f}以上区间）：调整{notches:+d}级",
+    },
     "onboarding.band.approve": {
         "en": "grade {grade} is in the approve band (grades {low} to {high})",
         "zh": "{grade}级属于批准区间（{low}至{high}级）",

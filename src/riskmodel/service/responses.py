@@ -127,9 +127,10 @@ class InvoiceRiskResponse(_Body):
 
 
 class OnboardResponse(_Body):
-    pd_12m: float
+    pd_12m: float | None  # None when graded by the policy rules
     grade: int
     decision: Literal["approve", "review", "prepayment_or_guarantee", "decline"]
+    basis: Literal["model", "rules"]
     initial_limit: float
     requested_limit: float | None = None
     rationale: Rationale

@@ -1,6 +1,10 @@
 """Customer facts: limit utilisation, tenure, payment terms and firmographics from the customer row.
 
-All but limit utilisation and tenure are known at onboarding, so the onboarding model uses them too.
+The firmographics and terms are what a credit application carries (the ``POST /onboard``
+fields), so the onboarding model uses them too. The credit limit is not: it is granted
+after the decision, so it stays out of the onboarding level. Directions are set only where
+the domain is sure (a better bureau score, more years in business and a larger revenue
+never raise risk); the GBM turns them into monotone constraints.
 """
 
 from __future__ import annotations
@@ -53,7 +57,6 @@ def features(config: FeatureConfig) -> list[Feature]:
             direction=0,
             en="credit limit",
             zh="信用额度",
-            levels=_WITH_ONBOARDING,
         ),
         Feature(
             name="annual_revenue",
