@@ -442,7 +442,7 @@ def onboard(
     """The ``POST /onboard`` body: PD from application data only, grade, decision, initial limit and reasons.
 
     Without an onboarding model the grade comes from the policy's onboarding rules
-    (``"basis": "rules"``, no PD, no reasons beyond the rule steps); with one, ``"basis": "model"``.
+    (``"basis": "rules"``, the grade's central PD on the master scale, no reasons beyond the rule steps); with one, ``"basis": "model"``.
     """
     model: CreditModel | None = bundle.onboarding
     if model is None:

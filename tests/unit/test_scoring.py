@@ -176,14 +176,15 @@ def test_an_empty_application_scores_within_the_applicants_not_beyond_them(bundl
 def test_without_an_onboarding_model_the_policy_rules_decide(bundle):
     rules_only = dataclasses.replace(bundle, onboarding=None)
     readme = onboard(rules_only, {"country": "DE", "annual_revenue": 2_500_000}, requested_limit=25_000)
-    assert (
-        readme["basis"] == "rules" and readme["pd_12m"] is None and readme["model_version"] == "onboarding:"
-    )
+    assert readme["basis"] == "rules" and readme["model_version"] == "onboarding:"
     assert readme["grade"] == bundle.policy.onboarding.rules.base_grade  # revenue band 1M-10M moves nothing
     strong = onboard(rules_only, {"bureau_score": 90, "years_in_business": 20, "annual_revenue": 5e7})
     weak = onboard(rules_only, {"bureau_score": 10, "years_in_business": 1, "annual_revenue": 1e5})
     assert strong["grade"] < readme["grade"] < weak["grade"]
     assert strong["decision"] == "approve" and weak["decision"] in {"prepayment_or_guarantee", "decline"}
+    for answer in (readme, strong, weak):  # a PD in the rule grade's own band, rising with the grade
+        assert bundle.policy.grade(answer["pd_12m"]) == answer["grade"]
+    assert strong["pd_12m"] < readme["pd_12m"] < weak["pd_12m"]
 
 
 def test_customers_in_default_get_pd_one_limit_zero_and_the_trigger_as_reason(portfolio, ledger):

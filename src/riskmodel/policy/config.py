@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from riskmodel.exceptions import PolicyError
 from riskmodel.labels import DefaultDefinition
-from riskmodel.policy.grades import grade_from_pd
+from riskmodel.policy.grades import central_pd, grade_from_pd
 from riskmodel.yamlconfig import parse_yaml_config, yaml_fields
 
 N_GRADES = 10
@@ -398,6 +398,10 @@ class Policy:
     def grade(self, pd_12m: float | npt.ArrayLike) -> int | np.ndarray:
         """Risk grade 1..10 of a PD or of an array of PDs."""
         return grade_from_pd(pd_12m, self.master_scale.upper_pd)
+
+    def central_pd(self, grade: int) -> float:
+        """The PD grade ``grade`` stands for on the master scale (see :func:`~riskmodel.policy.grades.central_pd`)."""
+        return central_pd(grade, self.master_scale.upper_pd)
 
     def to_dict(self) -> dict[str, Any]:
         """The policy as plain data (lists, not tuples), as it would be written to YAML."""

@@ -34,3 +34,22 @@ def grade_from_pd(pd_12m: float | npt.ArrayLike, upper_pd: Sequence[float]) -> i
         )
     grades = np.searchsorted(np.asarray(upper_pd, dtype=float), values, side="left") + 1
     return int(grades) if values.ndim == 0 else grades.astype(np.int64)
+
+
+def central_pd(grade: int, upper_pd: Sequence[float]) -> float:
+    """The PD a grade stands for: the geometric mean of its band's bounds (grade 1's lower bound is half its upper).
+
+    Used where a grade comes from rules rather than a model, so that the answer still carries
+    a PD that falls in the grade's own band.
+
+    Examples
+    --------
+    >>> bounds = (0.01, 0.04, 1.0)
+    >>> round(central_pd(1, bounds), 5), round(central_pd(2, bounds), 5), round(central_pd(3, bounds), 5)
+    (0.00707, 0.02, 0.2)
+    """
+    if not 1 <= grade <= len(upper_pd):
+        raise ValueError(f"grade must be within 1..{len(upper_pd)}; got {grade!r}")
+    upper = float(upper_pd[grade - 1])
+    lower = float(upper_pd[grade - 2]) if grade > 1 else upper / 2
+    return float(np.sqrt(lower * upper))

@@ -175,12 +175,17 @@ def decide_onboarding_by_rules(
     requested_limit: float | None = None,
     lang: str = "en",
 ) -> OnboardingDecision:
-    """Decide on an application without a model: the grade from ``onboarding.rules``, then as usual (no PD)."""
+    """Decide on an application without a model: the grade from ``onboarding.rules``, then as usual.
+
+    The PD is the master scale's central PD of that grade (a policy figure, not a model estimate).
+    """
     check_lang(lang)
     grade, steps = rules_grade(policy.onboarding.rules, application, lang)
     grade_text = render("onboarding.grade_rules", lang, grade=grade)
     steps.append(RationaleStep("grade", float(grade), grade_text))
-    return _decide(policy, grade, None, steps, grade_text, requested_limit, application, lang)
+    return _decide(
+        policy, grade, policy.central_pd(grade), steps, grade_text, requested_limit, application, lang
+    )
 
 
 def _decide(

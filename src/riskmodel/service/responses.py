@@ -127,7 +127,7 @@ class InvoiceRiskResponse(_Body):
 
 
 class OnboardResponse(_Body):
-    pd_12m: float | None  # None when graded by the policy rules
+    pd_12m: float  # with basis rules: the rule grade's central PD on the master scale
     grade: int
     decision: Literal["approve", "review", "prepayment_or_guarantee", "decline"]
     basis: Literal["model", "rules"]
