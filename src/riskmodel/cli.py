@@ -121,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
             config=config,
             policy=policy,
             progress=display,
+            exclude_undated=args.exclude_undated,
         )
     for result in results:
         if result.status == "trained":
@@ -247,6 +248,12 @@ def _add_model_commands(commands: argparse._SubParsersAction) -> None:
         help="credit policy (YAML) whose master scale grades the validation; default: the shipped policy",
     )
     train.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    train.add_argument(
+        "--exclude-undated",
+        action="store_true",
+        help="without a customer_history table, leave out the features that read today's credit limit, "
+        "terms, revenue, employees, capital and bureau score (they look ahead at past dates)",
+    )
     train.set_defaults(handler=_train)
 
     score = commands.add_parser(
