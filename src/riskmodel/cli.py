@@ -29,7 +29,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     logger.info("generating %d customers (seed %d)", args.customers, args.seed)
     with spinner(f"generating {args.customers:,} customers"):  # the generator reports no steps
-        tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
+        tables = make_sample_tables(n_customers=args.customers, seed=args.seed, history=args.history)
     paths = write_tables(tables, args.out, fmt=args.format)
     for path in paths:
         logger.info("wrote %s", path)
@@ -186,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument(
         "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
+    )
+    sample.add_argument(
+        "--history",
+        action="store_true",
+        help="also write customer_history: limit reviews and bureau reports over time (default: not written)",
     )
     sample.set_defaults(handler=_sample)
 
