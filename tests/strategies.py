@@ -13,9 +13,13 @@ SPAN_DAYS = 730
 
 @st.composite
 def random_ledger_frames(
-    draw: st.DrawFn, max_customers: int = 4, max_invoices: int = 30
+    draw: st.DrawFn, max_customers: int = 4, max_invoices: int = 30, with_history: bool = False
 ) -> dict[str, pd.DataFrame]:
-    """customers/invoices/payments/events frames with partial payments, disputes, write-offs and open items."""
+    """customers/invoices/payments/events frames with partial payments, disputes, write-offs and open items.
+
+    ``with_history`` adds a ``customer_history`` table: limit reviews, term changes and bureau
+    scores dated on or after onboarding, with fields left empty in some rows.
+    """
     n_customers = draw(st.integers(1, max_customers))
     customers = pd.DataFrame(
         {
@@ -87,12 +91,38 @@ def random_ledger_frames(
         "dispute_date",
         "written_off_date",
     ]
-    return {
+    frames = {
         "customers": customers,
         "invoices": pd.DataFrame(invoices, columns=invoice_columns),
         "payments": pd.DataFrame(payments, columns=["payment_id", "invoice_id", "payment_date", "amount"]),
         "events": pd.DataFrame(events, columns=["customer_id", "date", "type"]),
     }
+    if with_history:
+        frames["customer_history"] = draw(customer_history_frames(customers))
+    return frames
+
+
+HISTORY_COLUMNS = ["customer_id", "date", "credit_limit", "payment_terms_days", "bureau_score"]
+
+
+@st.composite
+def customer_history_frames(draw: st.DrawFn, customers: pd.DataFrame) -> pd.DataFrame:
+    """Valid dated customer facts: unique dates per customer, on or after onboarding, at least one value a row."""
+    rows = []
+    for customer in customers.itertuples():
+        offsets = draw(st.sets(st.integers(0, SPAN_DAYS), max_size=4))
+        for offset in sorted(offsets):
+            values = {
+                "credit_limit": draw(st.sampled_from([None, 0.0, 1000.0, 10000.0, 30000.0])),
+                "payment_terms_days": draw(st.sampled_from([None, 15, 45])),
+                "bureau_score": draw(st.sampled_from([None, 420.0, 610.0, 780.0])),
+            }
+            if all(v is None for v in values.values()):
+                values["bureau_score"] = 550.0
+            day = customer.onboarding_date + pd.Timedelta(days=offset)
+            rows.append({"customer_id": customer.customer_id, "date": day} | values)
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    return frame.astype({"credit_limit": "float64", "payment_terms_days": "Int64", "bureau_score": "float64"})
 
 
 as_of_dates = st.integers(0, SPAN_DAYS + 60).map(lambda days: START + dt.timedelta(days=days))

@@ -29,7 +29,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     logger.info("generating %d customers (seed %d)", args.customers, args.seed)
     with spinner(f"generating {args.customers:,} customers"):  # the generator reports no steps
-        tables = make_sample_tables(n_customers=args.customers, seed=args.seed)
+        tables = make_sample_tables(n_customers=args.customers, seed=args.seed, history=args.history)
     paths = write_tables(tables, args.out, fmt=args.format)
     for path in paths:
         logger.info("wrote %s", path)
@@ -121,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
             config=config,
             policy=policy,
             progress=display,
+            exclude_undated=args.exclude_undated,
         )
     for result in results:
         if result.status == "trained":
@@ -187,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
     )
+    sample.add_argument(
+        "--history",
+        action="store_true",
+        help="also write customer_history: limit reviews and bureau reports over time (default: not written)",
+    )
     sample.set_defaults(handler=_sample)
 
     validate = commands.add_parser("validate", help="check a ledger and write rejected rows to quarantine")
@@ -248,6 +254,12 @@ def _add_model_commands(commands: argparse._SubParsersAction) -> None:
         help="credit policy (YAML) whose master scale grades the validation; default: the shipped policy",
     )
     train.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    train.add_argument(
+        "--exclude-undated",
+        action="store_true",
+        help="without a customer_history table, leave out the features that read today's credit limit, "
+        "terms, revenue, employees, capital and bureau score (they look ahead at past dates)",
+    )
     train.set_defaults(handler=_train)
 
     score = commands.add_parser(

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.features.customer import customer_features
+from riskmodel.features.customer import customer_features, customer_snapshots, snapshot_features
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.rescore import LocalEngine, rescore_portfolio
 from riskmodel.scoring import LATE_COLUMNS, open_invoices
 from riskmodel.store import ResultsStore
@@ -53,6 +54,19 @@ def test_spark_feature_table_equals_duckdb(engine, sample_ledger, bundle):
     assert len(local) > 500
     assert_frames_close(on_spark.drop(columns="as_of"), local.drop(columns="as_of"), "customer_id")
     assert (pd.to_datetime(on_spark["as_of"]) == pd.Timestamp(AS_OF)).all()
+
+
+def test_spark_reads_customer_history_as_duckdb_does(engine):
+    from tests.unit.test_features_history import history_ledger
+
+    ledger = history_ledger()
+    config = FeatureConfig()
+    for as_of in (date(2023, 3, 14), date(2023, 6, 30), date(2023, 12, 31)):
+        snapshots = customer_snapshots(ledger, [as_of])
+        on_spark = engine.feature_table(ledger, snapshots, "customer", config).toPandas()
+        local = snapshot_features(ledger, snapshots, config)
+        assert_frames_close(on_spark.drop(columns="as_of"), local.drop(columns="as_of"), "customer_id")
+    assert on_spark.set_index("customer_id").loc["C1", "credit_limit"] == 6000.0
 
 
 @pytest.fixture(scope="module")

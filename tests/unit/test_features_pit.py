@@ -20,7 +20,7 @@ def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 @PIT_SETTINGS
-@given(frames=random_ledger_frames(), as_of=as_of_dates)
+@given(frames=random_ledger_frames(with_history=True), as_of=as_of_dates)
 def test_customer_features_do_not_see_the_future(frames, as_of):
     ledger = ledger_from_frames(frames, strict=True)
     full = customer_features(ledger, as_of, active_only=False)
@@ -29,7 +29,7 @@ def test_customer_features_do_not_see_the_future(frames, as_of):
 
 
 @PIT_SETTINGS
-@given(frames=random_ledger_frames(), as_of=as_of_dates)
+@given(frames=random_ledger_frames(with_history=True), as_of=as_of_dates)
 def test_invoice_features_do_not_see_the_future(frames, as_of):
     ledger = ledger_from_frames(frames, strict=True)
     full = invoice_features(ledger, as_of)
@@ -38,7 +38,7 @@ def test_invoice_features_do_not_see_the_future(frames, as_of):
 
 
 @PIT_SETTINGS
-@given(frames=random_ledger_frames(), as_of=as_of_dates)
+@given(frames=random_ledger_frames(with_history=True), as_of=as_of_dates)
 def test_active_customers_do_not_depend_on_the_future(frames, as_of):
     ledger = ledger_from_frames(frames, strict=True)
     full = set(customer_features(ledger, as_of)["customer_id"])
@@ -47,7 +47,7 @@ def test_active_customers_do_not_depend_on_the_future(frames, as_of):
 
 
 @settings(max_examples=25, deadline=None)
-@given(frames=random_ledger_frames())
+@given(frames=random_ledger_frames(with_history=True))
 def test_features_computed_in_customer_chunks_equal_one_pass(frames):
     ledger = ledger_from_frames(frames, strict=True)
     snapshots = invoice_snapshots(ledger)

@@ -171,3 +171,77 @@ def test_ledger_without_defaults_still_trains_late_payment_with_observed_rates(l
     kinds = [head.kind for head in result.model.heads]
     assert kinds[0] in ("gbm", "scorecard") and kinds[1:] == ["observed_rate"] * 3
     assert any("observed rate used" in note for note in result.notes)
+
+
+# --- customer facts without dates --------------------------------------------------------------
+
+UNDATED = {
+    "credit_limit",
+    "payment_terms_days",
+    "annual_revenue",
+    "employees",
+    "registered_capital",
+    "bureau_score",
+    "limit_utilisation",
+}
+
+
+def test_undated_features_are_the_dated_facts_and_what_reads_them():
+    from riskmodel.features.definitions import features_for
+    from riskmodel.features.definitions.customer_facts import undated_features
+
+    assert {f.name for f in undated_features(features_for("customer"))} == UNDATED
+    assert {f.name for f in undated_features(features_for("onboarding"))} == UNDATED - {"limit_utilisation"}
+
+
+def test_training_without_history_warns_and_tags_the_undated_features(ledger, tmp_path, caplog):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with caplog.at_level("WARNING", logger="riskmodel.models.train"):
+        (result,) = train_models(ledger, uri, models=["late_payment"], config=FAST)
+    warning = next(r.getMessage() for r in caplog.records if "customer_history" in r.getMessage())
+    assert "late_payment" in warning and "--exclude-undated" in warning
+    assert all(name in warning for name in UNDATED)
+    tags = MlflowClient(uri).get_run(result.run_id).data.tags
+    assert set(tags["undated_features"].split(",")) == UNDATED
+    assert tags["undated_features_excluded"] == "False"
+
+
+def test_train_exclude_undated_fits_without_them(tables, tmp_path):
+    import contextlib
+    import io
+
+    from mlflow.tracking import MlflowClient
+
+    from riskmodel.cli import main
+    from riskmodel.ledger.write import write_tables
+    from riskmodel.models import load_champion
+
+    write_tables(tables, tmp_path / "ledger")
+    config = tmp_path / "train.yaml"
+    config.write_text("gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}\n")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    argv = ["train", str(tmp_path / "ledger"), "--models", "late_payment", "--tracking-uri", uri]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, "--config", str(config), "--exclude-undated"]) == 0
+    model, _ = load_champion(LATE_PAYMENT.registered_name, uri)
+    assert model.feature_names and not UNDATED & set(model.feature_names)
+    assert "bureau_score" not in model.preparer.dropped_  # left out before fitting, not dropped as empty
+    (run,) = MlflowClient(uri).search_runs(
+        [e.experiment_id for e in MlflowClient(uri).search_experiments()], "tags.model = 'late_payment'"
+    )
+    assert run.data.tags["undated_features_excluded"] == "True"
+
+
+def test_training_with_history_has_no_undated_features(tables):
+    from riskmodel.models.specs import MODEL_SPECS
+    from riskmodel.models.train import _candidate_features
+
+    history = tables["customers"][["customer_id", "onboarding_date", "credit_limit"]].rename(
+        columns={"onboarding_date": "date"}
+    )
+    with_history = ledger_from_frames({**tables, "customer_history": history}, strict=True)
+    features, tags = _candidate_features(MODEL_SPECS["default"], with_history, FAST, exclude_undated=True)
+    assert UNDATED <= {f.name for f in features}
+    assert tags == {"undated_features": "", "undated_features_excluded": "False"}

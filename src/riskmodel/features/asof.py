@@ -24,8 +24,8 @@ def _null_after(table: pa.Table, column: str, as_of: date) -> pa.Table:
 def truncate_ledger(ledger: Ledger, as_of: date) -> Ledger:
     """The ledger as known at the end of ``as_of`` (DESIGN.md point-in-time rule).
 
-    Customers onboarded later, invoices issued later, later payments and events are
-    removed; later settlement, dispute and write-off dates are emptied (such an
+    Customers onboarded later, invoices issued later, later payments, events and
+    customer_history rows are removed; later settlement, dispute and write-off dates are emptied (such an
     invoice is open at ``as_of``).
     """
     customers = ledger.customers.filter(_not_after(ledger.customers["onboarding_date"], as_of))
@@ -34,6 +34,12 @@ def truncate_ledger(ledger: Ledger, as_of: date) -> Ledger:
         invoices = _null_after(invoices, column, as_of)
     payments = ledger.payments.filter(_not_after(ledger.payments["payment_date"], as_of))
     events = ledger.events.filter(_not_after(ledger.events["date"], as_of))
+    history = ledger.customer_history.filter(_not_after(ledger.customer_history["date"], as_of))
     return dataclasses.replace(
-        ledger, customers=customers, invoices=invoices, payments=payments, events=events
+        ledger,
+        customers=customers,
+        invoices=invoices,
+        payments=payments,
+        events=events,
+        customer_history=history,
     )

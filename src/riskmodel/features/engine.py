@@ -11,11 +11,12 @@ import pyarrow as pa
 
 from riskmodel.features.definitions import FeatureConfig, Level
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql
+from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 
 logger = logging.getLogger(__name__)
 
-LEDGER_TABLES = ("customers", "invoices", "payments", "events")
+LEDGER_TABLES = TABLE_NAMES
 SNAPSHOTS_PER_CHUNK = 250_000
 
 

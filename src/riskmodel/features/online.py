@@ -21,9 +21,10 @@ import pyarrow as pa
 from riskmodel.features.customer import customer_snapshots, snapshot_features
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.query import build_feature_sql
+from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 
-_TABLES = ("customers", "invoices", "payments", "events")
+_TABLES = TABLE_NAMES
 
 
 class OnlineFeatureStore:

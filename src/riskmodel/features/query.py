@@ -2,7 +2,9 @@
 
 A *snapshot* is a (customer, ``as_of``) pair, plus the invoice's own fields for the
 invoice level. The query sees only what was known at the end of ``as_of``: invoices
-issued, payments made, settlements, disputes, write-offs and events on or before it.
+issued, payments made, settlements, disputes, write-offs and events on or before it,
+and the customer facts of the latest ``customer_history`` rows dated on or before it
+(the customers row's values where no such row gives a fact).
 The SQL is written once, in DuckDB's dialect, using only constructs that
 :func:`to_dialect` can translate for Spark.
 """
@@ -14,6 +16,7 @@ import re
 import sqlglot
 
 from riskmodel.features.definitions import Feature, FeatureConfig, Level, features_for
+from riskmodel.ledger.schema import DATED_FIELDS
 
 SNAPSHOT_KEY = "snapshot_id"
 INVOICE_SNAPSHOT_COLUMNS = ("invoice_amount", "invoice_terms_days", "invoice_issue_month")
@@ -75,6 +78,33 @@ history AS (
 )"""
 
 
+def _facts_sql() -> str:
+    """Each dated customer fact as of the snapshot: the last value given on or before ``as_of``.
+
+    A ``customer_history`` row holds the values valid from its ``date`` on; a field left
+    empty in a row is not given there, so the last row that gives it still holds.
+    Duplicate ``(customer_id, date)`` rows never reach here (the ledger rejects them).
+    """
+    latest = ",\n           ".join(
+        f"arg_max(h.{c}, h.date) FILTER (WHERE h.{c} IS NOT NULL) AS {c}" for c in DATED_FIELDS
+    )
+    return f"""
+facts AS (
+    SELECT s.{SNAPSHOT_KEY},
+           {latest}
+    FROM snapshots s
+    JOIN customer_history h ON h.customer_id = s.customer_id AND h.date <= s.as_of
+    GROUP BY s.{SNAPSHOT_KEY}
+)"""
+
+
+def _customer_column(column: str) -> str:
+    """A customer column; a dated fact falls back to the customers row (its value at onboarding)."""
+    if column in DATED_FIELDS:
+        return f"coalesce(f.{column}, c.{column}) AS {column}"
+    return f"c.{column}"
+
+
 def _carry(feature: Feature, alias: str) -> str:
     """A stage's feature brought into the joined row; sums and counts over no history are 0."""
     column = f"{alias}.{feature.name}"
@@ -108,7 +138,8 @@ def _inline_derived(features: tuple[Feature, ...]) -> dict[str, str]:
 def build_feature_sql(
     level: Level, config: FeatureConfig | None = None, snapshots_sql: str | None = None
 ) -> str:
-    """The feature query for ``level`` over tables customers, invoices, payments, events, snapshots.
+    """The feature query for ``level`` over tables customers, invoices, payments, events,
+    customer_history and snapshots.
 
     ``snapshots`` has ``snapshot_id, customer_id, as_of`` (and, for the invoice level,
     ``invoice_amount, invoice_terms_days, invoice_issue_month``). The result has one row
@@ -129,7 +160,7 @@ def build_feature_sql(
     snapshot_extras = "".join(f", s.{c}" for c in INVOICE_SNAPSHOT_COLUMNS) if level == "invoice" else ""
     carried = [_carry(f, "a") for f in by_stage["history"]] + [_carry(f, "r") for f in by_stage["recent"]]
     carried += [_carry(f, "e") for f in by_stage["events"]]
-    customer = ", ".join(f"c.{c}" for c in CUSTOMER_COLUMNS)
+    customer = ", ".join(_customer_column(c) for c in CUSTOMER_COLUMNS)
     outputs = [_output(f, derived.get(f.name, f.name)) for f in features]
     output_sql = ",\n       ".join(outputs)
     inline = f"snapshots AS ({snapshots_sql})," if snapshots_sql else ""
@@ -154,7 +185,7 @@ credit_events AS (
            {event_aggs}
     FROM snapshots s JOIN events ev ON ev.customer_id = s.customer_id AND ev.date <= s.as_of
     GROUP BY s.{SNAPSHOT_KEY}
-),
+),{_facts_sql()},
 joined AS (
     SELECT s.{SNAPSHOT_KEY}, s.customer_id, s.as_of{snapshot_extras},
            {", ".join(carried)},
@@ -163,6 +194,7 @@ joined AS (
     LEFT JOIN aggregated a ON a.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
     LEFT JOIN recent r ON r.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
     LEFT JOIN credit_events e ON e.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
+    LEFT JOIN facts f ON f.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY}
     LEFT JOIN customers c ON c.customer_id = s.customer_id
 )
 SELECT {SNAPSHOT_KEY}, customer_id, as_of,

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from riskmodel.exceptions import LedgerError
 from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
-from riskmodel.ledger.schema import EVENTS, PAYMENTS, TABLES, TableSpec
+from riskmodel.ledger.schema import TABLES, TableSpec
 from riskmodel.ledger.tables import Ledger, ValidationReport
 from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, PER_INVOICE, validate_table
 
@@ -80,7 +80,9 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
         invoices=invoices,
         payments=payments,
         events=_drop_row(accepted["events"]),
+        customer_history=_drop_row(accepted["customer_history"]),
         has_payments=has_payments,
+        has_customer_history="customer_history" in raw_tables,
         source=source,
         report=report,
     )
@@ -88,7 +90,7 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
 
 def _empty_raw(spec: TableSpec) -> RawTable:
     """An optional table the source does not have, as an empty table of its columns."""
-    assert spec in (PAYMENTS, EVENTS)
+    assert not spec.required
     data = pa.table(
         {c.name: pa.array([], pa.string()) for c in spec.columns} | {ROW: pa.array([], pa.int64())}
     )

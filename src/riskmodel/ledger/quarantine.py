@@ -35,13 +35,14 @@ def format_summary(ledger: Ledger, quarantine_files: list[Path]) -> str:
     report = ledger.report
     lines = [
         f"ledger {ledger.source}",
-        f"{'table':<10} {'file':<22} {'read':>10} {'accepted':>10} {'rejected':>10}",
+        f"{'table':<16} {'file':<26} {'read':>10} {'accepted':>10} {'rejected':>10}",
     ]
     for t in report.tables:
-        lines.append(f"{t.table:<10} {t.file:<22} {t.read:>10,} {t.accepted:>10,} {t.rejected:>10,}")
+        lines.append(f"{t.table:<16} {t.file:<26} {t.read:>10,} {t.accepted:>10,} {t.rejected:>10,}")
     end = ledger.data_end
     lines.append(
-        f"data ends {end.isoformat() if end else 'nowhere (no dated rows)'}; settlement from {'payments' if ledger.has_payments else 'invoices.settled_date'}"
+        f"data ends {end.isoformat() if end else 'nowhere (no dated rows)'}; settlement from {'payments' if ledger.has_payments else 'invoices.settled_date'}; "
+        f"customer facts {'dated by customer_history' if ledger.has_customer_history else 'undated (no customer_history: current values at every date)'}"
     )
     if report.is_clean:
         lines.append("all rows accepted")

@@ -22,9 +22,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from riskmodel.exceptions import LedgerError
-from riskmodel.ledger.schema import TABLES, TableSpec
+from riskmodel.ledger.schema import TABLE_NAMES, TABLES, TableSpec
 
 ROW = "__row"
+_ROW_NOUN = {"customer_history": "dated change of a customer's facts"}
 _LOOKS_LIKE_DATA = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}|-?\d+(\.\d+)?)\s*$")
 
 
@@ -99,9 +100,7 @@ def raw_tables_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table]) -> dic
     """Wrap in-memory tables (e.g. an inline history sent to the service) as raw tables."""
     unknown = sorted(set(frames) - {spec.name for spec in TABLES})
     if unknown:
-        raise LedgerError(
-            f"unknown ledger table(s) {', '.join(unknown)}; expected customers, invoices, payments, events"
-        )
+        raise LedgerError(f"unknown ledger table(s) {', '.join(unknown)}; expected {', '.join(TABLE_NAMES)}")
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
         if spec.name not in frames:
@@ -137,7 +136,7 @@ def _with_row_numbers(table: pa.Table, numbers: list[int] | range) -> pa.Table:
 def _read_csv(spec: TableSpec, path: Path) -> RawTable:
     if path.stat().st_size == 0:
         raise LedgerError(
-            f"{path.name} is empty; it needs a header line ({','.join(spec.required_columns)}) and one row per {spec.name[:-1]}"
+            f"{path.name} is empty; it needs a header line ({','.join(spec.required_columns)}) and one row per {_ROW_NOUN.get(spec.name, spec.name[:-1])}"
         )
     header = _read_header(path)
     column_types = {name: pa.string() for name in header}

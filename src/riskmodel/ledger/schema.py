@@ -11,6 +11,16 @@ from typing import Literal
 
 Kind = Literal["string", "date", "float", "int"]
 
+DATED_FIELDS: tuple[str, ...] = (
+    "credit_limit",
+    "payment_terms_days",
+    "annual_revenue",
+    "employees",
+    "registered_capital",
+    "bureau_score",
+)
+"""Customer facts that change over time; ``customer_history`` dates them (DESIGN.md)."""
+
 EVENT_TYPES: tuple[str, ...] = ("bankruptcy", "legal_action", "write_off", "insurance_claim", "restructuring")
 
 
@@ -34,8 +44,15 @@ class TableSpec:
 
     name: str
     columns: tuple[ColumnSpec, ...]
-    key: str | None
+    key: str | tuple[str, ...] | None
     required: bool
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The key as a tuple of column names (empty when the table has no key)."""
+        if self.key is None:
+            return ()
+        return (self.key,) if isinstance(self.key, str) else self.key
 
     @property
     def required_columns(self) -> list[str]:
@@ -108,5 +125,17 @@ EVENTS = TableSpec(
     ),
 )
 
-TABLES: tuple[TableSpec, ...] = (CUSTOMERS, INVOICES, PAYMENTS, EVENTS)
+CUSTOMER_HISTORY = TableSpec(
+    name="customer_history",
+    key=("customer_id", "date"),
+    required=False,
+    columns=(
+        ColumnSpec("customer_id", "string", required=True),
+        ColumnSpec("date", "date", required=True),
+        *(c for c in CUSTOMERS.columns if c.name in DATED_FIELDS),
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (CUSTOMERS, INVOICES, PAYMENTS, EVENTS, CUSTOMER_HISTORY)
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
 TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}

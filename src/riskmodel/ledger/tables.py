@@ -63,7 +63,7 @@ class Ledger:
 
     Attributes
     ----------
-    customers, invoices, payments, events
+    customers, invoices, payments, events, customer_history
         Accepted rows, typed: ids ``string``, dates ``date32``, amounts ``float64``,
         ``payment_terms_days`` ``int64``. Every schema column is present (null when the
         source lacked it); unknown extra columns are kept. ``invoices.settled_date`` is
@@ -71,8 +71,12 @@ class Ledger:
         present: without a source payments table it holds one full payment per settled
         invoice on its settled_date, and every payment carries its invoice's
         ``customer_id``.
+        ``customer_history`` (dated customer facts) is empty when the source had none.
     has_payments
         Whether the source had its own ``payments`` table.
+    has_customer_history
+        Whether the source had a ``customer_history`` table: then features read the
+        customer facts as of each date; without it they read today's customers row.
     source
         Folder or URL the ledger was read from.
     report
@@ -83,7 +87,9 @@ class Ledger:
     invoices: pa.Table
     payments: pa.Table
     events: pa.Table
+    customer_history: pa.Table
     has_payments: bool
+    has_customer_history: bool
     source: str
     report: ValidationReport
 
@@ -102,6 +108,7 @@ class Ledger:
             self.invoices["written_off_date"],
             self.payments["payment_date"],
             self.events["date"],
+            self.customer_history["date"],
         ]
         ends = [pc.max(c).as_py() for c in candidates if len(c)]
         ends = [d for d in ends if d is not None]

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.ledger.read import ROW, RawTable
-from riskmodel.ledger.schema import EVENT_TYPES, ColumnSpec, TableSpec
+from riskmodel.ledger.schema import DATED_FIELDS, EVENT_TYPES, ColumnSpec, TableSpec
 from riskmodel.ledger.tables import QUARANTINE_COLUMNS, TableReport
 
 _SQL_TYPES = {"string": "VARCHAR", "date": "DATE", "float": "DOUBLE", "int": "BIGINT"}
@@ -155,6 +155,16 @@ def table_rules(spec: TableSpec, present: set[str]) -> list[Rule]:
                         f"'{column} ' || {column} || ' is before issue_date ' || issue_date || '; an invoice cannot be {what} before it is issued'",
                     )
                 )
+    if spec.name == "customer_history":
+        facts = [c for c in DATED_FIELDS if c in present]
+        empty = " AND ".join(f"{_raw(c)} IS NULL" for c in facts) or "true"
+        rules.append(
+            Rule(
+                "date",
+                empty,
+                f"'the row gives no value; fill at least one of {', '.join(DATED_FIELDS)} or drop the row'",
+            )
+        )
     if spec.name == "events":
         allowed = ", ".join(f"'{t}'" for t in EVENT_TYPES)
         rules.append(
@@ -167,35 +177,52 @@ def table_rules(spec: TableSpec, present: set[str]) -> list[Rule]:
     return rules
 
 
+def _key_text(spec: TableSpec, alias: str = "") -> str:
+    """SQL rendering the key of a row for a message: ``I1`` or ``C1, 2024-01-31``."""
+    return " || ', ' || ".join(f"CAST({alias}{q(c)} AS VARCHAR)" for c in spec.key_columns)
+
+
 def key_rules(spec: TableSpec) -> list[Rule]:
     """Unique keys: identical repeats keep their first row; conflicting repeats are all rejected."""
     if spec.key is None:
         return []
-    key = q(spec.key)
+    label, names = spec.key_columns[-1], ", ".join(spec.key_columns)
+    key = _key_text(spec)
     return [
         Rule(
-            spec.key,
+            label,
             "__n_key > 1 AND __n_same = __n_key AND __rank > 1",
-            f"'duplicate of row ' || __first_row || ' ({spec.key} ' || {key} || '); remove the repeated row'",
+            f"'duplicate of row ' || __first_row || ' ({names} ' || {key} || '); remove the repeated row'",
         ),
         Rule(
-            spec.key,
+            label,
             "__n_key > 1 AND __n_same < __n_key",
-            f"'{spec.key} ' || {key} || ' appears ' || __n_key || ' times with different values (first at row ' || __first_row || '); keep one of them'",
+            f"'{names} ' || {key} || ' appears ' || __n_key || ' times with different values (first at row ' || __first_row || '); keep one of them'",
         ),
     ]
 
 
 def reference_rules(spec: TableSpec) -> tuple[str, list[Rule]]:
     """Joins to already accepted parent tables and the rules that use them."""
-    if spec.name in ("invoices", "events"):
-        join = "LEFT JOIN (SELECT customer_id AS __parent FROM accepted_customers) p ON p.__parent = t.customer_id"
-        rule = Rule(
-            "customer_id",
-            "t.customer_id IS NOT NULL AND p.__parent IS NULL",
-            f"'customer_id ' || {_show('t.customer_id')} || ' is not among the accepted customers (missing from or rejected in the customers table); add the customer or fix the id'",
-        )
-        return join, [rule]
+    if spec.name in ("invoices", "events", "customer_history"):
+        join = "LEFT JOIN (SELECT customer_id AS __parent, onboarding_date AS __onboarded FROM accepted_customers) p ON p.__parent = t.customer_id"
+        rules = [
+            Rule(
+                "customer_id",
+                "t.customer_id IS NOT NULL AND p.__parent IS NULL",
+                f"'customer_id ' || {_show('t.customer_id')} || ' is not among the accepted customers (missing from or rejected in the customers table); add the customer or fix the id'",
+            )
+        ]
+        if spec.name == "customer_history":
+            rules.append(
+                Rule(
+                    "date",
+                    "t.date < p.__onboarded",
+                    "'date ' || t.date || ' is before the customer''s onboarding_date ' || p.__onboarded || "
+                    "'; the customers row holds the values at onboarding, date the change on or after it'",
+                )
+            )
+        return join, rules
     if spec.name == "payments":
         join = "LEFT JOIN (SELECT invoice_id AS __parent, issue_date AS __issue_date FROM accepted_invoices) p ON p.__parent = t.invoice_id"
         return join, [
@@ -256,11 +283,12 @@ def validate_table(
         key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
         if spec.key:
             # Window functions only over keys that repeat: on millions of clean rows they would dominate the load.
-            key, raw_cols = q(spec.key), ", ".join(_raw(c.name) for c in spec.columns)
+            key, raw_cols = ", ".join(map(q, spec.key_columns)), ", ".join(_raw(c.name) for c in spec.columns)
+            not_null = " AND ".join(f"{q(c)} IS NOT NULL" for c in spec.key_columns)
             key_stats = f"""
                 SELECT {ROW}, count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,
                        min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
-                FROM typed WHERE {key} IN (SELECT {key} FROM typed WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)"""
+                FROM typed SEMI JOIN (SELECT {key} FROM typed WHERE {not_null} GROUP BY {key} HAVING count(*) > 1) USING ({key})"""
         join, ref_rules = reference_rules(spec)
         rules = (
             [r for c in spec.columns for r in column_rules(c)]

@@ -86,4 +86,6 @@ def _ledger_tables(ledger: Ledger) -> dict[str, pa.Table]:
         real = pa.compute.invert(pa.compute.starts_with(payments["payment_id"], "settled:"))
         tables["payments"] = payments.filter(real).drop_columns(["customer_id"])
     tables["events"] = ledger.events
+    if ledger.has_customer_history:
+        tables["customer_history"] = ledger.customer_history
     return tables

@@ -33,7 +33,8 @@ HEADLINE = (
 def ledger_fingerprint(ledger: Ledger, as_of: date | None) -> dict[str, Any]:
     """Row counts, date range and a content hash (SHA-256 of row hashes) of each ledger table."""
     tables = {}
-    for name in LEDGER_TABLES:
+    names = (*LEDGER_TABLES, "customer_history") if ledger.has_customer_history else LEDGER_TABLES
+    for name in names:
         frame = ledger.frame(name)
         row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
         digest = hashlib.sha256(",".join(frame.columns).encode() + row_hashes.tobytes()).hexdigest()

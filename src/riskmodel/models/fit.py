@@ -79,8 +79,16 @@ class _Candidate:
     note: str = ""
 
 
-def fit_model(spec: ModelSpec, table: pd.DataFrame, data_end: date, config: TrainConfig) -> FitResult:
+def fit_model(
+    spec: ModelSpec,
+    table: pd.DataFrame,
+    data_end: date,
+    config: TrainConfig,
+    features: tuple[Feature, ...] | None = None,
+) -> FitResult:
     """Train, choose, calibrate and validate ``spec``'s model on ``table`` (its training table).
+
+    ``features`` are the candidate features (default: the registry features of ``spec.level``).
 
     Raises
     ------
@@ -103,7 +111,7 @@ def fit_model(spec: ModelSpec, table: pd.DataFrame, data_end: date, config: Trai
             label: _censor_at_cut(table, spec.key_column, label, mask, slices)
             for label, mask in known.items()
         }
-        features = features_for(spec.level, config.features)
+        features = features_for(spec.level, config.features) if features is None else features
         return _fit(spec, table, known, trainable, slices, features, data_end, config)
 
 

@@ -19,6 +19,8 @@ import yaml
 from rich.progress import Progress
 
 from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
+from riskmodel.features.definitions import Feature, features_for
+from riskmodel.features.definitions.customer_facts import undated_features
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import FEW_VALIDATION_POSITIVES, feature_list, ledger_fingerprint, model_card
 from riskmodel.models.config import TrainConfig
@@ -66,6 +68,7 @@ def train_models(
     config: TrainConfig | None = None,
     policy: Policy | None = None,
     progress: Progress | None = None,
+    exclude_undated: bool = False,
 ) -> list[TrainResult]:
     """Train, validate, log and register each model in ``models`` on ``ledger`` as of ``as_of``.
 
@@ -74,6 +77,10 @@ def train_models(
     :func:`riskmodel.policy.load_policy`) grades the validation PDs on its master scale for
     the expected-against-observed table and is logged with every model. ``progress`` (from
     :func:`riskmodel.progress.terminal_progress`) shows the model and stage.
+
+    A ledger without ``customer_history`` has only today's credit limit, terms, revenue and
+    bureau score: the features reading them are named in a warning and in the run's tag
+    ``undated_features``, and left out of the model when ``exclude_undated`` is set.
     """
     config = config or TrainConfig()
     policy = policy or load_policy()
@@ -86,11 +93,49 @@ def train_models(
     results = []
     for name in models:
         spec = MODEL_SPECS[name]
-        results.append(
-            _train_one(spec, ledger, as_of, data_end, config, tracking_uri, fingerprint, policy, steps)
-        )
+        features, tags = _candidate_features(spec, ledger, config, exclude_undated)
+        run = _Run(tracking_uri, fingerprint, policy, features, tags)
+        results.append(_train_one(spec, ledger, as_of, data_end, config, run, steps))
         steps.step()
     return results
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one model's training run shares with the others, and its candidate features and tags."""
+
+    tracking_uri: str
+    fingerprint: dict[str, Any]
+    policy: Policy
+    features: tuple[Feature, ...]
+    tags: dict[str, str]
+
+
+def _candidate_features(
+    spec: ModelSpec, ledger: Ledger, config: TrainConfig, exclude_undated: bool
+) -> tuple[tuple[Feature, ...], dict[str, str]]:
+    """The registry features of the model and the MLflow tags that say which of them are undated."""
+    features = features_for(spec.level, config.features)
+    undated = () if ledger.has_customer_history else undated_features(features)
+    names = ",".join(f.name for f in undated)
+    tags = {"undated_features": names, "undated_features_excluded": str(exclude_undated and bool(undated))}
+    if not undated:
+        return features, tags
+    if exclude_undated:
+        logger.warning(
+            "%s: the ledger has no customer_history; leaving out the undated feature(s) %s",
+            spec.name,
+            names,
+        )
+        return tuple(f for f in features if f not in undated), tags
+    logger.warning(
+        "%s: the ledger has no customer_history, so the feature(s) %s use today's customers values at "
+        "every past date (look-ahead: limits cut after delinquency, refreshed bureau scores); add a "
+        "customer_history table (docs/ledger.md) or train with --exclude-undated",
+        spec.name,
+        names,
+    )
+    return features, tags
 
 
 def _train_one(
@@ -99,15 +144,13 @@ def _train_one(
     as_of: date | None,
     data_end: date,
     config: TrainConfig,
-    tracking_uri: str,
-    fingerprint: dict[str, Any],
-    policy: Policy,
+    run: _Run,
     steps: StepProgress,
 ) -> TrainResult:
     started = time.perf_counter()
     steps.stage(f"{spec.name}: building the training table")
     logger.info("%s: building the training table as of %s", spec.name, data_end)
-    table = spec.build_table(ledger, as_of, config, policy.default)
+    table = spec.build_table(ledger, as_of, config, run.policy.default)
     logger.info(
         "%s: %s rows, %d columns (%.1fs)",
         spec.name,
@@ -128,7 +171,7 @@ def _train_one(
         )
     steps.stage(f"{spec.name}: fitting")
     try:
-        result = fit_model(spec, table, data_end, config)
+        result = fit_model(spec, table, data_end, config, run.features)
     except NotEnoughDataError as err:
         return _skipped(spec, str(err))
     for name, s in result.slice_summary.items():
@@ -163,7 +206,9 @@ def _train_one(
             validation_positive,
         )
     steps.stage(f"{spec.name}: logging to MLflow")
-    run_id, version, decision = log_fit(result, config, tracking_uri, fingerprint, policy, positives)
+    run_id, version, decision = log_fit(
+        result, config, run.tracking_uri, run.fingerprint, run.policy, run.tags, positives
+    )
     logger.info(
         "%s: registered %s version %s (%s): %s (%.1fs)",
         spec.name,
@@ -224,6 +269,7 @@ def log_fit(
     tracking_uri: str,
     fingerprint: dict[str, Any],
     policy: Policy | None = None,
+    tags: dict[str, str] | None = None,
     positives: int | None = None,
 ) -> tuple[str, str, PromotionDecision]:
     """Log ``result`` as one MLflow run and register its model; returns (run id, version, promotion decision).
@@ -231,7 +277,7 @@ def log_fit(
     The run holds params, out-of-time metrics, plots, the feature list, the data fingerprint,
     the policy whose master scale grades the validation (``policy``, default the shipped one;
     its YAML as ``policy/policy.yaml``, its version as param ``policy.version``) and the
-    model card; the model is registered under the spec's name with alias ``challenger``
+    model card, and ``tags``; the model is registered under the spec's name with alias ``challenger``
     and, when it passes the champion gate, ``champion``.
     """
     spec = result.spec
@@ -243,7 +289,9 @@ def log_fit(
     ) as run:
         mlflow.log_params(_params(result, config) | _policy_params(policy))
         mlflow.log_metrics(finite_metrics(result.metrics))
-        mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)})
+        mlflow.set_tags(
+            {"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)} | (tags or {})
+        )
         mlflow.log_dict(feature_list(result, config), "features.json")
         mlflow.log_dict(fingerprint | {"training_slices": result.slice_summary}, "data_fingerprint.json")
         grades = _grades(result, policy)

@@ -40,6 +40,7 @@ from riskmodel.features.customer import customer_snapshots, is_active
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_snapshots
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql, to_dialect
+from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.chunks import Chunk, Portfolio
 from riskmodel.scoring import (
@@ -52,7 +53,7 @@ from riskmodel.scoring import (
 
 logger = logging.getLogger(__name__)
 
-LEDGER_TABLES = ("customers", "invoices", "payments", "events")
+LEDGER_TABLES = TABLE_NAMES
 LOCAL_CONF = {  # a local master: loopback networking, no web UI
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",

@@ -1,8 +1,8 @@
-"""The synthetic ledger generator: runs the stages in order and builds the four tables.
+"""The synthetic ledger generator: runs the stages in order and builds the tables.
 
 The stages live in :mod:`~riskmodel.sample.customers`, :mod:`~riskmodel.sample.health`,
 :mod:`~riskmodel.sample.events`, :mod:`~riskmodel.sample.invoices` and
-:mod:`~riskmodel.sample.payments`; this module wires them and builds the tables.
+:mod:`~riskmodel.sample.payments` (and :mod:`~riskmodel.sample.history`); this module wires them and builds the tables.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from riskmodel.sample.calendar import Calendar, to_datetime
 from riskmodel.sample.customers import customers_frame, draw_customers
 from riskmodel.sample.events import draw_resolutions, events_frame
 from riskmodel.sample.health import simulate_health
+from riskmodel.sample.history import customer_history_frame
 from riskmodel.sample.ids import format_ids, id_width
 from riskmodel.sample.invoices import InvoiceDraft, draft_invoices
 from riskmodel.sample.payments import Settlement, settle_invoices
@@ -62,7 +63,11 @@ def _payments_frame(settlement: Settlement, n_invoices: int, cal: Calendar) -> p
 
 
 def make_sample_tables(
-    n_customers: int = 1000, seed: int = 0, start: date = date(2023, 1, 1), months: int = 36
+    n_customers: int = 1000,
+    seed: int = 0,
+    start: date = date(2023, 1, 1),
+    months: int = 36,
+    history: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Generate a realistic synthetic ledger, deterministic for a seed.
 
@@ -78,11 +83,15 @@ def make_sample_tables(
         Length of the period. The data end is ``start + months`` (exclusive): no issue, payment,
         settlement, dispute, write-off or event falls on or after it, and invoices not fully paid
         by then are open.
+    history : bool
+        Also write ``customer_history`` (limit reviews and bureau reports,
+        :mod:`riskmodel.sample.history`). Off by default: the other tables are the same either way.
 
     Returns
     -------
     dict[str, pd.DataFrame]
-        The raw tables ``customers``, ``invoices``, ``payments`` and ``events`` with the columns
+        The raw tables ``customers``, ``invoices``, ``payments``, ``events`` (and
+        ``customer_history`` with ``history``) with the columns
         of DESIGN.md. Dates are ``datetime64[s]`` (NaT when empty), ids are strings, amounts are
         float64 in cents precision. About 45 invoices per customer over 36 months.
 
@@ -100,8 +109,8 @@ def make_sample_tables(
         raise ValueError(f"months must be a positive integer; got {months}")
     began = time.perf_counter()
     cal = Calendar.from_start(start, months)
-    rng_customers, rng_health, rng_events, rng_invoices, rng_payments, rng_firmographics = (
-        np.random.default_rng(seed).spawn(6)
+    rng_customers, rng_health, rng_events, rng_invoices, rng_payments, rng_firmographics, rng_history = (
+        np.random.default_rng(seed).spawn(7)  # the first six streams do not depend on the seventh
     )
 
     book = draw_customers(rng_customers, n_customers, cal)
@@ -123,6 +132,10 @@ def make_sample_tables(
             cal,
         ),
     }
+    if history:
+        tables["customer_history"] = customer_history_frame(
+            rng_history, book, paths, customers, tables["invoices"], cal
+        )
     logger.info(
         "sample ledger: %s in %.1f s",
         ", ".join(f"{len(frame):,} {name}" for name, frame in tables.items()),

@@ -9,7 +9,10 @@ never raise risk); the GBM turns them into monotone constraints.
 
 from __future__ import annotations
 
+import re
+
 from riskmodel.features.definitions.base import Feature, FeatureConfig, Level, ratio
+from riskmodel.ledger.schema import DATED_FIELDS
 
 _WITH_ONBOARDING: tuple[Level, ...] = ("customer", "invoice", "onboarding")
 
@@ -138,3 +141,18 @@ def features(config: FeatureConfig) -> list[Feature]:
             categorical=True,
         ),
     ]
+
+
+def undated_features(features: tuple[Feature, ...]) -> tuple[Feature, ...]:
+    """The features that read a dated customer fact (``DATED_FIELDS``) directly or through another feature.
+
+    Without a ``customer_history`` table these read today's customers row at every past
+    snapshot (a look-ahead); ``riskmodel train --exclude-undated`` leaves them out.
+    """
+    names = set(DATED_FIELDS)
+    found = []
+    for feature in features:  # registry order: a derived feature only refers to earlier ones
+        if any(re.search(rf"\b{name}\b", feature.sql) for name in names):
+            names.add(feature.name)
+            found.append(feature)
+    return tuple(found)

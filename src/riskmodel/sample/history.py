@@ -1,0 +1,94 @@
+"""Dated customer facts of the synthetic book (``customer_history``): limit reviews and bureau reports.
+
+Every six months after onboarding (at a random phase for the starting book) a new bureau
+report arrives, its score moving with the customer's latent health; every other time the
+credit officer also reviews the limit: it is cut by half after an invoice went 30 or more days
+past due in the past year and raised by a fifth after a clean year (no invoice more than 5 days
+late). Reviews stop at default or churn. The ``customers`` row keeps the values at onboarding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.sample.calendar import Calendar, to_datetime
+from riskmodel.sample.customers import _HEALTH_BASE, CustomerBook
+from riskmodel.sample.health import HealthPaths
+
+REVIEW_EVERY_MONTHS = 6
+CUT_AFTER_DAYS_LATE = 30
+CLEAN_WITHIN_DAYS_LATE = 5
+CUT, RAISE = 0.5, 1.2
+_LOOKBACK_DAYS = 365
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _reviews(rng: np.random.Generator, book: CustomerBook, paths: HealthPaths, cal: Calendar) -> pd.DataFrame:
+    """One row per review: customer index, review number, simulated month and day."""
+    per_customer = cal.months // REVIEW_EVERY_MONTHS + 1
+    phase = rng.integers(0, REVIEW_EVERY_MONTHS, book.n)
+    first = np.where(book.onboarding_month < 0, phase, book.onboarding_month + REVIEW_EVERY_MONTHS)
+    customer = np.repeat(np.arange(book.n), per_customer)
+    number = np.tile(np.arange(per_customer), book.n)
+    month = first[customer] + REVIEW_EVERY_MONTHS * number
+    keep = month < cal.months
+    customer, number, month = customer[keep], number[keep], month[keep]
+    day = cal.uniform_day(rng, month)
+    ends = np.minimum(paths.default_day, paths.churn_day)[customer]
+    alive = day < np.minimum(ends, cal.end)
+    return pd.DataFrame(
+        {"customer": customer[alive], "number": number[alive], "month": month[alive], "day": day[alive]}
+    )
+
+
+def _worst_days_late(reviews: pd.DataFrame, invoices: pd.DataFrame, customer_ids: np.ndarray) -> pd.Series:
+    """Per review: the most days past due any invoice reached in the year before it (NaN: none due)."""
+    index = pd.Series(np.arange(len(customer_ids)), index=customer_ids)
+    due = (invoices["due_date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    settled = invoices["settled_date"].to_numpy().astype("datetime64[D]")
+    settled_day = np.where(np.isnat(settled), np.iinfo(np.int64).max, (settled - _EPOCH).astype(np.int64))
+    bills = pd.DataFrame(
+        {"customer": index[invoices["customer_id"]].to_numpy(), "due": due, "settled": settled_day}
+    )
+    pairs = reviews.reset_index(names="review").merge(bills, on="customer")
+    pairs = pairs[(pairs["due"] < pairs["day"]) & (pairs["due"] >= pairs["day"] - _LOOKBACK_DAYS)]
+    late = np.minimum(pairs["settled"], pairs["day"]) - pairs["due"]
+    return late.groupby(pairs["review"]).max().reindex(reviews.index)
+
+
+def customer_history_frame(
+    rng: np.random.Generator,
+    book: CustomerBook,
+    paths: HealthPaths,
+    customers: pd.DataFrame,
+    invoices: pd.DataFrame,
+    cal: Calendar,
+) -> pd.DataFrame:
+    """The ``customer_history`` table: ``customer_id, date, credit_limit, bureau_score``."""
+    reviews = _reviews(rng, book, paths, cal)
+    customer = reviews["customer"].to_numpy()
+    health = paths.health[customer, reviews["month"].to_numpy()].astype(np.float64)
+    h = (health - _HEALTH_BASE) / 1.1
+    bureau = np.clip(
+        np.round(55.0 + 10.0 * h + 3.0 * book.log_size[customer] + rng.normal(0, 6, len(h))), 1, 100
+    )
+    bureau[np.isnan(customers["bureau_score"].to_numpy()[customer])] = np.nan  # no bureau file, no reports
+    worst = _worst_days_late(reviews, invoices, customers["customer_id"].to_numpy()).to_numpy()
+    limit_review = (reviews["number"].to_numpy() % 2) == 1
+    factor = np.ones(len(reviews))
+    factor[limit_review & (worst >= CUT_AFTER_DAYS_LATE)] = CUT
+    factor[limit_review & (worst <= CLEAN_WITHIN_DAYS_LATE)] = RAISE
+    running = pd.Series(factor).groupby(customer).cumprod().to_numpy()
+    limit = np.round(book.credit_limit[customer] * running, -2)
+    limit[factor == 1.0] = np.nan  # no change: the row does not give the limit
+    frame = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy()[customer],
+            "date": to_datetime(reviews["day"].to_numpy(), cal.end),
+            "credit_limit": limit,
+            "bureau_score": bureau,
+        }
+    )
+    given = frame["credit_limit"].notna() | frame["bureau_score"].notna()
+    return frame[given].sort_values(["customer_id", "date"], ignore_index=True)
