@@ -9,6 +9,7 @@ PDs, empties grades of the master scale and makes month-to-month PDs jump across
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -191,10 +192,9 @@ def _apply(mapping: Mapping, raw: np.ndarray) -> np.ndarray:
         logit = np.interp(raw, knots_x, knots_logit)
         logit = np.where(raw < knots_x[0], knots_logit[0] + slope * (raw - knots_x[0]), logit)
         logit = np.where(raw > knots_x[-1], knots_logit[-1] + slope * (raw - knots_x[-1]), logit)
-        p = 1.0 / (1.0 + np.exp(-logit))
     elif isinstance(mapping[0], float):
         slope, intercept = mapping
-        p = 1.0 / (1.0 + np.exp(-(slope * raw + intercept)))
-    else:
-        p = np.interp(raw, *mapping)  # isotonic step function of models fitted before smoothing
-    return np.clip(p, EPS, 1 - EPS)
+        logit = slope * raw + intercept
+    else:  # isotonic step function of models fitted before the smoothed map
+        return np.clip(np.interp(raw, *mapping), EPS, 1 - EPS)
+    return EPS + (1 - 2 * EPS) * expit(logit)  # squeezed, not clipped: extreme scores keep their order
