@@ -240,3 +240,15 @@ def test_champion_gate_promotes_a_better_model_and_refuses_a_worse_one(store, cl
     assert tags["champion_gate.promoted"] == "False" and float(tags["champion_gate.champion_auc"]) > float(
         tags["champion_gate.challenger_auc"]
     )
+
+
+def test_default_run_logs_the_calibration_choice_monotonicity_and_grade_coverage(store, client):
+    run = client.search_runs([client.get_experiment_by_name("riskmodel-default").experiment_id])[0]
+    method = run.data.params["calibration"].removeprefix("pd_12m:")
+    assert run.data.tags["calibration_reason"].startswith(method)
+    assert run.data.metrics["oot.calibration_strictly_increasing"] == 1.0
+    populated = run.data.metrics["grades_populated"]
+    coverage = dict(item.split(":") for item in run.data.tags["grade_coverage"].split())
+    assert 1 <= populated <= 10 and sum(int(n) > 0 for n in coverage.values()) == populated
+    card = mlflow.artifacts.load_text(f"{run.info.artifact_uri}/model_card.md")
+    assert run.data.tags["calibration_reason"] in card and "Grades populated at the latest snapshot" in card

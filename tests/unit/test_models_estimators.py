@@ -8,7 +8,7 @@ import pytest
 
 from riskmodel.exceptions import NotEnoughDataError, TrainConfigError
 from riskmodel.features.definitions import Feature
-from riskmodel.models.calibration import ScoreCalibrator
+from riskmodel.models.calibration import ScoreCalibrator, strictly_increasing
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config
 from riskmodel.models.gbm import MonotoneGBM
@@ -152,6 +152,52 @@ def test_calibrator_chooses_a_method_and_keeps_the_order_of_scores():
     p = calibrator.predict(np.sort(raw))
     assert (np.diff(p) >= 0).all() and (p > 0).all() and (p < 1).all()
     assert p.mean() == pytest.approx(y.mean(), abs=0.02)
+
+
+def _u_shaped_truth(n: int = 6000, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores whose true PD is flat and then rises steeply: far from logistic, so isotonic fits better."""
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(size=n)
+    truth = np.where(raw < 0.5, 0.02, 0.02 + 0.5 * (raw - 0.5))
+    y = (rng.uniform(size=n) < np.clip(truth, 0, 0.9)).astype(float)
+    groups = np.arange(n) // 4  # four rows per customer
+    return raw, y, groups
+
+
+def test_isotonic_calibration_is_strictly_increasing_inside_and_beyond_the_fitted_range():
+    raw, y, _ = _u_shaped_truth()
+    calibrator = ScoreCalibrator("isotonic").fit(raw, y)
+    grid = np.linspace(raw.min() - 2, raw.max() + 2, 2000)
+    assert (np.diff(calibrator.predict(grid)) > 0).all()
+    assert strictly_increasing(calibrator, raw)
+    assert calibrator.n_distinct_ == len(np.unique(raw))
+    assert calibrator.predict(np.array([raw.max()]))[0] > 0.3  # the steep part is kept, not flattened
+
+
+def test_calibrator_chooses_isotonic_only_with_a_clear_gain_and_enough_distinct_values():
+    raw, y, groups = _u_shaped_truth()
+    clear = ScoreCalibrator(min_gain=0.0).fit(raw, y, groups)
+    assert clear.cv_log_loss_["isotonic"] < clear.cv_log_loss_["platt"]
+    assert clear.method_ == "isotonic" and clear.reason_.startswith("isotonic")
+    small_gain = ScoreCalibrator(min_gain=1.0).fit(raw, y, groups)
+    assert small_gain.method_ == "platt" and "gains" in small_gain.reason_
+    too_few = ScoreCalibrator(min_gain=0.0, min_distinct=len(raw) + 1).fit(raw, y, groups)
+    assert too_few.method_ == "platt" and "distinct" in too_few.reason_
+
+
+def test_calibrator_folds_need_positive_and_negative_groups():
+    raw = np.arange(40, dtype=float)
+    y = (raw >= 36).astype(float)  # four positive rows, all of one customer
+    groups = np.where(raw >= 36, 99, raw // 4)
+    grouped = ScoreCalibrator().fit(raw, y, groups)
+    assert grouped.cv_log_loss_ == {} and grouped.method_ == "platt" and "groups" in grouped.reason_
+    assert ScoreCalibrator().fit(raw, y).cv_log_loss_  # four positive rows suffice without groups
+
+
+def test_calibrator_still_applies_an_isotonic_step_function_of_an_older_model():
+    calibrator = ScoreCalibrator("platt").fit(np.array([0.0, 1.0, 2.0, 3.0]), np.array([0, 0, 1, 1]))
+    calibrator.mapping_ = (np.array([0.0, 1.0, 2.0]), np.array([0.1, 0.2, 0.4]))
+    assert calibrator.predict(np.array([-1.0, 0.5, 5.0])) == pytest.approx([0.1, 0.15, 0.4])
 
 
 def test_calibrator_uses_platt_when_too_few_positives_to_compare():

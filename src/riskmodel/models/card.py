@@ -110,6 +110,7 @@ def model_card(
     grades: pd.DataFrame | None,
     decision: dict[str, Any],
     version: str | None,
+    coverage: pd.Series | None = None,
 ) -> str:
     """Markdown model card: purpose, data, targets, model, out-of-time performance, limits, promotion."""
     spec, slices = result.spec, result.slice_summary
@@ -144,11 +145,23 @@ def model_card(
         + ", ".join(f"{e.target.output} {e.calibration_method}" for e in result.heads)
         + f". {len(result.model.feature_names)} features used, {len(result.model.preparer.dropped_)} dropped.",
         "",
+        *[
+            f"- Calibration of `{e.target.output}`: {e.calibration_reason}"
+            for e in result.heads
+            if e.calibration_reason
+        ],
+        "",
         "## Out-of-time performance (validation slice)",
         *_performance_table(result),
     ]
     if grades is not None and len(grades):
         lines += ["", "### Expected against observed by grade", "", *_markdown_table(grades)]
+    if coverage is not None:
+        lines += [
+            "",
+            f"Grades populated at the latest snapshot: {int((coverage > 0).sum())} of {len(coverage)} "
+            f"(rows by grade: {', '.join(f'{g}: {n}' for g, n in coverage.items())}).",
+        ]
     lines += [
         "",
         "## Limits",

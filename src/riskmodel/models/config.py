@@ -51,6 +51,31 @@ class ScorecardParams:
 
 
 @dataclass(frozen=True)
+class CalibrationParams:
+    """Choice of the calibration map (``calibration.*``), compared on ``folds`` folds grouped by customer.
+
+    Isotonic is used only when its cross-validated log loss per row beats Platt's by at
+    least ``min_log_loss_gain`` and it keeps at least ``min_distinct`` distinct PDs; it is
+    fitted on ``bins`` quantile bins of the raw score (see :mod:`riskmodel.models.calibration`).
+    """
+
+    folds: int = 5
+    min_log_loss_gain: float = 0.001
+    min_distinct: int = 30
+    bins: int = 20
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise TrainConfigError(f"calibration.folds must be at least 2; got {self.folds}")
+        if self.bins < 2:
+            raise TrainConfigError(f"calibration.bins must be at least 2; got {self.bins}")
+        if self.min_log_loss_gain < 0:
+            raise TrainConfigError(
+                f"calibration.min_log_loss_gain must be 0 or more; got {self.min_log_loss_gain}"
+            )
+
+
+@dataclass(frozen=True)
 class ChampionRule:
     """A challenger becomes champion when its out-of-time AUC gains at least ``min_auc_gain``
     over the champion's on the same rows and its Brier score is no worse than the champion's
@@ -82,6 +107,7 @@ class TrainConfig:
     gbm: GBMParams = field(default_factory=GBMParams)
     scorecard: ScorecardParams = field(default_factory=ScorecardParams)
     champion: ChampionRule = field(default_factory=ChampionRule)
+    calibration: CalibrationParams = field(default_factory=CalibrationParams)
     slices: tuple[float, float, float] = (0.6, 0.2, 0.2)
     imbalance_power: float = 0.0
     prefer_simple_within: float = 0.0
@@ -89,7 +115,6 @@ class TrainConfig:
     min_rows: int = 30
     min_train_positives: int = 10
     min_positives: int = 30
-    calibration_folds: int = 5
     threads: int = 1
     random_state: int = 0
 

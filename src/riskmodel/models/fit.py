@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from riskmodel.exceptions import NotEnoughDataError
 from riskmodel.features.definitions import Feature, features_for
-from riskmodel.models.calibration import ScoreCalibrator
+from riskmodel.models.calibration import ScoreCalibrator, strictly_increasing
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.gbm import MonotoneGBM
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 CANDIDATES = ("gbm", "scorecard")
 EXPLAIN_ROWS = 2000  # validation rows whose contributions are kept for the SHAP summary
 DRIFT_FEATURES = 8  # most important features whose training distribution the model carries
+CALIBRATION_GROUP = "customer_id"  # calibration folds keep each customer's rows together
 
 
 @dataclass
@@ -52,6 +53,8 @@ class HeadEvaluation:
     contributions: np.ndarray
     feature_values: np.ndarray
     note: str = ""
+    calibration_reason: str = ""
+    calibration_strictly_increasing: bool = True  # calibrated PD rises with every distinct validation score
 
 
 @dataclass
@@ -199,7 +202,8 @@ def _fit(
         for t in spec.targets
     ]
     kind = _choose_kind(candidates, config.prefer_simple_within)
-    heads, calibrated = _calibrate(candidates, kind, table, matrix, config)
+    group_column = CALIBRATION_GROUP if CALIBRATION_GROUP in table.columns else spec.key_column
+    heads, calibrated = _calibrate(candidates, kind, table, matrix, table[group_column].to_numpy(), config)
     model = _assemble(spec, preparer, heads, kind, table, slices, data_end, config)
     outputs = model.predict(table)
     model.drift_monitor = drift_reference(model, table.iloc[slices.train], outputs.iloc[slices.train])
@@ -374,18 +378,35 @@ def _choose_kind(candidates: list[_Candidate], prefer_simple_within: float) -> s
 
 
 def _calibrate(
-    candidates: list[_Candidate], kind: str, table: pd.DataFrame, matrix: np.ndarray, config: TrainConfig
+    candidates: list[_Candidate],
+    kind: str,
+    table: pd.DataFrame,
+    matrix: np.ndarray,
+    groups: np.ndarray,
+    config: TrainConfig,
 ) -> tuple[list[Head], dict[str, dict[str, Head]]]:
-    """Calibrate every candidate of every target on its selection rows; return the chosen heads and all."""
+    """Calibrate every candidate of every target on its selection rows; return the chosen heads and all.
+
+    The calibration folds keep the rows of one value of ``groups`` (a customer) together.
+    """
     chosen, every = [], {}
+    params = config.calibration
     for c in candidates:
-        y_sel = table[c.target.label].to_numpy(dtype=float)[c.rows["selection"]]
+        selection = c.rows["selection"]
+        y_sel = table[c.target.label].to_numpy(dtype=float)[selection]
         heads = {}
         for name, scorer in c.scorers.items():
             calibrator = None
             if not isinstance(scorer, ObservedRate):
-                calibrator = ScoreCalibrator("auto", config.calibration_folds, config.random_state)
-                calibrator.fit(scorer.raw_score(matrix[c.rows["selection"]]), y_sel)
+                calibrator = ScoreCalibrator(
+                    "auto",
+                    params.folds,
+                    params.min_log_loss_gain,
+                    params.min_distinct,
+                    params.bins,
+                    config.random_state,
+                )
+                calibrator.fit(scorer.raw_score(matrix[selection]), y_sel, groups[selection])
             heads[name] = Head(c.target, scorer, calibrator)
         every[c.target.label] = heads
         chosen.append(heads[kind])
@@ -446,6 +467,9 @@ def _evaluate(
         p_by_candidate={name: head.probability(matrix[validation]) for name, head in heads.items()},
         selection_auc=c.selection_auc,
         calibration_method=chosen.calibrator.method_ if chosen.calibrator else "none",
+        calibration_reason=getattr(chosen.calibrator, "reason_", "no calibration: observed rate"),
+        calibration_strictly_increasing=chosen.calibrator is None
+        or strictly_increasing(chosen.calibrator, chosen.scorer.raw_score(matrix[validation])),
         importance={name: head.scorer.importance() for name, head in heads.items()},
         contributions=contributions,
         feature_values=matrix[sample],
@@ -466,6 +490,8 @@ def _metrics(
             metrics[f"{name}_brier{s}"] = brier(e.y, p)
         for name, value in e.selection_auc.items():
             metrics[f"selection_{name}_auc{s}"] = value
+        metrics[f"calibration_distinct_pd{s}"] = float(len(np.unique(e.p)))
+        metrics[f"calibration_strictly_increasing{s}"] = float(e.calibration_strictly_increasing)
     if isinstance(model, LatePaymentModel):
         validation = table.iloc[slices.validation]
         settled = validation[validation["days_beyond_terms"].notna()]

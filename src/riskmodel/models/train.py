@@ -36,6 +36,7 @@ from riskmodel.models.tracking import (
     use_tracking_uri,
 )
 from riskmodel.policy import Policy, load_policy
+from riskmodel.policy.config import N_GRADES
 from riskmodel.progress import StepProgress
 
 logger = logging.getLogger(__name__)
@@ -256,6 +257,21 @@ def _policy_params(policy: Policy) -> dict[str, Any]:
     }
 
 
+def grade_coverage(result: FitResult, policy: Policy) -> pd.Series | None:
+    """Rows per master-scale grade 1..10 at the latest snapshot of the training table (None for late payment).
+
+    Shows whether the calibrated PDs spread over the scale: an empty grade in the middle
+    means PDs jump across it from one month to the next.
+    """
+    if result.spec.name == "late_payment" or result.spec.date_column not in result.validation.columns:
+        return None
+    dates = pd.to_datetime(result.validation[result.spec.date_column])
+    latest = result.validation[dates == dates.max()]
+    pd_12m = result.model.predict(latest)[result.heads[0].target.output].to_numpy()
+    counts = pd.Series(policy.grade(pd_12m)).value_counts()
+    return counts.reindex(range(1, N_GRADES + 1), fill_value=0).rename("rows")
+
+
 def _grades(result: FitResult, policy: Policy) -> pd.DataFrame | None:
     if result.spec.name == "late_payment":
         return None
@@ -292,6 +308,18 @@ def log_fit(
         mlflow.set_tags(
             {"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)} | (tags or {})
         )
+        mlflow.set_tags({f"calibration_reason{e.target.suffix}": e.calibration_reason for e in result.heads})
+        coverage = grade_coverage(result, policy)
+        if coverage is not None:
+            mlflow.log_metric("grades_populated", int((coverage > 0).sum()))
+            mlflow.set_tag("grade_coverage", " ".join(f"{g}:{n}" for g, n in coverage.items()))
+            logger.info(
+                "%s: grades populated at the latest snapshot: %d of %d (%s)",
+                spec.name,
+                int((coverage > 0).sum()),
+                len(coverage),
+                " ".join(f"{g}:{n}" for g, n in coverage.items()),
+            )
         mlflow.log_dict(feature_list(result, config), "features.json")
         mlflow.log_dict(fingerprint | {"training_slices": result.slice_summary}, "data_fingerprint.json")
         grades = _grades(result, policy)
@@ -309,7 +337,8 @@ def log_fit(
         version, decision = register(result, model_uri, config, tracking_uri, positives)
         mlflow.set_tags({"registered_version": version, **decision.tags()})
         mlflow.log_text(
-            model_card(result, fingerprint, grades, _decision_summary(decision), version), "model_card.md"
+            model_card(result, fingerprint, grades, _decision_summary(decision), version, coverage),
+            "model_card.md",
         )
     return run.info.run_id, version, decision
 
