@@ -174,6 +174,20 @@ def test_isotonic_calibration_is_strictly_increasing_inside_and_beyond_the_fitte
     assert calibrator.predict(np.array([raw.max()]))[0] > 0.3  # the steep part is kept, not flattened
 
 
+def test_isotonic_calibration_of_heavily_tied_scores_is_finite_and_increasing():
+    # a small model gives few distinct scores: quantile bins of one tied score have means
+    # that differ in the last bits, which isotonic regression turned into NaN
+    rng = np.random.default_rng(3)
+    tied = -4.580118047804567
+    raw = np.concatenate([np.full(720, -4.74178538), rng.uniform(-4.72, -4.69, 300), np.full(178, tied)])
+    y = (rng.uniform(size=len(raw)) < np.where(raw > -4.7, 0.05, 0.002)).astype(float)
+    y[-60:] = (np.arange(60) % 15 == 0).astype(float)
+    calibrator = ScoreCalibrator("isotonic").fit(raw, y)
+    grid = np.linspace(-5.0, -4.3, 500)
+    assert np.isfinite(calibrator.predict(grid)).all()
+    assert (np.diff(calibrator.predict(grid)) > 0).all()
+
+
 def test_calibrator_chooses_isotonic_only_with_a_clear_gain_and_enough_distinct_values():
     raw, y, groups = _u_shaped_truth()
     clear = ScoreCalibrator(min_gain=0.0).fit(raw, y, groups)

@@ -191,7 +191,10 @@ def test_undated_features_are_the_dated_facts_and_what_reads_them():
     from riskmodel.features.definitions.customer_facts import undated_features
 
     assert {f.name for f in undated_features(features_for("customer"))} == UNDATED
-    assert {f.name for f in undated_features(features_for("onboarding"))} == UNDATED - {"limit_utilisation"}
+    assert {f.name for f in undated_features(features_for("onboarding"))} == UNDATED - {
+        "limit_utilisation",
+        "credit_limit",
+    }
 
 
 def test_training_without_history_warns_and_tags_the_undated_features(ledger, tmp_path, caplog):
@@ -220,7 +223,9 @@ def test_train_exclude_undated_fits_without_them(tables, tmp_path):
 
     write_tables(tables, tmp_path / "ledger")
     config = tmp_path / "train.yaml"
-    config.write_text("gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}\n")
+    config.write_text(
+        "min_positives: 1\ngbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}\n"
+    )
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     argv = ["train", str(tmp_path / "ledger"), "--models", "late_payment", "--tracking-uri", uri]
     with contextlib.redirect_stdout(io.StringIO()):

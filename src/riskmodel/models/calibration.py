@@ -172,6 +172,11 @@ def _smoothed_isotonic(
     x = np.array([raw[b].mean() for b in bins])
     rate = np.array([y[b].mean() for b in bins])
     weight = np.array([len(b) for b in bins], dtype=float)
+    # bins of tied scores (equal up to rounding of their means) pooled: isotonic needs distinct x
+    tie = np.concatenate([[0], np.cumsum(np.diff(x) > 1e-9 * (1 + np.abs(x[1:])))])
+    pooled = np.bincount(tie, weights=weight)
+    x = np.bincount(tie, weights=x * weight) / pooled
+    rate, weight = np.bincount(tie, weights=rate * weight) / pooled, pooled
     half_event = 0.5 / len(y)  # no knot below (or above) what half a case among the calibration rows implies
     fitted = IsotonicRegression(y_min=half_event, y_max=1 - half_event).fit_transform(
         x, rate, sample_weight=weight
@@ -182,7 +187,7 @@ def _smoothed_isotonic(
         knots_x.append(np.average(x[block], weights=weight[block]))
         knots_p.append(value)
     knots_x, knots_p = np.asarray(knots_x), np.clip(np.asarray(knots_p), EPS, 1 - EPS)
-    keep = np.concatenate([[True], np.diff(knots_x) > 0])  # equal mean scores cannot happen unless raw ties
+    keep = np.concatenate([[True], np.diff(knots_x) > 0])
     return knots_x[keep], np.log(knots_p[keep] / (1 - knots_p[keep])), max(tail_slope, 1e-3)
 
 
