@@ -280,6 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
         check_ready,
         ensure_key,
         has_champion,
+        installed_project,
         run_service,
         serving_root,
         usage,
@@ -296,7 +297,10 @@ def _serve(args: argparse.Namespace) -> int:
         auth=configured.auth and not args.no_auth,
     )
     settings = absolute_settings(settings, Path.cwd())
-    root = serving_root(args.project_dir.resolve())
+    if args.project_dir is not None:
+        root = serving_root(args.project_dir.resolve())
+    else:
+        root = serving_root(Path.cwd(), installed_project())
     if args.train_if_missing and not has_champion(settings.tracking_uri):
         logger.info(
             "no champion of riskmodel-default in %s: training on %s first",
@@ -348,8 +352,8 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--project-dir",
         type=Path,
-        default=Path("."),
-        help="folder holding serving/service.py and the console (default: the current folder)",
+        help="folder holding serving/service.py and the console (default: the current folder, "
+        "else the folder riskmodel was installed from with 'pip install -e')",
     )
     serve.set_defaults(handler=_serve)
 

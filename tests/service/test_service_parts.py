@@ -19,7 +19,14 @@ from riskmodel.service.errors import ApiError, field_path, json_bytes
 from riskmodel.service.gate import RequestGate
 from riskmodel.service.history import history_ledger
 from riskmodel.service.keys import KeyRing, create_key_file, key_id, read_key_file
-from riskmodel.service.launch import absolute_settings, ensure_key, server_env, serving_root, usage
+from riskmodel.service.launch import (
+    absolute_settings,
+    ensure_key,
+    installed_project,
+    server_env,
+    serving_root,
+    usage,
+)
 from riskmodel.service.schemas import History, ScoreRequest
 from riskmodel.service.settings import ServiceSettings
 
@@ -202,8 +209,14 @@ def test_server_environment_carries_settings_and_switches_telemetry_off():
 def test_the_service_folder_is_the_one_given_never_found_by_walking(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     assert serving_root(repo) == repo
+    assert serving_root(tmp_path, None, repo) == repo  # the first folder that holds serving/
     with pytest.raises(RiskModelError, match=r"serving/service.py not found in .*; .*--project-dir"):
         serving_root(tmp_path)
+
+
+def test_the_editable_install_names_its_project_folder():
+    # make install runs 'pip install -e .' from this checkout: its PEP 610 record names it
+    assert installed_project() == Path(__file__).resolve().parents[2]
 
 
 def test_every_service_api_is_guarded():

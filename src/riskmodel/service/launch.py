@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from riskmodel.exceptions import ModelNotFoundError, RiskModelError
 from riskmodel.service.keys import KeyRing, create_key_file, read_key_file
@@ -22,12 +25,34 @@ CHAMPION_MODEL = "riskmodel-default"
 TELEMETRY_OFF = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
-def serving_root(folder: Path) -> Path:
-    """``folder`` when it holds ``serving/service.py`` (the BentoML service class), else a RiskModelError."""
-    if (folder / "serving" / "service.py").is_file():
-        return folder
+def installed_project() -> Path | None:
+    """The project folder riskmodel was installed from in editable mode (PEP 610 ``direct_url.json``), else None."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("riskmodel").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return None
+    origin = json.loads(text) if text else {}
+    url = urlparse(origin.get("url", ""))
+    if url.scheme != "file" or not origin.get("dir_info", {}).get("editable"):
+        return None
+    return Path(url2pathname(url.path))
+
+
+def serving_root(*folders: Path | None) -> Path:
+    """The first of ``folders`` that holds ``serving/service.py`` (the BentoML service class).
+
+    The CLI passes ``--project-dir`` when given, else the current folder and the editable
+    install's project (:func:`installed_project`).
+    """
+    candidates = [folder for folder in folders if folder is not None]
+    for folder in candidates:
+        if (folder / "serving" / "service.py").is_file():
+            return folder
+    looked = ", ".join(str(folder) for folder in candidates) or "no folder"
     raise RiskModelError(
-        f"serving/service.py not found in {folder}; run 'riskmodel serve' from the riskmodel "
+        f"serving/service.py not found in {looked}; run 'riskmodel serve' from the riskmodel "
         "project folder, or pass it with --project-dir"
     )
 
