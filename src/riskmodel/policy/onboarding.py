@@ -32,7 +32,7 @@ class OnboardingDecision:
     """The decision on an application, its initial limit and the steps behind it."""
 
     decision: str
-    pd_12m: float | None  # None when the grade comes from the rules
+    pd_12m: float  # the model's PD, or with the rules the grade's central PD on the master scale
     grade: int
     initial_limit: float
     requested_limit: float | None
@@ -191,7 +191,7 @@ def decide_onboarding_by_rules(
 def _decide(
     policy: Policy,
     grade: int,
-    pd_12m: float | None,
+    pd_12m: float,
     steps: list[RationaleStep],
     grade_text: str,
     requested_limit: float | None,
