@@ -84,13 +84,14 @@ class ScoreCalibrator(BaseEstimator):
                 f"calibration needs positive and negative rows; got only {np.unique(y).tolist()}"
             )
         self.cv_log_loss_: dict[str, float] = {}
+        mappings = _fit_methods(raw, y, self.n_bins)
         if self.method == "auto":
             self.cv_log_loss_ = self._compare(raw, y, groups)
-            method, reason = self._choose(raw, y)
+            method, reason = self._choose(raw, mappings["isotonic"])
         else:
             method, reason = self.method, f"{self.method} set"
         self.method_, self.reason_ = method, reason
-        self.mapping_ = _fit_method(method, raw, y, self.n_bins)
+        self.mapping_ = mappings[method]
         self.n_distinct_ = int(len(np.unique(_apply(self.mapping_, raw))))
         return self
 
@@ -110,12 +111,12 @@ class ScoreCalibrator(BaseEstimator):
         for fit_rows, test_rows in folds.split(raw.reshape(-1, 1), y, groups):
             if len(np.unique(y[fit_rows])) < 2:
                 return {}
-            for method in METHODS:
-                p = _apply(_fit_method(method, raw[fit_rows], y[fit_rows], self.n_bins), raw[test_rows])
+            for method, mapping in _fit_methods(raw[fit_rows], y[fit_rows], self.n_bins).items():
+                p = _apply(mapping, raw[test_rows])
                 losses[method] += -np.sum(y[test_rows] * np.log(p) + (1 - y[test_rows]) * np.log(1 - p))
         return {method: loss / len(y) for method, loss in losses.items()}
 
-    def _choose(self, raw: np.ndarray, y: np.ndarray) -> tuple[str, str]:
+    def _choose(self, raw: np.ndarray, isotonic: Mapping) -> tuple[str, str]:
         losses = self.cv_log_loss_
         if not losses:
             return "platt", "platt: too few positive or negative rows (groups) to compare by cross-validation"
@@ -123,7 +124,7 @@ class ScoreCalibrator(BaseEstimator):
         compared = f"log loss platt {losses['platt']:.5f}, isotonic {losses['isotonic']:.5f}"
         if gain < self.min_gain:
             return "platt", f"platt: isotonic gains {gain:.5f} < {self.min_gain} ({compared})"
-        distinct = len(np.unique(_apply(_fit_method("isotonic", raw, y, self.n_bins), raw)))
+        distinct = len(np.unique(_apply(isotonic, raw)))
         if distinct < self.min_distinct:
             return (
                 "platt",
@@ -146,12 +147,10 @@ def strictly_increasing(calibrator: ScoreCalibrator, raw: np.ndarray) -> bool:
     return bool(np.all(np.diff(p) > 0))
 
 
-def _fit_method(method: str, raw: np.ndarray, y: np.ndarray, n_bins: int) -> Mapping:
-    """Platt: (slope, intercept) of the logistic map; isotonic: log-odds knots and the tail slope."""
+def _fit_methods(raw: np.ndarray, y: np.ndarray, n_bins: int) -> dict[str, Mapping]:
+    """Both maps from one Platt fit: platt (slope, intercept); isotonic log-odds knots with Platt's tail slope."""
     slope, intercept = _platt(raw, y)
-    if method == "platt":
-        return slope, intercept
-    return _smoothed_isotonic(raw, y, n_bins, slope)
+    return {"platt": (slope, intercept), "isotonic": _smoothed_isotonic(raw, y, n_bins, slope)}
 
 
 def _platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
