@@ -18,15 +18,20 @@ LEDGER_TABLES = ("customers", "invoices", "payments", "events")
 FEW_VALIDATION_POSITIVES = 30  # below this, out-of-time measures are read as indicative
 HEADLINE = (
     "auc",
+    "auc_ci_low",
+    "auc_ci_high",
     "gini",
     "ks",
     "brier",
     "log_loss",
     "calibration_slope",
+    "calibration_slope_ci_low",
+    "calibration_slope_ci_high",
     "calibration_intercept",
     "psi",
     "n",
     "n_positive",
+    "n_positive_customers",
 )
 
 
@@ -89,6 +94,36 @@ def _markdown_table(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def _design_text(result: FitResult) -> str:
+    """How development, validation and refit rows were chosen, in words."""
+    if result.design_summary["validation"].get("cut") is None:
+        return (
+            "Undated rows: the model is chosen and its calibration cross-fitted on stratified folds of the development "
+            "rows, fitted on all of them, and measured on the hold-out (validation) rows only."
+        )
+    cut = result.design_summary["validation"]["cut"]
+    return (
+        f"Out-of-time design by `{result.spec.date_column}`: validation rows are dated after {cut}; development rows are "
+        f"those whose outcome window closed by {cut} (both classes alike), so one outcome window separates them. "
+        f"The GBM and the scorecard are compared on {result.design_summary['development']['folds']} rolling origin(s) "
+        "inside development, each fitted only on rows whose windows closed by its origin; calibration is fitted on their "
+        "out-of-fold scores. Every measure below comes from the validation rows. The registered model is then refitted "
+        "with the chosen settings on every labelled row and calibrated on all out-of-time scores."
+    )
+
+
+def _origins_table(origins: pd.DataFrame) -> list[str]:
+    columns = list(origins.columns)
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|---" * len(columns) + "|",
+        *[
+            "| " + " | ".join(v if isinstance(v, str) else _format(float(v)) for v in row) + " |"
+            for row in origins.itertuples(index=False)
+        ],
+    ]
+
+
 def _performance_table(result: FitResult) -> list[str]:
     lines = [
         "| target | " + " | ".join(HEADLINE) + " | GBM AUC | scorecard AUC |",
@@ -96,7 +131,7 @@ def _performance_table(result: FitResult) -> list[str]:
     ]
     for e in result.heads:
         s, m = e.target.suffix, result.metrics
-        cells = [_format(m[f"{name}{s}"]) for name in HEADLINE] + [
+        cells = [_format(m.get(f"{name}{s}", float("nan"))) for name in HEADLINE] + [
             _format(m[f"gbm_auc{s}"]),
             _format(m[f"scorecard_auc{s}"]),
         ]
@@ -113,7 +148,7 @@ def model_card(
     coverage: pd.Series | None = None,
 ) -> str:
     """Markdown model card: purpose, data, targets, model, out-of-time performance, limits, promotion."""
-    spec, slices = result.spec, result.slice_summary
+    spec, parts = result.spec, result.design_summary
     lines = [
         f"# {spec.registered_name}" + (f" version {version}" if version else ""),
         "",
@@ -124,15 +159,15 @@ def model_card(
         f"Ledger `{fingerprint['source']}`, data end {fingerprint['data_end']}, trained as of {result.data_end.isoformat()}; "
         f"{_table_rows(fingerprint)}.",
         "",
-        "| slice | rows | rows with known outcome | positive | first date | last date |",
-        "|---|---|---|---|---|---|",
+        "| rows | rows | rows with known outcome | positive rows | positive customers | first date | last date |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| {name} | {s['rows']:,} | {s['labelled_rows']:,} | {s['positive']:,} | {s['first_date']} | {s['last_date']} |"
-            for name, s in slices.items()
+            f"| {name} | {s['rows']:,} | {s['labelled_rows']:,} | {s['positive']:,} | {s['positive_customers']:,} "
+            f"| {s['first_date']} | {s['last_date']} |"
+            for name, s in parts.items()
         ],
         "",
-        f"Slices are time-ordered by `{spec.date_column}`: the model is fitted on the training slice, the model family is chosen "
-        "and the probabilities calibrated on the selection slice, and every measure below comes from the final validation slice.",
+        _design_text(result),
         "",
         "## Targets",
         *[f"- `{t.label}` → `{t.output}`" for t in spec.targets],
@@ -140,8 +175,7 @@ def model_card(
         "Rows whose outcome window is not over at the data end are left out (censored).",
         "",
         "## Model",
-        f"Chosen: **{result.kind}** (mean selection-slice AUC: GBM {result.selection_auc['gbm']:.3f}, "
-        f"scorecard {result.selection_auc['scorecard']:.3f}). Calibration: "
+        f"Chosen: **{result.kind}**: {result.choice_reason}. Calibration: "
         + ", ".join(f"{e.target.output} {e.calibration_method}" for e in result.heads)
         + f". {len(result.model.feature_names)} features used, {len(result.model.preparer.dropped_)} dropped.",
         "",
@@ -151,8 +185,14 @@ def model_card(
             if e.calibration_reason
         ],
         "",
-        "## Out-of-time performance (validation slice)",
+        "## Out-of-time performance (validation rows, model fitted on the development rows)",
         *_performance_table(result),
+        "",
+        "Intervals are 90 % percentile intervals of a bootstrap that resamples customers (their rows move together).",
+        "",
+        "### Rolling origins",
+        "",
+        *_origins_table(result.origins),
     ]
     if grades is not None and len(grades):
         lines += ["", "### Expected against observed by grade", "", *_markdown_table(grades)]
@@ -179,9 +219,10 @@ def model_card(
 def _limits(result: FitResult) -> list[str]:
     limits = [
         "Trained on one ledger; scores of customers unlike those in it (other industries, countries, sizes) are extrapolations.",
-        "The probabilities are calibrated to the selection slice's period; recalibrate when default or lateness rates move.",
+        "The probabilities are calibrated on out-of-time scores of the development and validation periods; "
+        "recalibrate when default or lateness rates move.",
     ]
-    positive = result.slice_summary["validation"]["positive"]
+    positive = result.design_summary["validation"]["positive"]
     if positive < FEW_VALIDATION_POSITIVES:
         limits.append(
             f"The validation slice has only {positive} positive case(s): read its measures as indicative."

@@ -89,18 +89,19 @@ class ChampionRule:
 class TrainConfig:
     """Everything a training run needs besides the ledger (logged flat and dotted to MLflow).
 
-    ``slices`` are the time-ordered shares of positive cases in the training, selection
-    (model choice and calibration) and final out-of-time validation slices.
+    Out-of-time design (:mod:`riskmodel.models.design`): the validation rows of a dated
+    table hold about the last ``validation_share`` of the positive cases' dates; the
+    development rows are those whose outcome windows close before them. The GBM and the
+    scorecard are compared on ``cv_folds`` rolling origins inside development (stratified
+    folds for undated tables); the GBM is chosen only when the lower end of the 90 %
+    customer-clustered interval of its AUC gain exceeds ``prefer_simple_within``. The
+    first origin needs at least ``min_train_positives`` positive rows to fit on.
     ``imbalance_power`` weights positive rows by ``(n_negative / n_positive) ** power``
-    (0 = unweighted, 1 = balanced). The scorecard is chosen over the GBM unless the GBM's
-    selection-slice AUC is higher by more than ``prefer_simple_within``. Training positives
-    whose default falls after the training slice are left out (see ``fit._censor_at_cut``)
-    unless fewer than ``min_train_positives`` would remain. A model is registered (and can
-    become champion) only with at least ``min_positives`` positive cases: distinct
-    defaulting customers for the default and onboarding models, invoices for late payment.
-    ``threads`` caps
-    LightGBM, BLAS and OpenMP threads while fitting: on a small machine shared with other
-    jobs, more threads than free cores make them several times slower.
+    (0 = unweighted, 1 = balanced). A model is registered (and can become champion) only
+    with at least ``min_positives`` positive cases: distinct defaulting customers for the
+    default and onboarding models, invoices for late payment. ``threads`` caps LightGBM,
+    BLAS and OpenMP threads while fitting: on a small machine shared with other jobs, more
+    threads than free cores make them several times slower.
     """
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -108,7 +109,8 @@ class TrainConfig:
     scorecard: ScorecardParams = field(default_factory=ScorecardParams)
     champion: ChampionRule = field(default_factory=ChampionRule)
     calibration: CalibrationParams = field(default_factory=CalibrationParams)
-    slices: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    validation_share: float = 0.25
+    cv_folds: int = 3
     imbalance_power: float = 0.0
     prefer_simple_within: float = 0.0
     horizon_months: int = 12
@@ -119,8 +121,10 @@ class TrainConfig:
     random_state: int = 0
 
     def __post_init__(self) -> None:
-        if len(self.slices) != 3 or min(self.slices) <= 0 or abs(sum(self.slices) - 1) > 1e-9:
-            raise TrainConfigError(f"slices must be three positive shares summing to 1; got {self.slices}")
+        if not 0 < self.validation_share < 1:
+            raise TrainConfigError(f"validation_share must be within (0, 1); got {self.validation_share}")
+        if self.cv_folds < 1:
+            raise TrainConfigError(f"cv_folds must be at least 1; got {self.cv_folds}")
         if not 0 <= self.imbalance_power <= 1:
             raise TrainConfigError(f"imbalance_power must be within [0, 1]; got {self.imbalance_power}")
         if self.min_positives < 1:

@@ -1,7 +1,19 @@
-"""Fit one model from its training table: slices, candidates, choice, calibration, validation.
+"""Fit one model from its training table: design, rolling-origin choice, cross-fitted calibration, validation, refit.
 
 Pure computation (no MLflow): :func:`fit_model` returns a :class:`FitResult` that
-:func:`riskmodel.models.train.log_fit` logs and registers.
+:func:`riskmodel.models.train.log_fit` logs and registers. The steps
+(:mod:`riskmodel.models.design` for the rows):
+
+1. On each rolling origin inside the development period, the GBM and the scorecard are
+   fitted on the rows whose outcome windows closed by the origin and score the next block.
+2. The GBM is chosen only when its AUC gain over the scorecard is significant (90 %
+   customer-clustered bootstrap interval above ``prefer_simple_within``); otherwise the
+   simpler scorecard is kept, and the reason says so.
+3. Each candidate is calibrated on its out-of-fold scores (cross-fitted over time).
+4. The validation model, fitted on all development rows, is measured on the validation
+   rows after the gap: the reported out-of-time measures, with customer-clustered intervals.
+5. The registered model is refitted with the chosen settings on every row whose outcome
+   is known at the data end, and calibrated on every out-of-time score (folds and validation).
 """
 
 from __future__ import annotations
@@ -20,21 +32,25 @@ from riskmodel.features.definitions import Feature, features_for
 from riskmodel.models.calibration import ScoreCalibrator, strictly_increasing
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig
+from riskmodel.models.design import Design, Fold, stratified_design, time_design
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.heads import Head, ObservedRate
 from riskmodel.models.metrics import auc, binary_metrics, brier
 from riskmodel.models.pipeline import CreditModel, DelayProfile, LatePaymentModel, RiskPipeline
 from riskmodel.models.scorecard import BinnedScorecard
-from riskmodel.models.slices import SLICE_NAMES, Slices, stratified_slices, time_slices
-from riskmodel.models.specs import ModelSpec, Target, outcome_known
+from riskmodel.models.specs import ModelSpec, Target, outcome_end, outcome_known
 from riskmodel.validation.drift import DriftMonitor
+from riskmodel.validation.stats import RankedScores, cluster_resamples, clustered_intervals
 
 logger = logging.getLogger(__name__)
 
 CANDIDATES = ("gbm", "scorecard")
 EXPLAIN_ROWS = 2000  # validation rows whose contributions are kept for the SHAP summary
 DRIFT_FEATURES = 8  # most important features whose training distribution the model carries
-CALIBRATION_GROUP = "customer_id"  # calibration folds keep each customer's rows together
+CUSTOMER = "customer_id"  # bootstrap and calibration folds keep each customer's rows together
+RESAMPLES = 300  # customer-clustered bootstrap resamples of the choice and of the validation intervals
+LEVEL = 0.9  # two-sided level of those intervals
+DESIGN_PARTS = ("development", "validation", "labelled")
 
 
 @dataclass
@@ -47,11 +63,12 @@ class HeadEvaluation:
     p: np.ndarray
     p_train: np.ndarray
     p_by_candidate: dict[str, np.ndarray]
-    selection_auc: dict[str, float]
+    cv_auc: dict[str, float]
     calibration_method: str
     importance: dict[str, np.ndarray]
     contributions: np.ndarray
     feature_values: np.ndarray
+    groups: np.ndarray
     note: str = ""
     calibration_reason: str = ""
     calibration_strictly_increasing: bool = True  # calibrated PD rises with every distinct validation score
@@ -59,27 +76,52 @@ class HeadEvaluation:
 
 @dataclass
 class FitResult:
-    """A fitted model with everything needed to log, compare and register it."""
+    """A fitted model with everything needed to log, compare and register it.
+
+    ``model`` is the registered model (refitted on every labelled row for dated tables);
+    ``validation_model`` is the one fitted on the development rows only, whose scores on
+    ``validation`` give every reported out-of-time measure and the champion gate.
+    ``origins`` has one row per target and rolling origin (and the validation cut).
+    """
 
     spec: ModelSpec
     model: RiskPipeline
+    validation_model: RiskPipeline
     kind: str
-    selection_auc: dict[str, float]
+    choice_reason: str
+    cv_auc: dict[str, float]
     heads: list[HeadEvaluation]
     metrics: dict[str, float]
     validation: pd.DataFrame
-    slice_summary: dict[str, dict[str, object]]
+    design_summary: dict[str, dict[str, object]]
+    origins: pd.DataFrame
     data_end: date | None  # None for tables without dates (fit_model_on_split)
+    latest: pd.DataFrame | None = None  # rows of the table's latest date (grade coverage)
     notes: list[str] = field(default_factory=list)
 
 
 @dataclass
-class _Candidate:
+class _CrossFit:
+    """One target's rolling-origin fits: out-of-fold raw scores per candidate and the per-fold table."""
+
     target: Target
-    rows: dict[str, np.ndarray]
-    scorers: dict[str, MonotoneGBM | BinnedScorecard | ObservedRate]
-    selection_auc: dict[str, float]
+    folds: list[tuple[int, Fold, np.ndarray]]  # fold number, fold, test rows with a known outcome
+    oof: dict[str, np.ndarray]  # raw score per candidate, NaN on rows no fold scored
+    table: pd.DataFrame
     note: str = ""
+
+    @property
+    def modelled(self) -> bool:
+        return bool(self.folds)
+
+    @property
+    def cv_auc(self) -> dict[str, float]:
+        if not self.modelled:
+            return {}
+        return {kind: float(self.table[f"{kind}_auc"].mean()) for kind in CANDIDATES}
+
+    def scored_rows(self) -> np.ndarray:
+        return np.concatenate([test for _, _, test in self.folds])
 
 
 def fit_model(
@@ -89,15 +131,15 @@ def fit_model(
     config: TrainConfig,
     features: tuple[Feature, ...] | None = None,
 ) -> FitResult:
-    """Train, choose, calibrate and validate ``spec``'s model on ``table`` (its training table).
+    """Train, choose, calibrate, validate and refit ``spec``'s model on ``table`` (its training table).
 
     ``features`` are the candidate features (default: the registry features of ``spec.level``).
 
     Raises
     ------
     NotEnoughDataError
-        When the table has too few rows, no positive case of the first target, or too few
-        to fill the three time slices.
+        When the table has too few rows, no positive case of the first target, or too
+        little history for a development period, a gap and a validation period.
     """
     with threadpool_limits(limits=config.threads):
         table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
@@ -107,15 +149,21 @@ def fit_model(
         _check_enough(spec, table, known)
         split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
         try:
-            slices = time_slices(table[spec.date_column], split_positive, config.slices)
+            design = time_design(
+                table[spec.date_column],
+                outcome_end(spec, table, config.horizon_months),
+                known[spec.split_label],
+                split_positive,
+                config.validation_share,
+                config.cv_folds,
+                config.min_train_positives,
+            )
         except NotEnoughDataError as err:
             raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
-        trainable = {
-            label: _censor_at_cut(table, spec.key_column, label, mask, slices)
-            for label, mask in known.items()
-        }
         features = features_for(spec.level, config.features) if features is None else features
-        return _fit(spec, table, known, trainable, slices, features, data_end, config)
+        dates = pd.to_datetime(table[spec.date_column])
+        latest = table[dates == dates.max()].reset_index(drop=True)
+        return _fit(spec, table, known, design, features, data_end, config, latest)
 
 
 def fit_model_on_split(
@@ -128,12 +176,11 @@ def fit_model_on_split(
 ) -> FitResult:
     """:func:`fit_model` for a table without dates: ``holdout`` is the validation slice.
 
-    ``train`` is split, stratified by ``spec.split_label``, into the training and selection
-    slices in the ratio ``config.slices[0] : config.slices[1]`` (seeded by
-    ``config.random_state``); candidates, choice, calibration and validation then run as in
-    :func:`fit_model`. Every row of ``holdout`` is used for validation only. ``features``
-    defaults to the registry features of ``spec.level``; ``data_end`` (None when unknown)
-    is recorded as the model's ``trained_as_of``.
+    ``train`` is the development part: ``config.cv_folds`` stratified folds of it (seeded by
+    ``config.random_state``) choose the model and cross-fit its calibration, and the
+    model is then fitted on all of it. Every row of ``holdout`` is used for validation
+    only. ``features`` defaults to the registry features of ``spec.level``; ``data_end``
+    (None when unknown) is recorded as the model's ``trained_as_of``.
 
     Raises
     ------
@@ -159,72 +206,83 @@ def fit_model_on_split(
     with threadpool_limits(limits=config.threads):
         _check_enough(spec, table, known)
         try:
-            slices = stratified_slices(
-                train[spec.split_label].to_numpy(), len(holdout), config.slices, config.random_state
+            design = stratified_design(
+                train[spec.split_label].to_numpy(), len(holdout), config.cv_folds, config.random_state
             )
         except NotEnoughDataError as err:
             raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
         features = features_for(spec.level, config.features) if features is None else features
-        return _fit(spec, table, known, known, slices, features, data_end, config)
+        return _fit(spec, table, known, design, features, data_end, config, None)
 
 
 def _fit(
     spec: ModelSpec,
     table: pd.DataFrame,
     known: dict[str, np.ndarray],
-    trainable: dict[str, np.ndarray],
-    slices: Slices,
+    design: Design,
     features: tuple[Feature, ...],
     data_end: date | None,
     config: TrainConfig,
+    latest: pd.DataFrame | None,
 ) -> FitResult:
-    """Candidates, choice, calibration and validation on given slices (shared by both entry points)."""
+    """Rolling-origin choice, cross-fitted calibration, validation and refit on a given design."""
     primary = spec.targets[0]
-    preparer = FeaturePreparer(features).fit(table.iloc[slices.train])
+    groups = table[CUSTOMER if CUSTOMER in table.columns else spec.key_column].to_numpy()
+    preparer = _prepare(spec, features, table.iloc[design.development])
+    matrix = preparer.transform(table)
+    crossfits = [
+        _cross_fit(spec, t, table, matrix, known[t.label], design, preparer, config, required=t is primary)
+        for t in spec.targets
+    ]
+    kind, choice_reason = _choose_kind(crossfits, table, groups, config)
+    dev_heads = {
+        c.target.label: _development_heads(c, table, matrix, known, design, groups, preparer, config)
+        for c in crossfits
+    }
+    validation_model = _assemble(
+        spec, preparer, [dev_heads[t.label][kind] for t in spec.targets], kind, table, design.development,
+        design.cut.date() if design.cut is not None else data_end, config,
+    )  # fmt: skip
+    outputs = validation_model.predict(table.iloc[np.concatenate([design.development, design.validation])])
+    outputs.index = np.concatenate([design.development, design.validation])
+    model = validation_model
+    if design.cut is not None:
+        model = _refit(spec, features, crossfits, kind, dev_heads, table, matrix, known, design, groups, data_end, config)
+    model.drift_monitor = drift_reference(
+        model, table.iloc[design.labelled], model.predict(table.iloc[design.labelled])
+    )
+    evaluations = [
+        _evaluate(c, kind, dev_heads[c.target.label], table, matrix, outputs, known, design, groups)
+        for c in crossfits
+    ]
+    origins = _origins_table(crossfits, evaluations, table, design, groups, kind)
+    metrics = _metrics(evaluations, validation_model, table, design, origins, kind)
+    notes = [f"{e.target.label}: {e.note}" for e in evaluations if e.note]
+    return FitResult(
+        spec=spec,
+        model=model,
+        validation_model=validation_model,
+        kind=kind,
+        choice_reason=choice_reason,
+        cv_auc=_mean_cv_auc(crossfits),
+        heads=evaluations,
+        metrics=metrics,
+        validation=table.iloc[design.validation].reset_index(drop=True),
+        design_summary=_design_summary(spec, table, design, known, groups),
+        origins=origins,
+        data_end=data_end,
+        latest=latest,
+        notes=notes,
+    )
+
+
+def _prepare(spec: ModelSpec, features: tuple[Feature, ...], rows: pd.DataFrame) -> FeaturePreparer:
+    preparer = FeaturePreparer(features).fit(rows)
     if not preparer.feature_names_:
         raise NotEnoughDataError(
             f"{spec.name}: no feature carries information in the training rows ({len(preparer.dropped_)} dropped)"
         )
-    matrix = preparer.transform(table)
-    candidates = [
-        _fit_candidates(
-            spec,
-            t,
-            table,
-            matrix,
-            trainable[t.label],
-            known[t.label],
-            slices,
-            preparer,
-            config,
-            required=t is primary,
-        )
-        for t in spec.targets
-    ]
-    kind = _choose_kind(candidates, config.prefer_simple_within)
-    group_column = CALIBRATION_GROUP if CALIBRATION_GROUP in table.columns else spec.key_column
-    heads, calibrated = _calibrate(candidates, kind, table, matrix, table[group_column].to_numpy(), config)
-    model = _assemble(spec, preparer, heads, kind, table, slices, data_end, config)
-    outputs = model.predict(table)
-    model.drift_monitor = drift_reference(model, table.iloc[slices.train], outputs.iloc[slices.train])
-    evaluations = [
-        _evaluate(c, model, calibrated[c.target.label], table, matrix, outputs) for c in candidates
-    ]
-    metrics = _metrics(evaluations, model, table, slices)
-    notes = [f"{e.target.label}: {e.note}" for e in evaluations if e.note]
-    summary = _slice_summary(spec, table, slices, known)
-    return FitResult(
-        spec=spec,
-        model=model,
-        kind=kind,
-        selection_auc=_mean_selection_auc(candidates),
-        heads=evaluations,
-        metrics=metrics,
-        validation=table.iloc[slices.validation].reset_index(drop=True),
-        slice_summary=summary,
-        data_end=data_end,
-        notes=notes,
-    )
+    return preparer
 
 
 def drift_reference(model: RiskPipeline, rows: pd.DataFrame, outputs: pd.DataFrame) -> DriftMonitor:
@@ -255,162 +313,187 @@ def _check_enough(spec: ModelSpec, table: pd.DataFrame, known: dict[str, np.ndar
         )
 
 
-def _censor_at_cut(
-    table: pd.DataFrame, key_column: str, label: str, known: np.ndarray, slices: Slices
-) -> np.ndarray:
-    """Leave out training positives whose outcome happens after the training slice ends.
-
-    A customer-month snapshot is positive when the customer defaults within the horizon;
-    when the same customer is still a positive case in a later slice, that default comes
-    after the training cut date, so a model trained at the cut could not have known the
-    label. Keeping such rows lets the model recognise the customer (static firmographics
-    identify it) and inflates the selection and validation measures. Tables with one row
-    per key (invoices, onboarding) are unchanged.
-    """
-    label_values = table[label].to_numpy()
-    keys = table[key_column]
-    later = np.concatenate([slices.selection, slices.validation])
-    later_positive_keys = set(keys.iloc[later[known[later] & (label_values[later] == 1)]])
-    train = slices.train
-    censored = (label_values[train] == 1) & keys.iloc[train].isin(later_positive_keys).to_numpy()
-    trainable = known.copy()
-    trainable[train[censored]] = False
-    return trainable
-
-
 def _positive_weights(y: np.ndarray, power: float) -> np.ndarray:
     """Weight 1 for negatives and (n_negative / n_positive) ** power for positives."""
     n_pos = max(float(y.sum()), 1.0)
     return np.where(y == 1, ((len(y) - n_pos) / n_pos) ** power, 1.0)
 
 
-def _fit_candidates(
+def _fit_scorer(
+    kind: str, matrix: np.ndarray, y: np.ndarray, rows: np.ndarray, preparer: FeaturePreparer, config: TrainConfig
+) -> MonotoneGBM | BinnedScorecard:
+    """One candidate fitted on ``rows`` (in their order: a GBM stops early on the last of them)."""
+    X, y_fit = matrix[rows], y[rows]
+    weight = _positive_weights(y_fit, config.imbalance_power)
+    categorical = tuple(preparer.categorical_indices_)
+    if kind == "gbm":
+        return MonotoneGBM(
+            config.gbm, tuple(preparer.monotone_), categorical, config.random_state, config.threads
+        ).fit(X, y_fit, weight)
+    return BinnedScorecard(config.scorecard.n_bins, config.scorecard.C, categorical).fit(X, y_fit, weight)
+
+
+def _both(y: np.ndarray, rows: np.ndarray) -> bool:
+    return len(np.unique(y[rows])) == 2
+
+
+def _cross_fit(
     spec: ModelSpec,
     target: Target,
     table: pd.DataFrame,
     matrix: np.ndarray,
-    trainable: np.ndarray,
     known: np.ndarray,
-    slices: Slices,
+    design: Design,
     preparer: FeaturePreparer,
     config: TrainConfig,
     required: bool,
-) -> _Candidate:
-    """Fit the GBM and the scorecard on the training rows of ``target``, score them on the selection rows."""
-    rows = {name: slices.rows(name)[known[slices.rows(name)]] for name in SLICE_NAMES}
-    y = table[target.label].to_numpy(dtype=float)
-    rows["train"], note = _training_rows(
-        spec, target, y, rows["train"], slices.train[trainable[slices.train]], config
-    )
-    lacking = [name for name in SLICE_NAMES if len(np.unique(y[rows[name]])) < 2]
-    if lacking:
-        counts = ", ".join(f"{name} {int(y[rows[name]].sum())}/{len(rows[name])}" for name in SLICE_NAMES)
-        message = f"positive/rows by slice: {counts}; {', '.join(lacking)} lack(s) one outcome"
-        if required:
-            raise NotEnoughDataError(f"{spec.name}: {target.label} {message}")
-        logger.warning(
-            "%s: %s: %s; P uses the observed training rate (no model)", spec.name, target.label, message
-        )
-        rate = ObservedRate(y[rows["train"]].sum(), len(rows["train"]))
-        return _Candidate(
-            target, rows, dict.fromkeys(CANDIDATES, rate), {}, note=f"observed rate used: {message}"
-        )
+) -> _CrossFit:
+    """Fit both candidates at every fold of ``design`` and score the fold's test rows."""
     started = time.perf_counter()
-    X, y_train = matrix[rows["train"]], y[rows["train"]]
-    weight = _positive_weights(y_train, config.imbalance_power)
-    categorical = tuple(preparer.categorical_indices_)
-    scorers = {
-        "gbm": MonotoneGBM(
-            config.gbm, tuple(preparer.monotone_), categorical, config.random_state, config.threads
-        ).fit(X, y_train, weight),
-        "scorecard": BinnedScorecard(config.scorecard.n_bins, config.scorecard.C, categorical).fit(
-            X, y_train, weight
-        ),
-    }
-    selection_auc = {
-        kind: auc(y[rows["selection"]], scorer.raw_score(matrix[rows["selection"]]))
-        for kind, scorer in scorers.items()
-    }
-    logger.info(
-        "%s: %s: fitted on %s rows (%d positive), %d trees, selection AUC gbm %.3f scorecard %.3f (%.1fs)",
-        spec.name,
-        target.label,
-        f"{len(y_train):,}",
-        int(y_train.sum()),
-        scorers["gbm"].n_trees_,
-        selection_auc["gbm"],
-        selection_auc["scorecard"],
-        time.perf_counter() - started,
+    y = table[target.label].to_numpy(dtype=float)
+    oof = {kind: np.full(len(table), np.nan) for kind in CANDIDATES}
+    folds, rows = [], []
+    for number, fold in enumerate(design.folds, start=1):
+        fit, test = fold.fit[known[fold.fit]], fold.test[known[fold.test]]
+        if not (_both(y, fit) and _both(y, test)):
+            continue
+        aucs = {}
+        for kind in CANDIDATES:
+            oof[kind][test] = _fit_scorer(kind, matrix, y, fit, preparer, config).raw_score(matrix[test])
+            aucs[f"{kind}_auc"] = auc(y[test], oof[kind][test])
+        folds.append((number, fold, test))
+        rows.append(
+            {
+                "fold": number,
+                "fit_rows": len(fit),
+                "fit_positive": int(y[fit].sum()),
+                "test_rows": len(test),
+                "test_positive": int(y[test].sum()),
+            }
+            | aucs
+        )
+    frame = pd.DataFrame(rows)
+    if folds:
+        logger.info(
+            "%s: %s: %d rolling fold(s), mean AUC gbm %.3f scorecard %.3f (%.1fs)",
+            spec.name,
+            target.label,
+            len(folds),
+            frame["gbm_auc"].mean(),
+            frame["scorecard_auc"].mean(),
+            time.perf_counter() - started,
+        )
+        return _CrossFit(target, folds, oof, frame)
+    message = f"no fold of the development period has both outcomes of {target.label} to fit on and to test"
+    if required:
+        raise NotEnoughDataError(f"{spec.name}: {message}")
+    logger.warning("%s: %s; P uses the observed training rate (no model)", spec.name, message)
+    return _CrossFit(target, [], oof, frame, note=f"observed rate used: {message}")
+
+
+def _choose_kind(
+    crossfits: list[_CrossFit], table: pd.DataFrame, groups: np.ndarray, config: TrainConfig
+) -> tuple[str, str]:
+    """The GBM when the lower end of the clustered interval of its mean fold AUC gain exceeds ``prefer_simple_within``."""
+    pairs = []
+    for c in crossfits:
+        y = table[c.target.label].to_numpy(dtype=float)
+        for _, _, test in c.folds:
+            pairs.append((test, *(RankedScores(y[test], c.oof[kind][test]) for kind in CANDIDATES)))
+    if not pairs:
+        return "scorecard", "no rolling fold to compare on; the simpler scorecard is kept"
+    codes = np.unique(groups, return_inverse=True)[1]
+    gains = []
+    for weights in cluster_resamples(codes, RESAMPLES, config.random_state):
+        gains.append(np.nanmean([g.auc_ks(weights[t])[0] - s.auc_ks(weights[t])[0] for t, g, s in pairs]))
+    estimate = float(np.mean([g.auc_ks(np.ones(len(t)))[0] - s.auc_ks(np.ones(len(t)))[0] for t, g, s in pairs]))
+    low, high = np.nanquantile(gains, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    stated = (
+        f"GBM AUC gain over the scorecard {estimate:+.4f} (90 % customer-clustered interval {low:+.4f} to "
+        f"{high:+.4f}) over {len(pairs)} rolling fold(s)"
     )
-    return _Candidate(target, rows, scorers, selection_auc, note)
+    if low > config.prefer_simple_within:
+        return "gbm", f"{stated}: significant, the GBM is chosen"
+    return "scorecard", f"{stated}: not significant, the simpler scorecard is kept"
 
 
-def _training_rows(
-    spec: ModelSpec,
-    target: Target,
-    y: np.ndarray,
-    known: np.ndarray,
-    censored: np.ndarray,
-    config: TrainConfig,
-) -> tuple[np.ndarray, str]:
-    """The censored training rows, unless censoring leaves fewer than ``config.min_train_positives`` positives."""
-    kept, available = int(y[censored].sum()), int(y[known].sum())
-    if kept == available or kept >= config.min_train_positives:
-        return censored, ""
-    note = (
-        f"{available - kept} of the {available} positive training rows are customers whose default falls after the "
-        f"training slice; they were kept because only {kept} would remain (at least {config.min_train_positives} "
-        "wanted), so the selection and validation measures are optimistic"
-    )
-    logger.warning("%s: %s: %s", spec.name, target.label, note)
-    return known, note
+def _calibrator(raw: np.ndarray, y: np.ndarray, groups: np.ndarray, config: TrainConfig) -> ScoreCalibrator:
+    params = config.calibration
+    return ScoreCalibrator(
+        "auto", params.folds, params.min_log_loss_gain, params.min_distinct, params.bins, config.random_state
+    ).fit(raw, y, groups)
 
 
-def _mean_selection_auc(candidates: list[_Candidate]) -> dict[str, float]:
-    modelled = [c.selection_auc for c in candidates if c.selection_auc]
-    return {kind: float(np.mean([s[kind] for s in modelled])) for kind in CANDIDATES}
-
-
-def _choose_kind(candidates: list[_Candidate], prefer_simple_within: float) -> str:
-    """The GBM when its mean selection-slice AUC beats the scorecard's by more than ``prefer_simple_within``."""
-    mean_auc = _mean_selection_auc(candidates)
-    return "gbm" if mean_auc["gbm"] > mean_auc["scorecard"] + prefer_simple_within else "scorecard"
-
-
-def _calibrate(
-    candidates: list[_Candidate],
-    kind: str,
+def _development_heads(
+    c: _CrossFit,
     table: pd.DataFrame,
     matrix: np.ndarray,
+    known: dict[str, np.ndarray],
+    design: Design,
     groups: np.ndarray,
+    preparer: FeaturePreparer,
     config: TrainConfig,
-) -> tuple[list[Head], dict[str, dict[str, Head]]]:
-    """Calibrate every candidate of every target on its selection rows; return the chosen heads and all.
+) -> dict[str, Head]:
+    """Both candidates fitted on all development rows, each calibrated on its out-of-fold scores."""
+    y = table[c.target.label].to_numpy(dtype=float)
+    rows = design.development[known[c.target.label][design.development]]
+    if not c.modelled or not _both(y, rows):
+        return dict.fromkeys(CANDIDATES, Head(c.target, ObservedRate(y[rows].sum(), len(rows))))
+    scored = c.scored_rows()
+    return {
+        kind: Head(
+            c.target,
+            _fit_scorer(kind, matrix, y, rows, preparer, config),
+            _calibrator(c.oof[kind][scored], y[scored], groups[scored], config),
+        )
+        for kind in CANDIDATES
+    }
 
-    The calibration folds keep the rows of one value of ``groups`` (a customer) together.
-    """
-    chosen, every = [], {}
-    params = config.calibration
-    for c in candidates:
-        selection = c.rows["selection"]
-        y_sel = table[c.target.label].to_numpy(dtype=float)[selection]
-        heads = {}
-        for name, scorer in c.scorers.items():
-            calibrator = None
-            if not isinstance(scorer, ObservedRate):
-                calibrator = ScoreCalibrator(
-                    "auto",
-                    params.folds,
-                    params.min_log_loss_gain,
-                    params.min_distinct,
-                    params.bins,
-                    config.random_state,
-                )
-                calibrator.fit(scorer.raw_score(matrix[selection]), y_sel, groups[selection])
-            heads[name] = Head(c.target, scorer, calibrator)
-        every[c.target.label] = heads
-        chosen.append(heads[kind])
-    return chosen, every
+
+def _refit(
+    spec: ModelSpec,
+    features: tuple[Feature, ...],
+    crossfits: list[_CrossFit],
+    kind: str,
+    dev_heads: dict[str, dict[str, Head]],
+    table: pd.DataFrame,
+    dev_matrix: np.ndarray,
+    known: dict[str, np.ndarray],
+    design: Design,
+    groups: np.ndarray,
+    data_end: date | None,
+    config: TrainConfig,
+) -> RiskPipeline:
+    """The chosen kind refitted on every labelled row, calibrated on every out-of-time score (folds and validation)."""
+    preparer = _prepare(spec, features, table.iloc[design.labelled])
+    matrix = preparer.transform(table)
+    heads = []
+    for c in crossfits:
+        y = table[c.target.label].to_numpy(dtype=float)
+        rows = design.labelled[known[c.target.label][design.labelled]]
+        dev_head = dev_heads[c.target.label][kind]
+        if isinstance(dev_head.scorer, ObservedRate) or not _both(y, rows):
+            heads.append(Head(c.target, ObservedRate(y[rows].sum(), len(rows))))
+            continue
+        validation = design.validation[known[c.target.label][design.validation]]
+        scored = np.concatenate([c.scored_rows(), validation])
+        raw = np.concatenate([c.oof[kind][c.scored_rows()], dev_head.raw_score(dev_matrix[validation])])
+        heads.append(
+            Head(
+                c.target,
+                _fit_scorer(kind, matrix, y, rows, preparer, config),
+                _calibrator(raw, y[scored], groups[scored], config),
+            )
+        )
+    logger.info(
+        "%s: refitted the %s on %s labelled rows up to %s", spec.name, kind, f"{len(design.labelled):,}", data_end
+    )
+    return _assemble(spec, preparer, heads, kind, table, design.labelled, data_end, config)
+
+
+def _mean_cv_auc(crossfits: list[_CrossFit]) -> dict[str, float]:
+    modelled = [c.cv_auc for c in crossfits if c.modelled]
+    return {kind: float(np.mean([s[kind] for s in modelled])) for kind in CANDIDATES}
 
 
 def _assemble(
@@ -419,8 +502,8 @@ def _assemble(
     heads: list[Head],
     kind: str,
     table: pd.DataFrame,
-    slices: Slices,
-    data_end: date | None,
+    rows: np.ndarray,
+    trained_as_of: date | None,
     config: TrainConfig,
 ) -> RiskPipeline:
     common = {
@@ -429,29 +512,33 @@ def _assemble(
         "heads": tuple(heads),
         "kind": kind,
         "feature_config": config.features,
-        "trained_as_of": data_end,
+        "trained_as_of": trained_as_of,
     }
     if spec.name != "late_payment":
         return CreditModel(**common)
     thresholds = tuple(t.threshold_days for t in spec.targets)
-    profile = DelayProfile(thresholds).fit(table["days_beyond_terms"].to_numpy(dtype=float)[slices.train])
+    profile = DelayProfile(thresholds).fit(table["days_beyond_terms"].to_numpy(dtype=float)[np.sort(rows)])
     return LatePaymentModel(**common, delay_profile=profile)
 
 
 def _evaluate(
-    c: _Candidate,
-    model: RiskPipeline,
+    c: _CrossFit,
+    kind: str,
     heads: dict[str, Head],
     table: pd.DataFrame,
     matrix: np.ndarray,
     outputs: pd.DataFrame,
+    known: dict[str, np.ndarray],
+    design: Design,
+    groups: np.ndarray,
 ) -> HeadEvaluation:
-    """Validation inputs of one target; ``outputs`` are the model's probability columns for every row."""
-    validation, train = c.rows["validation"], c.rows["train"]
-    y = table[c.target.label].to_numpy(dtype=float)[validation]
-    p = outputs[c.target.output].to_numpy()[validation]
-    p_train = outputs[c.target.output].to_numpy()[train]
-    chosen = heads[model.kind]
+    """Validation inputs of one target; ``outputs`` are the validation model's outputs, indexed by row."""
+    label = c.target.label
+    validation = design.validation[known[label][design.validation]]
+    development = design.development[known[label][design.development]]
+    y = table[label].to_numpy(dtype=float)[validation]
+    p = outputs.loc[validation, c.target.output].to_numpy()
+    chosen = heads[kind]
     sample = (
         validation
         if len(validation) <= EXPLAIN_ROWS
@@ -463,9 +550,9 @@ def _evaluate(
         kind=chosen.kind,
         y=y,
         p=p,
-        p_train=p_train,
+        p_train=outputs.loc[development, c.target.output].to_numpy(),
         p_by_candidate={name: head.probability(matrix[validation]) for name, head in heads.items()},
-        selection_auc=c.selection_auc,
+        cv_auc=c.cv_auc,
         calibration_method=chosen.calibrator.method_ if chosen.calibrator else "none",
         calibration_reason=getattr(chosen.calibrator, "reason_", "no calibration: observed rate"),
         calibration_strictly_increasing=chosen.calibrator is None
@@ -473,27 +560,81 @@ def _evaluate(
         importance={name: head.scorer.importance() for name, head in heads.items()},
         contributions=contributions,
         feature_values=matrix[sample],
+        groups=groups[validation],
         note=c.note,
     )
 
 
+def _origins_table(
+    crossfits: list[_CrossFit],
+    evaluations: list[HeadEvaluation],
+    table: pd.DataFrame,
+    design: Design,
+    groups: np.ndarray,
+    kind: str,
+) -> pd.DataFrame:
+    """Per target: each rolling fold, then the validation cut, with rows, positives, distinct positive customers and AUC."""
+    frames = []
+    for c, e in zip(crossfits, evaluations, strict=True):
+        y = table[c.target.label].to_numpy(dtype=float)
+        rows = [
+            {
+                "target": c.target.label,
+                "origin": str(fold.origin.date()) if fold.origin is not None else f"fold {number}",
+                "fit_rows": len(fold.fit),
+                "test_rows": len(test),
+                "test_positive": int(y[test].sum()),
+                "test_positive_customers": len(np.unique(groups[test][y[test] == 1])),
+                "gbm_auc": auc(y[test], c.oof["gbm"][test]),
+                "scorecard_auc": auc(y[test], c.oof["scorecard"][test]),
+            }
+            for number, fold, test in c.folds
+        ]
+        rows.append(
+            {
+                "target": c.target.label,
+                "origin": f"validation ({design.cut.date()})" if design.cut is not None else "hold-out",
+                "fit_rows": len(design.development),
+                "test_rows": len(e.y),
+                "test_positive": int(e.y.sum()),
+                "test_positive_customers": len(np.unique(e.groups[e.y == 1])),
+                "gbm_auc": auc(e.y, e.p_by_candidate["gbm"]),
+                "scorecard_auc": auc(e.y, e.p_by_candidate["scorecard"]),
+            }
+        )
+        frames.append(pd.DataFrame(rows))
+    origins = pd.concat(frames, ignore_index=True)
+    origins["chosen_auc"] = origins[f"{kind}_auc"]
+    return origins
+
+
 def _metrics(
-    evaluations: list[HeadEvaluation], model: RiskPipeline, table: pd.DataFrame, slices: Slices
+    evaluations: list[HeadEvaluation],
+    model: RiskPipeline,
+    table: pd.DataFrame,
+    design: Design,
+    origins: pd.DataFrame,
+    kind: str,
 ) -> dict[str, float]:
-    """Out-of-time measures, flat: ``auc``, ``brier_30``, ``gbm_auc``, ``scorecard_auc_90``, ..."""
+    """Out-of-time measures, flat: ``auc``, ``auc_ci_low``, ``brier_30``, ``cv_gbm_auc``, ``rolling_auc_mean``, ..."""
     metrics: dict[str, float] = {}
     for e in evaluations:
         s = e.target.suffix
         metrics.update({f"{name}{s}": value for name, value in binary_metrics(e.y, e.p, e.p_train).items()})
+        metrics.update({f"{name}{s}": value for name, value in clustered_intervals(e.y, e.p, e.groups).items()})
+        metrics[f"n_positive_customers{s}"] = float(len(np.unique(e.groups[e.y == 1])))
         for name, p in e.p_by_candidate.items():
             metrics[f"{name}_auc{s}"] = auc(e.y, p)
             metrics[f"{name}_brier{s}"] = brier(e.y, p)
-        for name, value in e.selection_auc.items():
-            metrics[f"selection_{name}_auc{s}"] = value
+        for name, value in e.cv_auc.items():
+            metrics[f"cv_{name}_auc{s}"] = value
+        by_origin = origins.loc[origins["target"] == e.target.label, "chosen_auc"].dropna()
+        metrics[f"rolling_auc_mean{s}"] = float(by_origin.mean()) if len(by_origin) else float("nan")
+        metrics[f"rolling_auc_min{s}"] = float(by_origin.min()) if len(by_origin) else float("nan")
         metrics[f"calibration_distinct_pd{s}"] = float(len(np.unique(e.p)))
         metrics[f"calibration_strictly_increasing{s}"] = float(e.calibration_strictly_increasing)
     if isinstance(model, LatePaymentModel):
-        validation = table.iloc[slices.validation]
+        validation = table.iloc[design.validation]
         settled = validation[validation["days_beyond_terms"].notna()]
         if len(settled):
             expected = model.predict_proba(settled)["expected_days_beyond_terms"].to_numpy()
@@ -503,43 +644,55 @@ def _metrics(
     return metrics
 
 
-def _slice_summary(
-    spec: ModelSpec, table: pd.DataFrame, slices: Slices, known: dict[str, np.ndarray]
+def _design_summary(
+    spec: ModelSpec, table: pd.DataFrame, design: Design, known: dict[str, np.ndarray], groups: np.ndarray
 ) -> dict[str, dict[str, object]]:
-    """Rows, positive cases and date range of each slice (for logs, the fingerprint and the model card).
+    """Rows, positive rows, distinct positive customers and date range of development, validation and refit rows.
 
-    The dates are None when the table has no ``spec.date_column`` (stratified slices).
+    The dates are None when the table has no ``spec.date_column`` (undated tables).
     """
     dated = spec.date_column in table.columns
     dates = pd.to_datetime(table[spec.date_column]) if dated else None
+    y = table[spec.split_label].to_numpy()
     summary: dict[str, dict[str, object]] = {}
-    for name in SLICE_NAMES:
-        rows = slices.rows(name)
+    for name in DESIGN_PARTS:
+        rows = design.rows(name)
         usable = rows[known[spec.split_label][rows]]
+        positive = usable[y[usable] == 1]
         summary[name] = {
             "rows": len(rows),
             "labelled_rows": len(usable),
-            "positive": int((table[spec.split_label].to_numpy()[usable] == 1).sum()),
+            "positive": len(positive),
+            "positive_customers": len(np.unique(groups[positive])),
             "first_date": dates.iloc[rows].min().date().isoformat() if dated and len(rows) else None,
             "last_date": dates.iloc[rows].max().date().isoformat() if dated and len(rows) else None,
         }
+    summary["validation"]["cut"] = design.cut.date().isoformat() if design.cut is not None else None
+    summary["development"]["folds"] = len(design.folds)
     return summary
 
 
-def gate_scores(model: RiskPipeline, result: FitResult, config: TrainConfig) -> tuple[float, float]:
-    """Mean AUC and Brier score of ``model`` over the targets of ``result`` on its validation slice.
+def gate_scores(
+    model: RiskPipeline, result: FitResult, config: TrainConfig, rows: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Mean AUC and Brier score of ``model`` over the targets of ``result`` on its validation rows.
 
-    The same function scores the challenger and the champion, so both are measured on the
-    same rows (targets whose validation rows lack an outcome are left out).
+    The same function scores the challenger (its validation model) and the champion, so both
+    are measured on the same rows; ``rows`` (a boolean mask of ``result.validation``) keeps
+    a subset. Targets whose rows lack an outcome are left out.
     """
-    validation = result.validation
+    validation = result.validation if rows is None else result.validation[rows].reset_index(drop=True)
     outputs = model.predict(validation)
     aucs, briers = [], []
     for target in result.spec.targets:
-        known = outcome_known(result.spec, validation, target, result.data_end, config.horizon_months)
+        known = (
+            outcome_known(result.spec, validation, target, result.data_end, config.horizon_months)
+            if result.data_end is not None
+            else validation[target.label].notna().to_numpy()
+        )
         y = validation[target.label].to_numpy(dtype=float)[known]
         if len(np.unique(y)) == 2:
             p = outputs[target.output].to_numpy()[known]
             aucs.append(auc(y, p))
             briers.append(brier(y, p))
-    return float(np.mean(aucs)), float(np.mean(briers))
+    return float(np.mean(aucs)) if aucs else float("nan"), float(np.mean(briers)) if briers else float("nan")

@@ -65,22 +65,31 @@ class ModelSpec:
         return [t.label for t in self.targets]
 
 
+def outcome_end(spec: ModelSpec, table: pd.DataFrame, horizon_months: int, target: Target | None = None) -> pd.Series:
+    """The day each row's outcome window closes (for ``target``, default: the widest of ``spec``'s targets).
+
+    A late-payment threshold ``k`` is decided once the invoice is more than ``k`` days past
+    due; a default label once ``horizon_months`` after the row's date have passed. The
+    same date holds for positive and negative rows: the out-of-time design cuts by it.
+    """
+    if spec.level == "invoice":
+        days = max(t.threshold_days or 0 for t in spec.targets) if target is None else target.threshold_days
+        due = pd.to_datetime(table["issue_date"]) + pd.to_timedelta(table["invoice_terms_days"], unit="D")
+        return due + pd.Timedelta(days=int(days or 0) + 1)
+    return pd.to_datetime(table[spec.date_column]) + pd.DateOffset(months=horizon_months)
+
+
 def outcome_known(
     spec: ModelSpec, table: pd.DataFrame, target: Target, data_end: date, horizon_months: int
 ) -> np.ndarray:
     """Boolean mask of the rows of ``table`` whose ``target`` outcome is fully observed by ``data_end``.
 
-    A late-payment threshold ``k`` is decided once the invoice is more than ``k`` days past
-    due at the data end; a default label once ``horizon_months`` after the row's date have
-    passed. Rows still inside their window are left out: keeping only those whose outcome
-    already happened (paid early, or already in default) would bias the rates.
+    Rows still inside their window (:func:`outcome_end`) are left out: keeping only those
+    whose outcome already happened (paid early, or already in default) would bias the rates.
     """
     labelled = table[target.label].notna()
-    if target.threshold_days is not None:
-        due = pd.to_datetime(table["issue_date"]) + pd.to_timedelta(table["invoice_terms_days"], unit="D")
-        return (labelled & ((pd.Timestamp(data_end) - due).dt.days > target.threshold_days)).to_numpy()
-    horizon_end = pd.to_datetime(table[spec.date_column]) + pd.DateOffset(months=horizon_months)
-    return (labelled & (horizon_end <= pd.Timestamp(data_end))).to_numpy()
+    closes = outcome_end(spec, table, horizon_months, target)
+    return (labelled & (closes <= pd.Timestamp(data_end))).to_numpy()
 
 
 def positive_cases(spec: ModelSpec, table: pd.DataFrame) -> int:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import cloudpickle
 import mlflow
 import mlflow.pyfunc
 import numpy as np
@@ -28,8 +30,12 @@ from riskmodel.exceptions import ModelNotFoundError, TrackingError
 from riskmodel.models.config import ChampionRule, TrainConfig
 from riskmodel.models.fit import FitResult, gate_scores
 from riskmodel.models.pipeline import RiskPipeline
+from riskmodel.models.specs import outcome_end
 
 logger = logging.getLogger(__name__)
+
+VALIDATION_MODEL_DIR = "validation_model"
+VALIDATION_MODEL_FILE = "model.pkl"
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 DATABASE_FILE = "mlflow.db"
@@ -140,6 +146,37 @@ def log_model(result: FitResult) -> str:
     return info.model_uri
 
 
+def log_validation_model(result: FitResult) -> None:
+    """Store the validation model (fitted on the development rows only) in the run, for the validation report.
+
+    The registered model has seen every labelled row, so out-of-time measures rebuilt later
+    must come from this one.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / VALIDATION_MODEL_FILE
+        path.write_bytes(cloudpickle.dumps(result.validation_model))
+        mlflow.log_artifact(str(path), VALIDATION_MODEL_DIR)
+
+
+def load_validation_model(run_id: str, tracking_uri: str) -> RiskPipeline:
+    """The validation model stored by :func:`log_validation_model` in run ``run_id``.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the run has none (trained before the out-of-time design kept it): retrain.
+    """
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            path = client.download_artifacts(run_id, f"{VALIDATION_MODEL_DIR}/{VALIDATION_MODEL_FILE}", folder)
+        except (MlflowException, OSError) as err:
+            raise ModelNotFoundError(
+                f"run {run_id} has no validation model (trained by an older riskmodel); retrain with 'riskmodel train'"
+            ) from err
+        return cloudpickle.loads(Path(path).read_bytes())
+
+
 @dataclass(frozen=True)
 class PromotionDecision:
     """Whether a challenger becomes champion, and the numbers that decided it (same out-of-time rows)."""
@@ -221,14 +258,31 @@ def load_champion(name: str, tracking_uri: str | None = None) -> tuple[RiskPipel
 
 def _champion_scores(
     result: FitResult, config: TrainConfig, tracking_uri: str
-) -> tuple[tuple[float, float] | None, str | None, str]:
-    """The current champion's (AUC, Brier) on the challenger's validation rows, or None with the reason."""
+) -> tuple[tuple[float, float] | None, tuple[float, float] | None, str | None, str]:
+    """(challenger, champion) (AUC, Brier) on the validation rows the champion was not trained on.
+
+    The champion is refitted on every outcome known at its ``trained_as_of``: scored on
+    those rows it would be judged in-sample. When no validation row is new to it (both
+    trained on the same data end), the champion's own recorded out-of-time scores stand
+    in, and the reason says so. Returns None for the champion when there is none (with why).
+    """
     try:
         champion, version = load_champion(result.spec.registered_name, tracking_uri)
     except ModelNotFoundError:
-        return None, None, "no champion yet"
+        return None, None, None, "no champion yet"
+    unseen = _unseen_by(champion, result, config)
+    challenger = gate_scores(result.validation_model, result, config, unseen)
     try:
-        return gate_scores(champion, result, config), version, ""
+        if np.isfinite(challenger[0]):
+            return challenger, gate_scores(champion, result, config, unseen), version, ""
+        recorded = _recorded_scores(result.spec.registered_name, version, tracking_uri)
+        if recorded is not None:
+            why = (
+                f"champion version {version} was trained on every validation outcome; compared with its own "
+                "recorded out-of-time scores"
+            )
+            return gate_scores(result.validation_model, result, config), recorded, version, why
+        return None, None, version, f"champion version {version} has no recorded out-of-time scores"
     except (KeyError, ValueError, AttributeError, TypeError) as err:
         logger.warning(
             "%s: champion version %s cannot score the current data (%s)",
@@ -236,7 +290,24 @@ def _champion_scores(
             version,
             err,
         )
-        return None, version, f"champion version {version} cannot score the current data: {err}"
+        return None, None, version, f"champion version {version} cannot score the current data: {err}"
+
+
+def _unseen_by(champion: RiskPipeline, result: FitResult, config: TrainConfig) -> np.ndarray:
+    """Mask of ``result.validation`` rows whose outcome window closes after the champion's ``trained_as_of``."""
+    if champion.trained_as_of is None or result.data_end is None:
+        return np.ones(len(result.validation), dtype=bool)
+    closes = outcome_end(result.spec, result.validation, config.horizon_months)
+    return (closes > pd.Timestamp(champion.trained_as_of)).to_numpy()
+
+
+def _recorded_scores(name: str, version: str, tracking_uri: str) -> tuple[float, float] | None:
+    """(AUC, Brier) the version was registered with (its own out-of-time scores), if tagged."""
+    tags = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).get_model_version(name, version).tags
+    try:
+        return float(tags["champion_gate.challenger_auc"]), float(tags["champion_gate.challenger_brier"])
+    except (KeyError, ValueError):
+        return None
 
 
 def register(
@@ -248,8 +319,8 @@ def register(
     """
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name = result.spec.registered_name
-    challenger_scores = gate_scores(result.model, result, config)
-    champion_scores, champion_version, why = _champion_scores(result, config, tracking_uri)
+    champion_challenger, champion_scores, champion_version, why = _champion_scores(result, config, tracking_uri)
+    challenger_scores = champion_challenger or gate_scores(result.validation_model, result, config)
     version = str(mlflow.register_model(model_uri, name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     decision = decide_promotion(
@@ -258,6 +329,8 @@ def register(
     enough = positives is None or positives >= config.min_positives
     if champion_scores is None and why != "no champion yet" and enough:
         decision = PromotionDecision(True, why, *challenger_scores, champion_version)
+    elif why and champion_scores is not None:
+        decision = replace(decision, reason=f"{decision.reason} ({why})")
     if decision.promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
     for key, value in {**decision.tags(), "kind": result.kind}.items():
@@ -266,12 +339,12 @@ def register(
 
 
 def finite_metrics(metrics: dict[str, float]) -> dict[str, float]:
-    """MLflow metric names (``oot.auc_30``, ``selection.gbm_auc``) of the finite measures."""
+    """MLflow metric names (``oot.auc_30``, ``cv.gbm_auc``) of the finite measures."""
     named = {}
     for key, value in metrics.items():
         if value is None or not math.isfinite(value):
             continue
         named[
-            f"selection.{key.removeprefix('selection_')}" if key.startswith("selection_") else f"oot.{key}"
+            f"cv.{key.removeprefix('cv_')}" if key.startswith("cv_") else f"oot.{key}"
         ] = float(value)
     return named

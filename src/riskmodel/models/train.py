@@ -32,6 +32,7 @@ from riskmodel.models.tracking import (
     experiment_id,
     finite_metrics,
     log_model,
+    log_validation_model,
     register,
     use_tracking_uri,
 )
@@ -43,8 +44,20 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
 POLICY_ARTIFACT = "policy/policy.yaml"
-HEADLINE_PER_TARGET = ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope")
-HEADLINE_PRIMARY = ("gini", "ks", "psi", "calibration_intercept", "n_positive", "days_beyond_terms_mae")
+HEADLINE_PER_TARGET = ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope", "rolling_auc_mean")
+HEADLINE_PRIMARY = (
+    "auc_ci_low",
+    "auc_ci_high",
+    "calibration_slope_ci_low",
+    "calibration_slope_ci_high",
+    "gini",
+    "ks",
+    "psi",
+    "calibration_intercept",
+    "n_positive",
+    "n_positive_customers",
+    "days_beyond_terms_mae",
+)
 
 
 @dataclass(frozen=True)
@@ -175,31 +188,30 @@ def _train_one(
         result = fit_model(spec, table, data_end, config, run.features)
     except NotEnoughDataError as err:
         return _skipped(spec, str(err))
-    for name, s in result.slice_summary.items():
+    for name, s in result.design_summary.items():
         logger.info(
-            "%s: %s slice %s to %s: %s rows, %s positive",
+            "%s: %s rows %s to %s: %s rows, %s positive (%s customers)",
             spec.name,
             name,
             s["first_date"],
             s["last_date"],
             f"{s['rows']:,}",
             f"{s['positive']:,}",
+            f"{s['positive_customers']:,}",
         )
+    logger.info("%s: %s: %s", spec.name, result.kind, result.choice_reason)
     logger.info(
-        "%s: chose %s (selection AUC gbm %.3f, scorecard %.3f); out-of-time AUC %.3f (%.1fs)",
+        "%s: out-of-time AUC %.3f (90 %% interval %.3f to %.3f), calibration slope %.2f (%.2f to %.2f) (%.1fs)",
         spec.name,
-        result.kind,
-        result.selection_auc["gbm"],
-        result.selection_auc["scorecard"],
         result.metrics["auc"],
+        result.metrics["auc_ci_low"],
+        result.metrics["auc_ci_high"],
+        result.metrics["calibration_slope"],
+        result.metrics["calibration_slope_ci_low"],
+        result.metrics["calibration_slope_ci_high"],
         time.perf_counter() - started,
     )
-    if result.kind == "scorecard":
-        logger.info(
-            "%s: the scorecard baseline is the registered model: the GBM did not beat it on the selection slice",
-            spec.name,
-        )
-    validation_positive = result.slice_summary["validation"]["positive"]
+    validation_positive = result.design_summary["validation"]["positive"]
     if validation_positive < FEW_VALIDATION_POSITIVES:
         logger.warning(
             "%s: the validation slice holds %d positive case(s); its measures are indicative only",
@@ -258,16 +270,14 @@ def _policy_params(policy: Policy) -> dict[str, Any]:
 
 
 def grade_coverage(result: FitResult, policy: Policy) -> pd.Series | None:
-    """Rows per master-scale grade 1..10 at the latest snapshot of the training table (None for late payment).
+    """Rows per master-scale grade 1..10 of the registered model at the table's latest date (None for late payment).
 
     Shows whether the calibrated PDs spread over the scale: an empty grade in the middle
     means PDs jump across it from one month to the next.
     """
-    if result.spec.name == "late_payment" or result.spec.date_column not in result.validation.columns:
+    if result.spec.name == "late_payment" or result.latest is None or not len(result.latest):
         return None
-    dates = pd.to_datetime(result.validation[result.spec.date_column])
-    latest = result.validation[dates == dates.max()]
-    pd_12m = result.model.predict(latest)[result.heads[0].target.output].to_numpy()
+    pd_12m = result.model.predict(result.latest)[result.heads[0].target.output].to_numpy()
     counts = pd.Series(policy.grade(pd_12m)).value_counts()
     return counts.reindex(range(1, N_GRADES + 1), fill_value=0).rename("rows")
 
@@ -305,9 +315,7 @@ def log_fit(
     ) as run:
         mlflow.log_params(_params(result, config) | _policy_params(policy))
         mlflow.log_metrics(finite_metrics(result.metrics))
-        mlflow.set_tags(
-            {"model": spec.name, "kind": result.kind, "kind_reason": _kind_reason(result)} | (tags or {})
-        )
+        mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": result.choice_reason} | (tags or {}))
         mlflow.set_tags({f"calibration_reason{e.target.suffix}": e.calibration_reason for e in result.heads})
         coverage = grade_coverage(result, policy)
         if coverage is not None:
@@ -321,7 +329,8 @@ def log_fit(
                 " ".join(f"{g}:{n}" for g, n in coverage.items()),
             )
         mlflow.log_dict(feature_list(result, config), "features.json")
-        mlflow.log_dict(fingerprint | {"training_slices": result.slice_summary}, "data_fingerprint.json")
+        mlflow.log_dict(fingerprint | {"design": result.design_summary}, "data_fingerprint.json")
+        mlflow.log_text(result.origins.to_csv(index=False), "rolling_origins.csv")
         grades = _grades(result, policy)
         if grades is not None:
             mlflow.log_text(grades.to_csv(index=False), "grades.csv")
@@ -334,6 +343,7 @@ def log_fit(
             write_plots(result.heads, result.model.feature_names, Path(folder))
             mlflow.log_artifacts(folder, "plots")
         model_uri = log_model(result)
+        log_validation_model(result)
         version, decision = register(result, model_uri, config, tracking_uri, positives)
         mlflow.set_tags({"registered_version": version, **decision.tags()})
         mlflow.log_text(
@@ -341,11 +351,6 @@ def log_fit(
             "model_card.md",
         )
     return run.info.run_id, version, decision
-
-
-def _kind_reason(result: FitResult) -> str:
-    gbm, scorecard = result.selection_auc["gbm"], result.selection_auc["scorecard"]
-    return f"mean selection-slice AUC: gbm {gbm:.4f}, scorecard {scorecard:.4f}; {result.kind} chosen"
 
 
 def _decision_summary(decision: PromotionDecision) -> dict[str, Any]:

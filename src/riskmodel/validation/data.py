@@ -1,14 +1,14 @@
 """A champion model, its MLflow run, and its out-of-time rows rebuilt from the ledger as training cut them.
 
 Validation never scores training rows: the training table is rebuilt with the run's data end,
-feature windows and horizon, sorted and cut into the same time slices (``slices`` param), and
-only the final validation slice, which neither fitting nor calibration saw, is called
-out-of-time. :func:`reproduction_checks` shows that the rebuild matches what the run logged.
+feature windows and horizon, cut by the same out-of-time design (:mod:`riskmodel.models.design`),
+and scored by the run's validation model, fitted on the development rows only. The
+registered champion was refitted on every labelled row, so it never scores validation
+rows here. :func:`reproduction_checks` shows that the rebuild matches what the run logged.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import tempfile
 from dataclasses import dataclass
@@ -26,11 +26,13 @@ from riskmodel.models.card import ledger_fingerprint
 from riskmodel.models.config import TrainConfig
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import RiskPipeline
-from riskmodel.models.slices import SLICE_NAMES, Slices, time_slices
-from riskmodel.models.specs import MODEL_SPECS, ModelSpec, Target, outcome_known
-from riskmodel.models.tracking import load_model_version
+from riskmodel.models.design import Design, time_design
+from riskmodel.models.fit import DESIGN_PARTS
+from riskmodel.models.specs import MODEL_SPECS, ModelSpec, Target, outcome_end, outcome_known
+from riskmodel.models.tracking import load_model_version, load_validation_model
 
 FINGERPRINT_FILE = "data_fingerprint.json"
+ORIGINS_FILE = "rolling_origins.csv"
 EXPLAIN_ROWS = 2000  # rows whose contributions are computed for the summary and dependence plots
 
 
@@ -40,12 +42,14 @@ class ChampionRun:
 
     spec: ModelSpec
     model: RiskPipeline
+    validation_model: RiskPipeline
     version: str
     run_id: str
     params: dict[str, str]
     metrics: dict[str, float]
     tags: dict[str, str]
     fingerprint: dict[str, Any]
+    origins: pd.DataFrame | None = None  # the run's rolling-origin table (``rolling_origins.csv``)
 
     @property
     def data_end(self) -> date:
@@ -59,10 +63,12 @@ class ChampionRun:
         return date.fromisoformat(value)
 
     def train_config(self) -> TrainConfig:
-        """The parts of the run's training configuration that shape its table and slices."""
+        """The parts of the run's training configuration that shape its table and design."""
         return TrainConfig(
             features=self.model.feature_config,
-            slices=tuple(float(s) for s in ast.literal_eval(self.params["slices"])),
+            validation_share=float(self.params["validation_share"]),
+            cv_folds=int(self.params["cv_folds"]),
+            min_train_positives=int(self.params["min_train_positives"]),
             horizon_months=int(self.params["horizon_months"]),
         )
 
@@ -83,15 +89,18 @@ def load_champion_run(name: str, tracking_uri: str) -> ChampionRun:
     with tempfile.TemporaryDirectory() as folder:
         path = client.download_artifacts(run_id, FINGERPRINT_FILE, folder)
         fingerprint = json.loads(Path(path).read_text(encoding="utf-8"))
+        origins = pd.read_csv(client.download_artifacts(run_id, ORIGINS_FILE, folder))
     return ChampionRun(
         spec,
         model,
+        load_validation_model(run_id, tracking_uri),
         version,
         run_id,
         dict(run.data.params),
         dict(run.data.metrics),
         dict(run.data.tags),
         fingerprint,
+        origins,
     )
 
 
@@ -108,12 +117,12 @@ def load_champion_runs(tracking_uri: str) -> tuple[dict[str, ChampionRun], dict[
 
 @dataclass(frozen=True)
 class OutOfTimeData:
-    """The run's training table rebuilt from a ledger, its time slices, and the model's outputs on every row."""
+    """The run's training table rebuilt from a ledger, its design, and the validation model's outputs on every row."""
 
     run: ChampionRun
     table: pd.DataFrame
     outputs: pd.DataFrame
-    slices: Slices
+    design: Design
     known: dict[str, np.ndarray]
     ledger_matches: bool
 
@@ -122,8 +131,8 @@ class OutOfTimeData:
         return self.run.spec
 
     def rows(self, slice_name: str, target: Target | None = None) -> np.ndarray:
-        """Positions of a slice's rows; with ``target``, only those whose outcome is known."""
-        rows = self.slices.rows(slice_name)
+        """Positions of ``development`` or ``validation`` rows; with ``target``, only those whose outcome is known."""
+        rows = self.design.rows(slice_name)
         return rows if target is None else rows[self.known[target.label][rows]]
 
     def outcomes(self, target: Target, slice_name: str = "validation") -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +140,11 @@ class OutOfTimeData:
         rows = self.rows(slice_name, target)
         y = self.table[target.label].to_numpy(dtype=float)[rows]
         return y, self.outputs[target.output].to_numpy(dtype=float)[rows]
+
+    def groups(self, target: Target, slice_name: str = "validation") -> np.ndarray:
+        """The customer (else the key) of each labelled row of a slice, in :meth:`outcomes` order."""
+        column = "customer_id" if "customer_id" in self.table.columns else self.spec.key_column
+        return self.table[column].to_numpy()[self.rows(slice_name, target)]
 
     def frame(self, slice_name: str) -> pd.DataFrame:
         """A slice's rows: the training-table columns and the model's outputs (labelled or not)."""
@@ -199,32 +213,40 @@ def rebuild_out_of_time(run: ChampionRun, ledger: Ledger) -> OutOfTimeData:
 
     Mirrors :func:`riskmodel.models.fit.fit_model`: the table as of the run's data end,
     sorted by the model's date column, outcomes known by that date, and
-    :func:`~riskmodel.models.slices.time_slices` on the split label's positive cases.
+    :func:`~riskmodel.models.design.time_design` on the split label's positive cases.
     """
     spec, data_end, config = run.spec, run.data_end, run.train_config()
     table = spec.build_table(ledger, data_end, config)
     table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
     known = {t.label: outcome_known(spec, table, t, data_end, config.horizon_months) for t in spec.targets}
     split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
-    slices = time_slices(table[spec.date_column], split_positive, config.slices)
-    outputs = run.model.predict(table).reset_index(drop=True)
+    design = time_design(
+        table[spec.date_column],
+        outcome_end(spec, table, config.horizon_months),
+        known[spec.split_label],
+        split_positive,
+        config.validation_share,
+        config.cv_folds,
+        config.min_train_positives,
+    )
+    outputs = run.validation_model.predict(table).reset_index(drop=True)
     logged_tables = run.fingerprint.get("tables", {})
     current_tables = ledger_fingerprint(ledger, data_end)["tables"]
     matches = all(
         logged_tables.get(name, {}).get("sha256") == t["sha256"] for name, t in current_tables.items()
     )
-    return OutOfTimeData(run, table, outputs, slices, known, matches)
+    return OutOfTimeData(run, table, outputs, design, known, matches)
 
 
 def reproduction_checks(data: OutOfTimeData) -> pd.DataFrame:
-    """What the run logged against what the rebuild gives: slice sizes, dates, positives and the out-of-time AUC.
+    """What the run logged against what the rebuild gives: row counts, dates, positives and the out-of-time AUC.
 
     Returns
     -------
     pd.DataFrame
         ``check, logged, rebuilt, match`` — every row should match when the ledger is the one trained on.
     """
-    spec, logged = data.spec, data.run.fingerprint.get("training_slices", {})
+    spec, logged = data.spec, data.run.fingerprint.get("design", {})
     dates = pd.to_datetime(data.table[spec.date_column])
     split_label = spec.split_label
     rows = [
@@ -234,7 +256,7 @@ def reproduction_checks(data: OutOfTimeData) -> pd.DataFrame:
             "same" if data.ledger_matches else "differs",
         )
     ]
-    for name in SLICE_NAMES:
+    for name in DESIGN_PARTS:
         positions = data.rows(name)
         usable = positions[data.known[split_label][positions]]
         rebuilt = {
@@ -244,7 +266,7 @@ def reproduction_checks(data: OutOfTimeData) -> pd.DataFrame:
             "last_date": dates.iloc[positions].max().date().isoformat() if len(positions) else None,
         }
         rows += [
-            (f"{name} slice {key}", logged.get(name, {}).get(key), value) for key, value in rebuilt.items()
+            (f"{name} rows: {key}", logged.get(name, {}).get(key), value) for key, value in rebuilt.items()
         ]
     primary = spec.targets[0]
     rows.append(("out-of-time AUC", data.run.metrics.get("oot.auc"), auc(*data.outcomes(primary))))

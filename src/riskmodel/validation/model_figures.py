@@ -99,11 +99,12 @@ def contribution_summary_png(contributions: Contributions, data: OutOfTimeData) 
         p=empty,
         p_train=empty,
         p_by_candidate={},
-        selection_auc={},
+        cv_auc={},
         calibration_method="",
         importance={},
         contributions=contributions.values,
         feature_values=contributions.features,
+        groups=empty,
     )
     with tempfile.TemporaryDirectory() as folder:
         path = plot_contribution_summary(evaluation, contributions.names, Path(folder) / "summary.png")

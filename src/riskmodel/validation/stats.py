@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
@@ -37,13 +39,19 @@ class RankedScores:
 
 
 def discrimination_table(
-    y: np.ndarray, p: np.ndarray, n_resamples: int = 1000, level: float = 0.95, seed: int = 0
+    y: np.ndarray,
+    p: np.ndarray,
+    n_resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """AUC, Gini and KS with percentile bootstrap intervals, resampling rows within each outcome.
+    """AUC, Gini and KS with percentile bootstrap intervals.
 
-    Resampling positives and negatives separately keeps both classes (and their counts) in
-    every resample, so the measures stay defined when events are few. Gini's interval is
-    AUC's mapped through 2 AUC - 1.
+    With ``groups`` (the customer of each row) the bootstrap draws whole customers, since
+    rows of one customer are not independent. Without, it resamples rows within each
+    outcome, which keeps both classes (and their counts) in every resample. Gini's
+    interval is AUC's mapped through 2 AUC - 1.
 
     Returns
     -------
@@ -58,13 +66,16 @@ def discrimination_table(
     """
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     ranked, rng = RankedScores(y, p), np.random.default_rng(seed)
-    groups = [np.flatnonzero(y == outcome) for outcome in (0.0, 1.0)]
-    samples = np.empty((n_resamples, 2))
-    for i in range(n_resamples):
-        weights = np.zeros(len(y))
-        for rows in groups:
-            weights[rows] = np.bincount(rng.integers(0, len(rows), len(rows)), minlength=len(rows))
-        samples[i] = ranked.auc_ks(weights)
+    if groups is not None:
+        samples = np.array([ranked.auc_ks(w) for w in cluster_resamples(groups, n_resamples, seed)]).reshape(-1, 2)
+    else:
+        by_outcome = [np.flatnonzero(y == outcome) for outcome in (0.0, 1.0)]
+        samples = np.empty((n_resamples, 2))
+        for i in range(n_resamples):
+            weights = np.zeros(len(y))
+            for rows in by_outcome:
+                weights[rows] = np.bincount(rng.integers(0, len(rows), len(rows)), minlength=len(rows))
+            samples[i] = ranked.auc_ks(weights)
     tail = (1 - level) / 2
     (auc_low, ks_low), (auc_high, ks_high) = np.nanquantile(samples, [tail, 1 - tail], axis=0)
     estimate = auc(y, p)
@@ -121,3 +132,66 @@ def grade_calibration(
         for test, row in zip(tests, table.itertuples(), strict=True)
     ]
     return table
+
+
+def cluster_resamples(groups: np.ndarray, n_resamples: int, seed: int = 0) -> Iterator[np.ndarray]:
+    """Row multiplicities of ``n_resamples`` bootstrap resamples that draw whole groups (customers).
+
+    Rows of one customer move together: monthly snapshots of a customer are not
+    independent, so resampling rows would make intervals too narrow.
+    """
+    codes = np.unique(np.asarray(groups), return_inverse=True)[1]
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    rng = np.random.default_rng(seed)
+    for _ in range(n_resamples):
+        counts = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
+        yield counts[codes].astype(float)
+
+
+def weighted_calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> float:
+    """Slope ``b`` of ``logit P(y) = a + b logit(p)`` with row weights (Newton's method), NaN with one class."""
+    y, w = np.asarray(y, dtype=float), np.asarray(weights, dtype=float)
+    if w[y == 1].sum() == 0 or w[y == 0].sum() == 0:
+        return float("nan")
+    z = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
+    X = np.column_stack([np.ones_like(z), z])
+    beta = np.array([0.0, 1.0])
+    for _ in range(50):
+        q = 1 / (1 + np.exp(-(X @ beta)))
+        gradient = X.T @ (w * (y - q))
+        hessian = (X * (w * q * (1 - q))[:, None]).T @ X + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return float(beta[1])
+
+
+def clustered_intervals(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_resamples: int = 300, level: float = 0.9, seed: int = 0
+) -> dict[str, float]:
+    """Customer-clustered percentile intervals of AUC and calibration slope.
+
+    Returns ``auc_ci_low``, ``auc_ci_high``, ``calibration_slope_ci_low`` and
+    ``calibration_slope_ci_high`` (NaN when a class is missing).
+    """
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    ranked = RankedScores(y, p)
+    samples = np.array(
+        [
+            (ranked.auc_ks(weights)[0], weighted_calibration_slope(y, p, weights))
+            for weights in cluster_resamples(groups, n_resamples, seed)
+        ]
+    ).reshape(-1, 2)
+    tail = (1 - level) / 2
+    if len(np.unique(y)) < 2 or np.isnan(samples).all():
+        return dict.fromkeys(
+            ("auc_ci_low", "auc_ci_high", "calibration_slope_ci_low", "calibration_slope_ci_high"), float("nan")
+        )
+    (auc_low, slope_low), (auc_high, slope_high) = np.nanquantile(samples, [tail, 1 - tail], axis=0)
+    return {
+        "auc_ci_low": float(auc_low),
+        "auc_ci_high": float(auc_high),
+        "calibration_slope_ci_low": float(slope_low),
+        "calibration_slope_ci_high": float(slope_high),
+    }

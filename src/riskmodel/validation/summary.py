@@ -11,7 +11,7 @@ from riskmodel.models.card import FEW_VALIDATION_POSITIVES
 from riskmodel.models.metrics import brier, calibration_slope_intercept
 from riskmodel.policy.grades import GradeFunction
 from riskmodel.validation.data import OutOfTimeData
-from riskmodel.validation.stats import discrimination_table, grade_calibration
+from riskmodel.validation.stats import clustered_intervals, discrimination_table, grade_calibration
 
 LOGGED_NAMES = {"AUC": "auc", "Gini": "gini", "KS": "ks"}
 
@@ -31,6 +31,7 @@ def overview_table(data: Mapping[str, OutOfTimeData]) -> pd.DataFrame:
         validation = oot.rows("validation", oot.spec.targets[0])
         dates = pd.to_datetime(oot.table[oot.spec.date_column]).iloc[validation].dt.date
         y, _ = oot.outcomes(oot.spec.targets[0])
+        customers = oot.groups(oot.spec.targets[0])
         rows.append(
             {
                 "model": name,
@@ -44,6 +45,7 @@ def overview_table(data: Mapping[str, OutOfTimeData]) -> pd.DataFrame:
                 "out_of_time_to": dates.max() if len(dates) else None,
                 "out_of_time_rows": len(y),
                 "events": int(y.sum()),
+                "distinct_customers_with_events": len(np.unique(customers[y == 1])),
                 "same_ledger_as_training": oot.ledger_matches,
             }
         )
@@ -60,6 +62,7 @@ def calibration_measures(data: OutOfTimeData) -> pd.DataFrame:
     for target in data.spec.targets:
         y, p = data.outcomes(target)
         slope, intercept = calibration_slope_intercept(y, p)
+        intervals = clustered_intervals(y, p, data.groups(target)) if len(np.unique(y)) == 2 else {}
         rows.append(
             {
                 "output": target.output,
@@ -68,6 +71,8 @@ def calibration_measures(data: OutOfTimeData) -> pd.DataFrame:
                 "mean_prediction": float(np.mean(p)) if len(p) else np.nan,
                 "brier": brier(y, p) if len(y) else np.nan,
                 "calibration_slope": slope,
+                "slope_lower_90": intervals.get("calibration_slope_ci_low", np.nan),
+                "slope_upper_90": intervals.get("calibration_slope_ci_high", np.nan),
                 "calibration_intercept": intercept,
                 "distinct_predictions": int(len(np.unique(p))),
             }
@@ -78,12 +83,12 @@ def calibration_measures(data: OutOfTimeData) -> pd.DataFrame:
 def discrimination_by_target(
     data: OutOfTimeData, n_resamples: int = 1000, level: float = 0.95, seed: int = 0
 ) -> pd.DataFrame:
-    """AUC, Gini and KS with bootstrap intervals for every target, on the out-of-time slice.
+    """AUC, Gini and KS with customer-clustered bootstrap intervals for every target, on the out-of-time rows.
 
     Returns
     -------
     pd.DataFrame
-        ``output, n, positives, measure, estimate, lower, upper, logged, indicative``; ``logged`` is
+        ``output, n, positives, positive_customers, measure, estimate, lower, upper, logged, indicative``; ``logged`` is
         the run's metric where it logged one (Gini and KS only for the first target), and
         ``indicative`` flags targets with fewer than 30 events.
     """
@@ -92,7 +97,8 @@ def discrimination_by_target(
         y, p = data.outcomes(target)
         if len(np.unique(y)) < 2:
             continue
-        table = discrimination_table(y, p, n_resamples, level, seed)
+        customers = data.groups(target)
+        table = discrimination_table(y, p, n_resamples, level, seed, customers)
         logged = [
             data.run.metrics.get(f"oot.{LOGGED_NAMES[m]}{target.suffix}", np.nan) for m in table["measure"]
         ]
@@ -101,11 +107,12 @@ def discrimination_by_target(
                 output=target.output,
                 n=len(y),
                 positives=int(y.sum()),
+                positive_customers=len(np.unique(customers[y == 1])),
                 logged=logged,
                 indicative=y.sum() < FEW_VALIDATION_POSITIVES,
             )
         )
-    columns = ["output", "n", "positives", "measure", "estimate", "lower", "upper", "logged", "indicative"]
+    columns = ["output", "n", "positives", "positive_customers", "measure", "estimate", "lower", "upper", "logged", "indicative"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -121,8 +128,8 @@ def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        One row per target: out-of-time AUC and Brier score of both candidates, their
-        selection-slice AUC (which chose the model), and the family chosen.
+        One row per target: out-of-time AUC and Brier score of both candidates, their mean
+        rolling-origin AUC inside development (which chose the model), and the family chosen.
     """
     metrics, rows = data.run.metrics, []
     for target in data.spec.targets:
@@ -134,14 +141,33 @@ def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
                 "scorecard_auc": metrics.get(f"oot.scorecard_auc{s}", np.nan),
                 "gbm_brier": metrics.get(f"oot.gbm_brier{s}", np.nan),
                 "scorecard_brier": metrics.get(f"oot.scorecard_brier{s}", np.nan),
-                "selection_gbm_auc": metrics.get(f"selection.gbm_auc{s}", np.nan),
-                "selection_scorecard_auc": metrics.get(f"selection.scorecard_auc{s}", np.nan),
+                "cv_gbm_auc": metrics.get(f"cv.gbm_auc{s}", np.nan),
+                "cv_scorecard_auc": metrics.get(f"cv.scorecard_auc{s}", np.nan),
             }
         )
     frame = pd.DataFrame(rows)
     frame["auc_gain_over_scorecard"] = frame["gbm_auc"] - frame["scorecard_auc"]
     frame["chosen"] = data.run.model.kind
+    frame["why"] = data.run.tags.get("kind_reason", "")
     return frame
+
+
+def design_table(data: OutOfTimeData) -> pd.DataFrame:
+    """Development, validation and refit rows as the run logged them: rows, positive rows and distinct customers."""
+    logged = data.run.fingerprint.get("design", {})
+    return pd.DataFrame([{"rows_of": name} | values for name, values in logged.items()])
+
+
+def rolling_origins(data: OutOfTimeData) -> pd.DataFrame:
+    """The run's rolling-origin estimates: AUC of both candidates at each origin and at the validation cut."""
+    return data.run.origins if data.run.origins is not None else pd.DataFrame()
+
+
+def grade_coverage(data: OutOfTimeData) -> pd.DataFrame:
+    """Customers per master-scale grade at the training table's latest date, as the run logged them."""
+    tag = data.run.tags.get("grade_coverage", "")
+    pairs = [item.split(":") for item in tag.split()]
+    return pd.DataFrame({"grade": [int(g) for g, _ in pairs], "customers": [int(n) for _, n in pairs]})
 
 
 def signoff_summary(
