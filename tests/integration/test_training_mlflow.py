@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from datetime import date
 import io
 import json
 from pathlib import Path
@@ -55,10 +56,12 @@ def _run(argv: list[str]) -> tuple[int, str]:
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory) -> TrainedStore:
-    """A 200-customer, 30-month ledger trained once into a SQLite store in a temporary folder."""
+    """A 300-customer, five-year ledger trained once into a SQLite store in a temporary folder."""
     root = tmp_path_factory.mktemp("training")
     ledger_dir = root / "ledger"
-    write_tables(make_sample_tables(n_customers=200, seed=2, months=30), ledger_dir, fmt="csv")
+    write_tables(
+        make_sample_tables(n_customers=300, seed=2, start=date(2021, 1, 1), months=60), ledger_dir, fmt="csv"
+    )
     config_path = root / "train.yaml"
     config_path.write_text(FAST_CONFIG, encoding="utf-8")
     uri = f"sqlite:///{root / 'mlflow.db'}"
@@ -99,7 +102,10 @@ def test_each_model_has_an_experiment_and_a_run_with_metrics_params_and_artifact
     )
     assert run.data.tags["kind"] in ("gbm", "scorecard")
     top = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"model_card.md", "features.json", "data_fingerprint.json", "plots"} <= top
+    assert {"model_card.md", "features.json", "data_fingerprint.json", "plots", "rolling_origins.csv"} <= top
+    assert "validation_model" in top
+    assert run.data.metrics["oot.auc_ci_low"] <= run.data.metrics["oot.auc"] <= run.data.metrics["oot.auc_ci_high"]
+    assert "cv.gbm_auc" in run.data.metrics and "significant" in run.data.tags["kind_reason"]
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"roc.png", "calibration.png", "score_distribution.png"} <= plots
     assert any(name.startswith("shap_summary") for name in plots) and any(
@@ -112,7 +118,8 @@ def test_fingerprint_counts_rows_and_hashes_tables(store, client):
     fingerprint = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/data_fingerprint.json")
     assert fingerprint["tables"]["invoices"]["rows"] == len(pd.read_csv(store.ledger_dir / "invoices.csv"))
     assert len(fingerprint["tables"]["invoices"]["sha256"]) == 64
-    assert set(fingerprint["training_slices"]) == {"train", "selection", "validation"}
+    assert set(fingerprint["design"]) == {"development", "validation", "labelled"}
+    assert fingerprint["design"]["validation"]["positive_customers"] >= 1
 
 
 @pytest.mark.parametrize("name", ["riskmodel-late-payment", "riskmodel-default"])

@@ -38,12 +38,17 @@ def test_rebuild_matches_every_logged_slice_and_the_logged_auc(default_oot):
     assert "out-of-time AUC" in checks["check"].tolist()
 
 
-def test_out_of_time_rows_are_dated_after_every_training_and_selection_row(default_oot):
+def test_out_of_time_rows_come_one_horizon_after_every_development_row(default_oot):
     dates = pd.to_datetime(default_oot.table[default_oot.spec.date_column])
     validation = dates.iloc[default_oot.rows("validation")]
-    earlier = dates.iloc[np.r_[default_oot.rows("train"), default_oot.rows("selection")]]
-    assert validation.min() > default_oot.slices.selection_end >= earlier.max()
-    assert not set(default_oot.rows("validation")) & set(default_oot.rows("train"))
+    development = dates.iloc[default_oot.rows("development")]
+    assert validation.min() > default_oot.design.cut >= development.max() + pd.DateOffset(months=12)
+    assert not set(default_oot.rows("validation")) & set(default_oot.rows("development"))
+
+
+def test_validation_rows_are_scored_by_the_model_that_never_saw_them(default_oot):
+    assert default_oot.run.validation_model.trained_as_of == default_oot.design.cut.date()
+    assert default_oot.run.model.trained_as_of > default_oot.design.cut.date()
 
 
 def test_outcomes_are_the_labelled_validation_rows_the_run_scored(default_oot):

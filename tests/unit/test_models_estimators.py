@@ -1,4 +1,4 @@
-"""The fitted parts of a model: column preparation, GBM, scorecard, calibration, slices, delays, config."""
+"""The fitted parts of a model: column preparation, GBM, scorecard, calibration, out-of-time design, delays, config."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import DelayProfile
 from riskmodel.models.scorecard import BinnedScorecard
-from riskmodel.models.slices import time_slices
+from riskmodel.models.design import stratified_design, time_design
 from riskmodel.models.tracking import decide_promotion
 
 SMALL_GBM = GBMParams(n_estimators=30, early_stopping_rounds=10, min_child_samples=10)
@@ -219,29 +219,65 @@ def test_calibrator_uses_platt_when_too_few_positives_to_compare():
     assert calibrator.method_ == "platt" and calibrator.cv_log_loss_ == {}
 
 
-# --- slices ----------------------------------------------------------------------------------
+# --- out-of-time design ----------------------------------------------------------------------------------
 
 
-def test_time_slices_are_ordered_and_each_holds_a_positive_case():
-    dates = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D"))
-    positive = np.zeros(100, bool)
-    positive[[5, 10, 50, 90]] = True
-    slices = time_slices(dates, positive, (0.6, 0.2, 0.2))
-    assert (
-        dates[slices.train].max()
-        < dates[slices.selection].min()
-        <= dates[slices.selection].max()
-        < dates[slices.validation].min()
-    )
-    assert len(slices.train) + len(slices.selection) + len(slices.validation) == 100
-    for rows in (slices.train, slices.selection, slices.validation):
-        assert positive[rows].any()
+def _monthly_design(n_months: int = 60, horizon: int = 12):
+    """Ten customers' month-end rows over ``n_months``; every seventh row positive."""
+    months = pd.date_range("2021-01-31", periods=n_months, freq="ME")
+    dates = pd.Series(np.repeat(months, 10))
+    ends = dates + pd.DateOffset(months=horizon)
+    positive = np.arange(len(dates)) % 7 == 0
+    known = (ends <= months[-1]).to_numpy()
+    return dates, ends, known, positive
 
 
-def test_time_slices_need_positive_cases_on_three_dates():
+def test_time_design_censors_by_date_for_both_classes():
+    dates, ends, known, positive = _monthly_design()
+    design = time_design(dates, ends, known, positive, 0.25, 3)
+    crossing = known & (dates <= design.cut).to_numpy() & (ends > design.cut).to_numpy()
+    assert positive[crossing].any() and (~positive[crossing]).any()
+    assert not set(np.flatnonzero(crossing)) & set(design.development)
+    assert not set(np.flatnonzero(crossing)) & set(design.validation)
+    assert (ends.iloc[design.development] <= design.cut).all()
+
+
+def test_time_design_leaves_a_gap_of_one_horizon_before_validation():
+    dates, ends, known, positive = _monthly_design()
+    design = time_design(dates, ends, known, positive, 0.25, 3)
+    gap = dates.iloc[design.validation].min() - dates.iloc[design.development].max()
+    assert gap >= pd.Timedelta(days=365)
+    assert set(design.labelled) == set(np.flatnonzero(known))
+
+
+def test_rolling_folds_fit_only_on_windows_closed_by_their_origin():
+    dates, ends, known, positive = _monthly_design()
+    design = time_design(dates, ends, known, positive, 0.25, 3)
+    assert len(design.folds) == 3
+    for fold in design.folds:
+        assert (ends.iloc[fold.fit] <= fold.origin).all()
+        assert (dates.iloc[fold.test] > fold.origin).all() and (dates.iloc[fold.test] <= fold.end).all()
+        assert set(fold.test) <= set(design.development)
+
+
+def test_time_design_names_a_history_too_short_for_development_gap_and_validation():
+    dates, ends, known, positive = _monthly_design(n_months=20)
+    with pytest.raises(NotEnoughDataError, match="history is too short|too short for a rolling origin"):
+        time_design(dates, ends, known, positive, 0.25, 3)
+
+
+def test_time_design_needs_positive_cases_on_two_dates():
     dates = pd.Series(pd.to_datetime(["2024-01-01"] * 5 + ["2024-02-01"] * 5))
-    with pytest.raises(NotEnoughDataError, match="2 positive case\\(s\\) on 2 distinct date\\(s\\)"):
-        time_slices(dates, np.array([True] + [False] * 4 + [True] + [False] * 4), (0.6, 0.2, 0.2))
+    with pytest.raises(NotEnoughDataError, match="1 positive case\\(s\\) with a known outcome on 1 date\\(s\\)"):
+        time_design(dates, dates, np.ones(10, bool), np.array([True] + [False] * 9), 0.25, 3)
+
+
+def test_stratified_design_folds_cover_development_once():
+    y = np.array([0, 1] * 20)
+    design = stratified_design(y, 10, 4, random_state=0)
+    tested = np.sort(np.concatenate([fold.test for fold in design.folds]))
+    assert np.array_equal(tested, np.arange(40)) and np.array_equal(design.validation, 40 + np.arange(10))
+    assert sorted(design.labelled) == list(range(40))
 
 
 # --- expected days beyond terms --------------------------------------------------------------
@@ -308,10 +344,10 @@ def test_config_names_an_unknown_key(tmp_path):
         load_train_config(path)
 
 
-def test_config_rejects_slices_that_do_not_sum_to_one(tmp_path):
+def test_config_rejects_a_validation_share_outside_zero_and_one(tmp_path):
     path = tmp_path / "train.yaml"
-    path.write_text("slices: [0.5, 0.2, 0.2]\n", encoding="utf-8")
-    with pytest.raises(TrainConfigError, match="slices must be three positive shares summing to 1"):
+    path.write_text("validation_share: 1.2\n", encoding="utf-8")
+    with pytest.raises(TrainConfigError, match="validation_share must be within \\(0, 1\\)"):
         load_train_config(path)
 
 

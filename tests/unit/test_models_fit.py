@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +28,7 @@ def _fit(spec: ModelSpec, ledger: Ledger) -> FitResult:
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return make_sample_tables(n_customers=200, seed=2, months=30)
+    return make_sample_tables(n_customers=300, seed=2, start=date(2021, 1, 1), months=60)
 
 
 @pytest.fixture(scope="module")
@@ -83,22 +85,37 @@ def test_default_model_gives_a_calibrated_pd_per_row(default, ledger):
     assert default.kind in ("gbm", "scorecard") and default.model.kind == default.kind
 
 
-def test_slices_are_time_ordered(default):
-    s = default.slice_summary
-    assert (
-        s["train"]["last_date"]
-        < s["selection"]["first_date"]
-        <= s["selection"]["last_date"]
-        < s["validation"]["first_date"]
-    )
-    assert all(s[name]["positive"] > 0 for name in s)
+def test_development_rows_close_their_window_before_validation_with_a_gap_of_one_horizon(default):
+    s = default.design_summary
+    cut = pd.Timestamp(s["validation"]["cut"])
+    last_development = pd.Timestamp(s["development"]["last_date"])
+    assert last_development + pd.DateOffset(months=FAST.horizon_months) <= cut < pd.Timestamp(s["validation"]["first_date"])
+    assert s["development"]["positive"] > 0 and s["validation"]["positive"] > 0
+
+
+def test_registered_model_is_refitted_on_every_labelled_row(default, ledger):
+    s = default.design_summary
+    assert s["labelled"]["rows"] > s["development"]["rows"] + s["validation"]["rows"]
+    assert default.model.trained_as_of == ledger.data_end
+    assert default.validation_model.trained_as_of == pd.Timestamp(s["validation"]["cut"]).date()
+    assert default.model is not default.validation_model
 
 
 def test_validation_measures_are_reported_for_both_candidates(default):
     m = default.metrics
-    for key in ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope", "psi", "selection_gbm_auc"):
+    for key in ("auc", "gbm_auc", "scorecard_auc", "brier", "calibration_slope", "psi", "cv_gbm_auc"):
         assert key in m
     assert 0.5 < m["auc"] <= 1
+    assert m["auc_ci_low"] <= m["auc"] <= m["auc_ci_high"]
+    assert m["calibration_slope_ci_low"] <= m["calibration_slope"] <= m["calibration_slope_ci_high"]
+    assert 1 <= m["n_positive_customers"] <= m["n_positive"]
+
+
+def test_rolling_origins_and_the_validation_cut_are_reported(default):
+    origins = default.origins
+    assert origins["origin"].iloc[-1].startswith("validation") and len(origins) >= 2
+    assert (origins["test_positive_customers"] <= origins["test_positive"]).all()
+    assert default.choice_reason.endswith(("the GBM is chosen", "the simpler scorecard is kept"))
 
 
 def test_no_feature_column_carries_the_label(late, default):

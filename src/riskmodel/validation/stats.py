@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from scipy.stats import binomtest
 
 from riskmodel.models.metrics import auc, grade_table, ks
@@ -157,7 +158,7 @@ def weighted_calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray
     X = np.column_stack([np.ones_like(z), z])
     beta = np.array([0.0, 1.0])
     for _ in range(50):
-        q = 1 / (1 + np.exp(-(X @ beta)))
+        q = expit(X @ beta)
         gradient = X.T @ (w * (y - q))
         hessian = (X * (w * q * (1 - q))[:, None]).T @ X + 1e-9 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)
