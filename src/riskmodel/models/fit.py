@@ -9,11 +9,13 @@ Pure computation (no MLflow): :func:`fit_model` returns a :class:`FitResult` tha
 2. The GBM is chosen only when its AUC gain over the scorecard is significant (90 %
    customer-clustered bootstrap interval above ``prefer_simple_within``); otherwise the
    simpler scorecard is kept, and the reason says so.
-3. Each candidate is calibrated on its out-of-fold scores (cross-fitted over time).
+3. Each candidate is calibrated on cross-fitted scores: out-of-fold scores of models fitted
+   on the same rows with one group of customers left out at a time, so the calibration map
+   sees rows its model did not and scores on the scale of a model fitted on that much data.
 4. The validation model, fitted on all development rows, is measured on the validation
    rows after the gap: the reported out-of-time measures, with customer-clustered intervals.
 5. The registered model is refitted with the chosen settings on every row whose outcome
-   is known at the data end, and calibrated on every out-of-time score (folds and validation).
+   is known at the data end, and calibrated the same way on those rows.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
 from riskmodel.exceptions import NotEnoughDataError
@@ -247,7 +250,7 @@ def _fit(
     outputs.index = np.concatenate([design.development, design.validation])
     model = validation_model
     if design.cut is not None:
-        model = _refit(spec, features, crossfits, kind, dev_heads, table, matrix, known, design, groups, data_end, config)
+        model = _refit(spec, features, crossfits, kind, dev_heads, table, known, design, groups, data_end, config)
     model.drift_monitor = drift_reference(
         model, table.iloc[design.labelled], model.predict(table.iloc[design.labelled])
     )
@@ -434,20 +437,57 @@ def _development_heads(
     preparer: FeaturePreparer,
     config: TrainConfig,
 ) -> dict[str, Head]:
-    """Both candidates fitted on all development rows, each calibrated on its out-of-fold scores."""
+    """Both candidates fitted on all development rows, each with a cross-fitted calibration.
+
+    Undated tables reuse the stratified folds' out-of-fold scores; dated tables cross-fit
+    on development rows by customer (:func:`_cross_fitted_raw`), since the rolling origins'
+    models, fitted on much less data, score on another scale.
+    """
     y = table[c.target.label].to_numpy(dtype=float)
     rows = design.development[known[c.target.label][design.development]]
     if not c.modelled or not _both(y, rows):
         return dict.fromkeys(CANDIDATES, Head(c.target, ObservedRate(y[rows].sum(), len(rows))))
-    scored = c.scored_rows()
-    return {
-        kind: Head(
+    heads = {}
+    for kind in CANDIDATES:
+        if design.cut is None:
+            scored = c.scored_rows()
+            raw = c.oof[kind][scored]
+        else:
+            scored, raw = _cross_fitted_raw(kind, matrix, y, rows, groups, preparer, config)
+        heads[kind] = Head(
             c.target,
             _fit_scorer(kind, matrix, y, rows, preparer, config),
-            _calibrator(c.oof[kind][scored], y[scored], groups[scored], config),
+            _calibrator(raw, y[scored], groups[scored], config),
         )
-        for kind in CANDIDATES
-    }
+    return heads
+
+
+def _cross_fitted_raw(
+    kind: str,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    preparer: FeaturePreparer,
+    config: TrainConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, raw scores) of ``rows``, each scored by a ``kind`` model fitted without its customer's rows.
+
+    ``config.cv_folds`` (at least 2) folds grouped by customer and stratified by outcome; a
+    fold whose fitting rows lack an outcome scores nothing.
+    """
+    n_splits = int(min(max(config.cv_folds, 2), len(np.unique(groups[rows][y[rows] == 1]))))
+    if n_splits < 2:
+        raise NotEnoughDataError(f"cross-fitted calibration needs positive cases of 2 customers; got {n_splits}")
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=config.random_state)
+    scored, raw = [], []
+    for fit, test in folds.split(np.zeros((len(rows), 1)), y[rows], groups[rows]):
+        if not _both(y, rows[fit]):
+            continue
+        model = _fit_scorer(kind, matrix, y, rows[fit], preparer, config)
+        scored.append(rows[test])
+        raw.append(model.raw_score(matrix[rows[test]]))
+    return np.concatenate(scored), np.concatenate(raw)
 
 
 def _refit(
@@ -457,27 +497,23 @@ def _refit(
     kind: str,
     dev_heads: dict[str, dict[str, Head]],
     table: pd.DataFrame,
-    dev_matrix: np.ndarray,
     known: dict[str, np.ndarray],
     design: Design,
     groups: np.ndarray,
     data_end: date | None,
     config: TrainConfig,
 ) -> RiskPipeline:
-    """The chosen kind refitted on every labelled row, calibrated on every out-of-time score (folds and validation)."""
+    """The chosen kind refitted on every labelled row, with calibration cross-fitted on those rows."""
     preparer = _prepare(spec, features, table.iloc[design.labelled])
     matrix = preparer.transform(table)
     heads = []
     for c in crossfits:
         y = table[c.target.label].to_numpy(dtype=float)
         rows = design.labelled[known[c.target.label][design.labelled]]
-        dev_head = dev_heads[c.target.label][kind]
-        if isinstance(dev_head.scorer, ObservedRate) or not _both(y, rows):
+        if isinstance(dev_heads[c.target.label][kind].scorer, ObservedRate) or not _both(y, rows):
             heads.append(Head(c.target, ObservedRate(y[rows].sum(), len(rows))))
             continue
-        validation = design.validation[known[c.target.label][design.validation]]
-        scored = np.concatenate([c.scored_rows(), validation])
-        raw = np.concatenate([c.oof[kind][c.scored_rows()], dev_head.raw_score(dev_matrix[validation])])
+        scored, raw = _cross_fitted_raw(kind, matrix, y, rows, groups, preparer, config)
         heads.append(
             Head(
                 c.target,

@@ -161,11 +161,11 @@ def weighted_calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray
         q = expit(X @ beta)
         gradient = X.T @ (w * (y - q))
         hessian = (X * (w * q * (1 - q))[:, None]).T @ X + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
+        step = np.clip(np.linalg.solve(hessian, gradient), -5, 5)  # damped: separable resamples diverge
         beta += step
         if np.max(np.abs(step)) < 1e-8:
-            break
-    return float(beta[1])
+            return float(beta[1])
+    return float("nan")  # no convergence (the resample separates the outcomes)
 
 
 def clustered_intervals(
