@@ -106,8 +106,8 @@ def _design_text(result: FitResult) -> str:
         f"Out-of-time design by `{result.spec.date_column}`: validation rows are dated after {cut}; development rows are "
         f"those whose outcome window closed by {cut} (both classes alike), so one outcome window separates them. "
         f"The GBM and the scorecard are compared on {result.design_summary['development']['folds']} rolling origin(s) "
-        "inside development, each fitted only on rows whose windows closed by its origin; calibration is fitted on their "
-        "out-of-fold scores. Every measure below comes from the validation rows. The registered model is then refitted "
+        "inside development, each fitted only on rows whose windows closed by its origin; calibration is cross-fitted "
+        "by customer. Every measure below comes from the validation rows. The registered model is then refitted "
         "with the chosen settings on every labelled row and calibrated on all out-of-time scores."
     )
 
@@ -219,13 +219,13 @@ def model_card(
 def _limits(result: FitResult) -> list[str]:
     limits = [
         "Trained on one ledger; scores of customers unlike those in it (other industries, countries, sizes) are extrapolations.",
-        "The probabilities are calibrated on out-of-time scores of the development and validation periods; "
-        "recalibrate when default or lateness rates move.",
+        "The probabilities are calibrated on cross-fitted scores of the training period; recalibrate "
+        "(retrain) when default or lateness rates move.",
     ]
     positive = result.design_summary["validation"]["positive"]
     if positive < FEW_VALIDATION_POSITIVES:
         limits.append(
-            f"The validation slice has only {positive} positive case(s): read its measures as indicative."
+            f"The validation rows hold only {positive} positive case(s): read their measures as indicative."
         )
     limits += result.notes
     return limits

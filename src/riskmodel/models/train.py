@@ -214,7 +214,7 @@ def _train_one(
     validation_positive = result.design_summary["validation"]["positive"]
     if validation_positive < FEW_VALIDATION_POSITIVES:
         logger.warning(
-            "%s: the validation slice holds %d positive case(s); its measures are indicative only",
+            "%s: the validation rows hold %d positive case(s); their measures are indicative only",
             spec.name,
             validation_positive,
         )
