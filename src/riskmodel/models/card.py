@@ -108,7 +108,7 @@ def _design_text(result: FitResult) -> str:
         f"The GBM and the scorecard are compared on {result.design_summary['development']['folds']} rolling origin(s) "
         "inside development, each fitted only on rows whose windows closed by its origin; calibration is cross-fitted "
         "by customer. Every measure below comes from the validation rows. The registered model is then refitted "
-        "with the chosen settings on every labelled row and calibrated on all out-of-time scores."
+        "with the chosen settings on every labelled row with calibration cross-fitted on those rows."
     )
 
 
