@@ -111,6 +111,22 @@ def test_gbm_respects_its_monotone_constraint(risk_data):
     assert (np.diff(scores, axis=0) >= -1e-12).all()
 
 
+def test_scorecard_follows_its_risk_directions_even_against_the_data():
+    """Column 0 raises risk only in its middle bins; column 1 lowers it but is declared to raise it."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 2))
+    logit = -1 + 1.5 * (np.abs(x[:, 0]) < 0.5) - 1.0 * x[:, 1]
+    y = (rng.random(4000) < 1 / (1 + np.exp(-logit))).astype(float)
+    free = BinnedScorecard(8, 1.0).fit(x, y)
+    assert np.any(np.diff(free.woe_[0][:8]) < 0) and free.coef_[1] > 0
+    directed = BinnedScorecard(8, 1.0, monotone=(1, 1)).fit(x, y)
+    grid = np.column_stack([np.linspace(-3, 3, 61), np.zeros(61)])
+    assert (np.diff(directed.raw_score(grid)) >= -1e-12).all()
+    assert directed.importance()[1] < 1e-6  # its effect ran against the direction: no spread left
+    down = np.column_stack([np.zeros(61), np.linspace(-3, 3, 61)])
+    assert (np.diff(directed.raw_score(down)) >= -1e-12).all()
+
+
 def test_scorecard_gives_missing_values_their_own_bin(risk_data):
     x, y = risk_data
     model = BinnedScorecard(4, 0.1).fit(x, y)
@@ -354,3 +370,17 @@ def test_config_rejects_a_validation_share_outside_zero_and_one(tmp_path):
 def test_params_are_flat_and_dotted():
     params = TrainConfig().params()
     assert params["gbm.learning_rate"] == 0.05 and params["features.windows_days"] == (90, 180, 365)
+
+
+def test_application_data_is_constrained_where_the_domain_is_sure():
+    """Better bureau score, more years in business, larger revenue never raise an applicant's PD (GBM and scorecard)."""
+    from riskmodel.features.definitions import features_for
+    from riskmodel.models.columns import FeaturePreparer
+
+    features = features_for("onboarding")
+    frame = pd.DataFrame(
+        {f.name: (["a", "b"] * 5 if f.categorical else np.arange(10.0)) for f in features}
+    )
+    preparer = FeaturePreparer(features).fit(frame)
+    direction = dict(zip(preparer.feature_names_, preparer.monotone_, strict=True))
+    assert direction["bureau_score"] == direction["years_in_business"] == direction["annual_revenue"] == -1

@@ -333,7 +333,9 @@ def _fit_scorer(
         return MonotoneGBM(
             config.gbm, tuple(preparer.monotone_), categorical, config.random_state, config.threads
         ).fit(X, y_fit, weight)
-    return BinnedScorecard(config.scorecard.n_bins, config.scorecard.C, categorical).fit(X, y_fit, weight)
+    return BinnedScorecard(
+        config.scorecard.n_bins, config.scorecard.C, categorical, tuple(preparer.monotone_)
+    ).fit(X, y_fit, weight)
 
 
 def _both(y: np.ndarray, rows: np.ndarray) -> bool:

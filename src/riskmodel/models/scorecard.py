@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
@@ -29,6 +30,12 @@ class BinnedScorecard(ClassifierMixin, BaseEstimator):
         Inverse L2 penalty of the logistic regression.
     categorical : tuple of int
         Indices of integer-coded categorical columns.
+    monotone : tuple of int
+        Risk direction of each column (+1: higher values never lower the score, -1: never
+        raise it, 0: free), as the GBM's monotone constraints. A directed column's WoE is
+        made monotone across its value bins (isotonic, weighted by rows) and its
+        coefficient kept non-negative (a column whose coefficient comes out negative is
+        left out and the regression refitted), so the whole score follows the direction.
 
     Attributes
     ----------
@@ -40,10 +47,13 @@ class BinnedScorecard(ClassifierMixin, BaseEstimator):
     intercept_ : float
     """
 
-    def __init__(self, n_bins: int = 5, C: float = 0.1, categorical: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, n_bins: int = 5, C: float = 0.1, categorical: tuple[int, ...] = (), monotone: tuple[int, ...] = ()
+    ) -> None:
         self.n_bins = n_bins
         self.C = C
         self.categorical = categorical
+        self.monotone = monotone
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> BinnedScorecard:
         y = np.asarray(y, dtype=np.float64)
@@ -51,12 +61,26 @@ class BinnedScorecard(ClassifierMixin, BaseEstimator):
             raise ValueError(f"BinnedScorecard needs both classes in y; got only {np.unique(y).tolist()}")
         weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self.edges_ = [self._edges(X[:, j], j in self.categorical) for j in range(X.shape[1])]
-        self.woe_ = [
-            self._woe(self._bin(X[:, j], j), y, weight, len(self.edges_[j]) + 3) for j in range(X.shape[1])
-        ]
-        regression = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=200)
-        regression.fit(self.transform_woe(X), y, sample_weight=weight)
-        self.coef_ = regression.coef_[0].copy()
+        direction = np.asarray(self.monotone or [0] * X.shape[1])
+        if len(direction) != X.shape[1]:
+            raise ValueError(f"monotone has {len(direction)} entries for {X.shape[1]} columns")
+        self.woe_ = []
+        for j in range(X.shape[1]):
+            bins = self._bin(X[:, j], j)
+            woe = self._woe(bins, y, weight, len(self.edges_[j]) + 3)
+            if direction[j] and j not in self.categorical:
+                woe = _monotone_woe(woe, bins, len(self.edges_[j]) + 1, direction[j])
+            self.woe_.append(woe)
+        woe_matrix = self.transform_woe(X)
+        kept = np.ones(X.shape[1], dtype=bool)
+        while True:
+            regression = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=200)
+            regression.fit(woe_matrix * kept, y, sample_weight=weight)
+            wrong = kept & (direction != 0) & (regression.coef_[0] < 0)
+            if not wrong.any():
+                break
+            kept &= ~wrong
+        self.coef_ = regression.coef_[0] * kept
         self.intercept_ = float(regression.intercept_[0])
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
@@ -118,6 +142,24 @@ class BinnedScorecard(ClassifierMixin, BaseEstimator):
         """Uncalibrated probabilities of shape (n_rows, 2)."""
         p = 1.0 / (1.0 + np.exp(-self.raw_score(X)))
         return np.column_stack([1 - p, p])
+
+
+def _monotone_woe(woe: np.ndarray, bins: np.ndarray, n_value_bins: int, direction: int) -> np.ndarray:
+    """``woe`` with its first ``n_value_bins`` (the ordered value bins) made monotone in ``direction``.
+
+    Fitted on the bins with enough rows to learn from, weighted by rows; smaller value bins
+    take the fitted value at their place. Missing and unseen bins are unchanged.
+    """
+    rows = np.bincount(bins, minlength=len(woe))[:n_value_bins].astype(float)
+    supported = rows >= MIN_BIN_ROWS
+    if supported.sum() < 2:
+        return woe
+    fitted = IsotonicRegression(increasing=direction > 0, out_of_bounds="clip").fit(
+        np.arange(n_value_bins)[supported], woe[:n_value_bins][supported], sample_weight=rows[supported]
+    )
+    out = woe.copy()
+    out[:n_value_bins] = fitted.predict(np.arange(n_value_bins))
+    return out
 
 
 def _lookup(woe: np.ndarray, bins: np.ndarray) -> np.ndarray:
