@@ -36,6 +36,7 @@ def _scores(run_id: str, customer_ids: list[str], pd_12m: float = 0.02) -> pd.Da
     frame["run_id"] = run_id
     frame["pd_12m"] = pd_12m
     frame["grade"] = 3
+    frame["basis"] = "model"
     frame["current_limit"] = 10_000.0
     frame["recommended_limit"] = float("nan")
     frame["limit_rationale"] = json.dumps({"rule": "hold"})

@@ -20,6 +20,7 @@ EXPORT_COLUMNS = (
     "as_of",
     "pd_12m",
     "grade",
+    "basis",
     "recommended_limit",
     "current_limit",
     "limit_change",
@@ -44,7 +45,9 @@ def export_frame(store: ResultsStore, as_of: date, model_version: str) -> pd.Dat
     stored = store.export_scores(as_of, model_version)
     rationale = [json.loads(text) if text else {} for text in stored["limit_rationale"].tolist()]
     reasons = [json.loads(text) if text else [] for text in stored["reasons"].tolist()]
-    frame = stored[["customer_id", "as_of", "pd_12m", "grade", "recommended_limit", "current_limit"]].copy()
+    frame = stored[
+        ["customer_id", "as_of", "pd_12m", "grade", "basis", "recommended_limit", "current_limit"]
+    ].copy()
     frame["limit_change"] = _limit_change(stored["current_limit"], stored["recommended_limit"])
     frame["limit_rule"] = [r.get("rule") for r in rationale]
     frame["limit_rationale"] = [r.get("text") for r in rationale]
