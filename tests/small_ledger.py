@@ -99,7 +99,9 @@ def _invoices(customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
                 }
             )
         )
-    invoices = pd.concat(frames, ignore_index=True).sort_values(["issue_date", "customer_id"], ignore_index=True)
+    invoices = pd.concat(frames, ignore_index=True).sort_values(
+        ["issue_date", "customer_id"], ignore_index=True
+    )
     end = pd.Timestamp(END)
     for column in ("settled_date", "dispute_date", "written_off_date"):  # unknown at the data end: empty
         invoices[column] = invoices[column].where(invoices[column] <= end, pd.NaT)

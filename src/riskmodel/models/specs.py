@@ -136,8 +136,7 @@ ONBOARDING = ModelSpec(
     build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): onboarding_training_table(
         ledger, as_of, config.horizon_months, config.features, definition
     ),
-    without_model="/onboard grades applications by the policy's onboarding rules "
-    '("basis": "rules")',
+    without_model='/onboard grades applications by the policy\'s onboarding rules ("basis": "rules")',
 )
 
 MODEL_SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (LATE_PAYMENT, DEFAULT, ONBOARDING)}

@@ -104,7 +104,9 @@ def grade_by_payment_rules(
         band, notches = rule_notches(rule, values)
         grade = grade + notches
         texts = _step_texts(rule, described[name], lang)  # one per band, then the missing value's (band -1)
-        for row, (value, b, n) in enumerate(zip(values.tolist(), band.tolist(), notches.tolist(), strict=True)):
+        for row, (value, b, n) in enumerate(
+            zip(values.tolist(), band.tolist(), notches.tolist(), strict=True)
+        ):
             steps[row].append(_reason(name, rule.feature, value, n, texts[b](value)))
     grade = np.clip(grade, 1, N_GRADES).astype(np.int64)
     base = _reason(

@@ -47,7 +47,10 @@ def invoice_risk(
     if invoices.empty:
         return []
     if model is None:
-        return [to_jsonable(r | {"reasons": []}) for r in score_open_invoices(bundle, ledger, invoices).to_dict("records")]
+        return [
+            to_jsonable(r | {"reasons": []})
+            for r in score_open_invoices(bundle, ledger, invoices).to_dict("records")
+        ]
     features = invoice_features(ledger, config=model.feature_config, invoice_ids=invoices["invoice_id"])
     scored = score_open_invoices(bundle, ledger, invoices, features=features)
     contributions, _ = model.contributions(features, output="p_late")
