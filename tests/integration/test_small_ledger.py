@@ -145,3 +145,31 @@ def test_batch_portfolio_invoices_and_onboarding_answer(api):
         ok(api.post("/onboard", json={"country": "DE", "annual_revenue": 2e6}))
     )
     assert onboard.basis == "rules"
+
+
+def test_the_console_shows_the_rules_basis_and_their_steps(service, api):
+    from tests.service.test_service_console import SHOTS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium found (/usr/bin/chromium or on PATH); 'make test' installs it with apt-get")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expected = ok(api.post("/score", json={"customer_id": "K002"}))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1360, "height": 1000}, locale="en-US")
+        page.goto(f"{service.url}/console/")
+        page.fill("#key-input", service.key)
+        page.click("#key-save")
+        page.fill("#customer-id", "K002")
+        page.click("#customer-submit")
+        page.wait_for_selector("#customer-result:not([hidden])")
+        assert page.get_attribute("#grade-basis", "data-value") == "rules"
+        assert "payment-behaviour rules" in page.text_content("#grade-basis")
+        assert page.is_hidden("#reasons-chart") and page.is_visible("#reasons-steps")
+        steps = page.locator("#reasons-steps li").all_text_contents()
+        assert steps == [r["description"] for r in expected["reasons"]]
+        assert page.locator("#customer-notes li").all_text_contents() == expected["notes"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "customer-rules.png"), full_page=True)
+        browser.close()
