@@ -20,7 +20,6 @@ EXPORT_COLUMNS = (
     "as_of",
     "pd_12m",
     "grade",
-    "basis",
     "recommended_limit",
     "current_limit",
     "limit_change",
@@ -28,6 +27,7 @@ EXPORT_COLUMNS = (
     "limit_rationale",
     *(f"reason_{k}" for k in range(1, REASON_SLOTS + 1)),
     "reasons",
+    "basis",
     "model_version",
     "policy_version",
     "run_id",
@@ -45,16 +45,14 @@ def export_frame(store: ResultsStore, as_of: date, model_version: str) -> pd.Dat
     stored = store.export_scores(as_of, model_version)
     rationale = [json.loads(text) if text else {} for text in stored["limit_rationale"].tolist()]
     reasons = [json.loads(text) if text else [] for text in stored["reasons"].tolist()]
-    frame = stored[
-        ["customer_id", "as_of", "pd_12m", "grade", "basis", "recommended_limit", "current_limit"]
-    ].copy()
+    frame = stored[["customer_id", "as_of", "pd_12m", "grade", "recommended_limit", "current_limit"]].copy()
     frame["limit_change"] = _limit_change(stored["current_limit"], stored["recommended_limit"])
     frame["limit_rule"] = [r.get("rule") for r in rationale]
     frame["limit_rationale"] = [r.get("text") for r in rationale]
     for k in range(REASON_SLOTS):
         frame[f"reason_{k + 1}"] = [r[k]["feature"] if len(r) > k else None for r in reasons]
     frame["reasons"] = stored["reasons"]
-    for name in ("model_version", "policy_version", "run_id"):
+    for name in ("basis", "model_version", "policy_version", "run_id"):
         frame[name] = stored[name]
     return frame[list(EXPORT_COLUMNS)]
 
