@@ -116,14 +116,6 @@ class ModelBundle:
         """All champion versions in one string, e.g. ``default:3,late_payment:2,onboarding:1``."""
         return ",".join(f"{name}:{version}" for name, version in sorted(self.versions.items()))
 
-    def require(self, name: str) -> Any:
-        model = getattr(self, name)
-        if model is None:
-            raise ModelNotFoundError(
-                f"no champion of {MODEL_SPECS[name].registered_name} is registered; run 'riskmodel train DIR' first"
-            )
-        return model
-
 
 @dataclass(frozen=True)
 class CustomerScores:

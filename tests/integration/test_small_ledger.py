@@ -173,3 +173,17 @@ def test_the_console_shows_the_rules_basis_and_their_steps(service, api):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "customer-rules.png"), full_page=True)
         browser.close()
+
+
+def test_serve_starts_with_one_champion_and_refuses_a_store_nobody_trained(trained, tmp_path, caplog):
+    from riskmodel.exceptions import ModelNotFoundError
+    from riskmodel.service.launch import check_ready
+    from riskmodel.service.settings import ServiceSettings
+
+    ledger, uri, _ = trained
+    with caplog.at_level("WARNING", logger="riskmodel.service.launch"):
+        check_ready(ServiceSettings(ledger=str(ledger), tracking_uri=uri, auth=False))
+    assert "no champion of riskmodel-default: /score, /portfolio and rescore grade customers" in caplog.text
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(ModelNotFoundError, match="no riskmodel model has a version with alias 'champion'"):
+        check_ready(ServiceSettings(ledger=str(ledger), tracking_uri=empty, auth=False))
