@@ -57,6 +57,32 @@ function alertItem(alert) {
   return li;
 }
 
+function ruleStep(reason) {
+  const li = document.createElement("li");
+  li.textContent = reason.description;
+  li.dataset.rule = reason.rule;
+  li.dataset.value = String(reason.contribution);
+  return li;
+}
+
+// Reasons as the basis gives them: SHAP bars from the model, or the steps of the policy's rules.
+function showReasons(body) {
+  const rules = body.basis === "rules";
+  const title = $("#reasons-title");
+  title.dataset.i18n = rules ? "reasons.rules" : "reasons";
+  title.textContent = t(title.dataset.i18n);
+  $("#reasons-chart").hidden = rules;
+  $("#reasons-steps").hidden = !rules;
+  if (rules) listItems($("#reasons-steps"), body.reasons, ruleStep, "");
+  else reasonBars($("#reasons-chart"), body.reasons);
+}
+
+function showNotes(selector, notes) {
+  const list = $(selector);
+  list.replaceChildren(...(notes || []).map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+  list.hidden = !list.children.length;
+}
+
 function reasonBars(container, reasons) {
   const items = reasons.map((r) => ({
     label: shorten(r.description),
@@ -103,12 +129,14 @@ function renderCustomer(body) {
   setFigure("#pd", body.pd_12m, formatPd(body.pd_12m));
   setFigure("#grade", body.grade, String(body.grade));
   $("#grade").className = `grade-${body.grade}`;
+  setFigure("#grade-basis", body.basis, t(`score.basis.${body.basis}`));
   setFigure("#current-limit", body.current_limit, formatAmount(body.current_limit));
   setFigure("#recommended-limit", body.recommended_limit, formatAmount(body.recommended_limit));
   $("#customer-meta").textContent = t("meta", { as_of: body.as_of, model: body.model_version, policy: body.policy_version });
+  showNotes("#customer-notes", body.notes);
   $("#limit-text").textContent = body.limit_rationale.text;
   listItems($("#limit-steps"), body.limit_rationale.steps, stepItem, "");
-  reasonBars($("#reasons-chart"), body.reasons);
+  showReasons(body);
   const aging = agingBuckets(body.open_invoices);
   barChart(
     $("#aging-chart"),
@@ -137,6 +165,7 @@ function renderOnboarding(body) {
 function renderPortfolio(body) {
   setFigure("#portfolio-n", body.n_customers, formatAmount(body.n_customers));
   setFigure("#portfolio-pd", body.mean_pd_12m, formatPd(body.mean_pd_12m));
+  setFigure("#portfolio-basis", body.basis, t(`score.basis.${body.basis}`));
   setFigure("#portfolio-balance", body.open_balance, formatAmount(body.open_balance));
   setFigure("#portfolio-alerts", body.n_alerts, formatAmount(body.n_alerts));
   barChart(

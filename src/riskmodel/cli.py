@@ -277,9 +277,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from riskmodel.service.launch import (
         absolute_settings,
+        champions,
         check_ready,
         ensure_key,
-        has_champion,
         installed_project,
         run_service,
         serving_root,
@@ -301,9 +301,9 @@ def _serve(args: argparse.Namespace) -> int:
         root = serving_root(args.project_dir.resolve())
     else:
         root = serving_root(Path.cwd(), installed_project())
-    if args.train_if_missing and not has_champion(settings.tracking_uri):
+    if args.train_if_missing and not any(champions(settings.tracking_uri).values()):
         logger.info(
-            "no champion of riskmodel-default in %s: training on %s first",
+            "no riskmodel model has a champion in %s: training on %s first",
             settings.tracking_uri,
             settings.ledger,
         )
@@ -343,7 +343,7 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--train-if-missing",
         action="store_true",
-        help="train on the ledger first when no champion is registered",
+        help="train on the ledger first when no model has a champion",
     )
     serve.add_argument(
         "--no-auth", action="store_true", help="accept calls without an API key (local experiments only)"

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 from riskmodel.exceptions import ModelNotFoundError
 from riskmodel.explain import comparison_points, default_trigger_reasons, reason_codes
 from riskmodel.features.customer import customer_features
+from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.invoice import invoice_features
 from riskmodel.features.onboarding import application_row, onboarding_features
 from riskmodel.jsonable import to_jsonable
@@ -41,6 +42,8 @@ from riskmodel.policy import (
     recommend_limits,
 )
 from riskmodel.policy.limits import limit_rationale, limit_rationale_texts
+from riskmodel.policy.payment_rules import grade_by_payment_rules, rule_features
+from riskmodel.policy.texts import render
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +61,27 @@ OPEN_INVOICE_COLUMNS = (
 INVOICE_SCORE_COLUMNS = ("invoice_id", *LATE_COLUMNS, "expected_days_beyond_terms", "expected_payment_date")
 
 
+Basis = Literal["model", "rules"]
+
+
 @dataclass(frozen=True)
 class ModelBundle:
-    """The champion models and the policy that turn features into decisions."""
+    """The champion models and the policy that turn features into decisions.
+
+    Without a default model, customers are graded by the policy's payment-behaviour rules
+    (:attr:`basis` ``"rules"``); the rules' features must then exist with the bundle's
+    :attr:`feature_config` (a :class:`~riskmodel.exceptions.PolicyError` says which does not).
+    """
 
     policy: Policy
     default: CreditModel | None = None
     late_payment: LatePaymentModel | None = None
     onboarding: CreditModel | None = None
     versions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.default is None:
+            rule_features(self.policy.payment_rules, self.feature_config)
 
     @classmethod
     def from_registry(cls, tracking_uri: str | None = None, policy: Policy | None = None) -> ModelBundle:
@@ -77,21 +92,29 @@ class ModelBundle:
             try:
                 models[name], versions[name] = load_champion(spec.registered_name, tracking_uri)
             except ModelNotFoundError as err:
-                logger.warning("%s", err)
+                logger.warning("%s; %s", err, spec.without_model)
         return cls(policy=policy or load_policy(), versions=versions, **models)
+
+    @property
+    def basis(self) -> Basis:
+        """``"model"`` when customers are scored by the default model, ``"rules"`` by the policy's payment-behaviour rules."""
+        return "rules" if self.default is None else "model"
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        """The windows customer features are computed with: the default model's, else the late-payment model's, else the defaults."""
+        model = self.default or self.late_payment
+        return model.feature_config if model is not None else FeatureConfig()
+
+    @property
+    def comparison_features(self) -> list[str]:
+        """Features whose portfolio medians the reasons compare against (the default model's; none with the rules)."""
+        return [] if self.default is None else self.default.feature_names
 
     @property
     def model_version(self) -> str:
         """All champion versions in one string, e.g. ``default:3,late_payment:2,onboarding:1``."""
         return ",".join(f"{name}:{version}" for name, version in sorted(self.versions.items()))
-
-    def require(self, name: str) -> Any:
-        model = getattr(self, name)
-        if model is None:
-            raise ModelNotFoundError(
-                f"no champion of {MODEL_SPECS[name].registered_name} is registered; run 'riskmodel train DIR' first"
-            )
-        return model
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,7 @@ class CustomerScores:
     """Scores of a set of customers as of one date, with everything a decision needs."""
 
     as_of: date
-    scores: pd.DataFrame  # customer_id, as_of, pd_12m, grade, current_limit, recommended_limit, limit_rule, limit_rationale, reasons
+    scores: pd.DataFrame  # customer_id, as_of, pd_12m, grade, basis, in_default, default_date, current_limit, recommended_limit, limit_rule, limit_rationale, reasons
     limits: pd.DataFrame  # every number of the limit formula and review, one row per customer
     alerts: AlertUpdate
     open_invoices: pd.DataFrame  # OPEN_INVOICE_COLUMNS + late-payment probabilities and expected payment date
@@ -206,39 +229,16 @@ def customer_default_state(
     return aligned[list(STATE_COLUMNS)]
 
 
-def score_features(
-    bundle: ModelBundle,
-    features: pd.DataFrame,
-    default_state: pd.DataFrame | None = None,
-    comparison: pd.Series | None = None,
-    lang: str = "en",
-) -> pd.DataFrame:
-    """PD, grade and reason codes of each row of a customer feature table.
-
-    A customer in default (``default_state`` from :func:`customer_default_state`, same row
-    order) is outside the model's population (training leaves such snapshots out): PD 1,
-    and its one reason names the default trigger instead of the model's drivers.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``customer_id, pd_12m, grade, in_default, default_date, reasons`` in the row order
-        of ``features``; ``reasons`` holds a list of reason dicts per customer.
-        ``comparison`` defaults to the medians of the rows scored.
-    """
-    model: CreditModel = bundle.require("default")
+def _model_scores(
+    model: CreditModel, features: pd.DataFrame, comparison: pd.Series | None, lang: str
+) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+    """The default model's PD and SHAP reason codes of each row."""
     values = features[model.feature_names]
-    if default_state is None:
-        default_state = pd.DataFrame({"default_date": pd.Series(pd.NaT, index=range(len(features)))})
-    default_date = pd.to_datetime(default_state["default_date"]).reset_index(drop=True)
-    in_default = default_date.notna().to_numpy()
     if len(features):
-        pd_12m = np.where(in_default, 1.0, model.predict_proba(features))
-        grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int)
+        pd_12m = np.asarray(model.predict_proba(features), dtype=float)
         contributions, _ = model.contributions(features)
     else:
-        pd_12m, grade = np.array([]), np.array([], dtype=int)
-        contributions = np.zeros((0, len(model.feature_names)))
+        pd_12m, contributions = np.array([]), np.zeros((0, len(model.feature_names)))
     reasons = reason_codes(
         contributions,
         model.feature_names,
@@ -246,6 +246,43 @@ def score_features(
         comparison if comparison is not None else comparison_points(values),
         lang=lang,
     )
+    return pd_12m, reasons
+
+
+def score_features(
+    bundle: ModelBundle,
+    features: pd.DataFrame,
+    default_state: pd.DataFrame | None = None,
+    comparison: pd.Series | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """PD, grade and reasons of each row of a customer feature table, by the default model or the policy's rules.
+
+    With a default model: its calibrated PD and SHAP reason codes (``comparison`` defaults
+    to the medians of the rows scored). Without one (:attr:`ModelBundle.basis` ``"rules"``):
+    the grade of the policy's payment-behaviour rules, its central PD, and the rule steps
+    as reasons (:func:`riskmodel.policy.payment_rules.grade_by_payment_rules`). A customer in
+    default (``default_state`` from :func:`customer_default_state`, same row order) is
+    outside the model's population (training leaves such snapshots out) and the rules'
+    purpose: PD 1 whatever the basis, and its one reason names the default trigger.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``customer_id, pd_12m, grade, basis, in_default, default_date, reasons`` in the row
+        order of ``features``; ``reasons`` holds a list of reason dicts per customer.
+    """
+    if bundle.default is None:
+        by_rules = grade_by_payment_rules(bundle.policy, features, lang, bundle.feature_config)
+        pd_12m, reasons = by_rules.pd_12m, by_rules.reasons
+    else:
+        pd_12m, reasons = _model_scores(bundle.default, features, comparison, lang)
+    if default_state is None:
+        default_state = pd.DataFrame({"default_date": pd.Series(pd.NaT, index=range(len(features)))})
+    default_date = pd.to_datetime(default_state["default_date"]).reset_index(drop=True)
+    in_default = default_date.notna().to_numpy()
+    pd_12m = np.where(in_default, 1.0, pd_12m)
+    grade = np.asarray(bundle.policy.grade(pd_12m), dtype=int)
     if in_default.any():
         triggers = default_trigger_reasons(default_state.reset_index(drop=True), lang)
         reasons = [triggers[i] if in_default[i] else reasons[i] for i in range(len(reasons))]
@@ -254,6 +291,7 @@ def score_features(
             "customer_id": features["customer_id"].to_numpy(),
             "pd_12m": pd_12m,
             "grade": grade,
+            "basis": bundle.basis,
             "in_default": in_default,
             "default_date": pd.to_datetime(default_date).dt.date.to_numpy(),
             "reasons": pd.Series(reasons, dtype=object).to_numpy(),
@@ -347,6 +385,7 @@ def score_prepared(
             "as_of": prepared.as_of,
             "pd_12m": pd_12m,
             "grade": grade,
+            "basis": scored["basis"].to_numpy(),
             "in_default": scored["in_default"].to_numpy(),
             "default_date": scored["default_date"].to_numpy(),
             "current_limit": limits["current_limit"].to_numpy()
@@ -394,10 +433,9 @@ def score_customers(
         The customers' features as of ``as_of`` when already computed (e.g. by the online
         store, from the same query); otherwise they are computed here.
     """
-    model: CreditModel = bundle.require("default")
     if features is None:
         features = customer_features(
-            ledger, as_of, model.feature_config, active_only=active_only, customer_ids=customer_ids
+            ledger, as_of, bundle.feature_config, active_only=active_only, customer_ids=customer_ids
         )
     prepared = prepare_customers(ledger, as_of, features, bundle.policy.default)
     prepared = replace(prepared, invoices=score_open_invoices(bundle, ledger, prepared.invoices))
@@ -420,6 +458,7 @@ def customer_response(
         "as_of": result.as_of.isoformat(),
         "pd_12m": float(row["pd_12m"]),
         "grade": int(row["grade"]),
+        "basis": str(row["basis"]),
         "in_default": bool(row["in_default"]),
         "default_date": None if pd.isna(row["default_date"]) else row["default_date"].isoformat(),
         "recommended_limit": _number(row["recommended_limit"]),
@@ -430,7 +469,24 @@ def customer_response(
         "open_invoices": [to_jsonable(r) for r in invoices.drop(columns="customer_id").to_dict("records")],
         "model_version": bundle.model_version,
         "policy_version": bundle.policy.version,
+        "notes": missing_model_notes(bundle, lang, invoices=not invoices.empty),
     }
+
+
+def missing_model_notes(
+    bundle: ModelBundle, lang: str = "en", *, scores: bool = True, invoices: bool = True
+) -> list[str]:
+    """What an answer lacks for want of a model, in words (empty when nothing is missing).
+
+    ``scores``: the answer grades customers (a note when the policy's rules do it);
+    ``invoices``: it lists invoices (a note when they have no late-payment probabilities).
+    """
+    notes = []
+    if scores and bundle.default is None:
+        notes.append(render("note.rules_basis", lang))
+    if invoices and bundle.late_payment is None:
+        notes.append(render("note.no_late_payment_model", lang))
+    return notes
 
 
 def onboard(

@@ -59,6 +59,7 @@ scores = sa.Table(
     sa.Column("run_id", sa.String(36), sa.ForeignKey("score_runs.run_id"), nullable=False),
     sa.Column("pd_12m", sa.Float, nullable=False),
     sa.Column("grade", sa.Integer, nullable=False),
+    sa.Column("basis", sa.String(10)),  # model | rules (the policy's payment-behaviour rules)
     sa.Column("current_limit", sa.Float),
     sa.Column("recommended_limit", sa.Float),
     sa.Column("limit_rationale", sa.Text),
@@ -141,6 +142,7 @@ class ResultsStore:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        _add_basis_column(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -372,6 +374,19 @@ def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:
         "opened_as_of": alert["opened_as_of"],
         "opened_run_id": alert.get("opened_run_id"),
     }
+
+
+def _add_basis_column(engine: sa.Engine) -> None:
+    """Give a ``scores`` table made before scores carried their basis the column.
+
+    Every score stored before then came from the default model (scoring needed one), so
+    the rows already there get ``model``.
+    """
+    if "basis" in {column["name"] for column in sa.inspect(engine).get_columns("scores")}:
+        return
+    with engine.begin() as con:
+        con.exec_driver_sql("ALTER TABLE scores ADD COLUMN basis VARCHAR(10)")
+        con.execute(scores.update().values(basis="model"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

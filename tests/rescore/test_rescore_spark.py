@@ -116,3 +116,33 @@ def test_spark_open_invoice_scores_equal_local(engine, sample_ledger, bundle):
     columns = ["invoice_id", *LATE_COLUMNS, "expected_payment_date"]
     assert on_spark[list(LATE_COLUMNS)].notna().all().all()
     assert_frames_close(on_spark[columns], local[columns], "invoice_id")
+
+
+def test_spark_grades_by_the_payment_rules_as_local_does_without_a_default_model(engine, tmp_path):
+    """A small ledger without payments, a bundle without models: Spark's rows equal the local engine's."""
+    from riskmodel.ledger import load_ledger
+    from riskmodel.policy import load_policy
+    from riskmodel.scoring import ModelBundle
+    from tests.small_ledger import END, write_small_ledger
+
+    ledger = load_ledger(write_small_ledger(tmp_path / "ledger"))
+    rules = ModelBundle(policy=load_policy())
+    stored = {}
+    for name, runner in (("spark", engine), ("local", LocalEngine())):
+        store = ResultsStore(tmp_path / f"{name}.db")
+        rescore_portfolio(ledger, rules, END, store, engine=runner, chunk_size=15)
+        stored[name] = store.scores_for(END, rules.model_version)
+        store.close()
+    assert len(stored["local"]) == 40 and (stored["spark"]["basis"] == "rules").all()
+    columns = ["customer_id", "pd_12m", "grade", "basis", "recommended_limit", "limit_rationale"]
+    assert_frames_close(stored["spark"][columns], stored["local"][columns], "customer_id")
+    merged = stored["spark"].merge(stored["local"], on="customer_id", suffixes=("_spark", "_local"))
+    for mine, theirs in zip(merged["reasons_spark"], merged["reasons_local"], strict=True):
+        mine, theirs = json.loads(mine), json.loads(theirs)  # feature values agree to float rounding
+        assert [(r["feature"], r["contribution"], r["description"]) for r in mine] == [
+            (r["feature"], r["contribution"], r["description"]) for r in theirs
+        ]
+        for a, b in zip(mine, theirs, strict=True):
+            assert a["value"] == (
+                b["value"] if isinstance(b["value"], str | None) else pytest.approx(b["value"])
+            )

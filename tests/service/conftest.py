@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +74,12 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="session")
-def service(sample_models: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """The running service: champions of ``sample_models``, the ledger ``data/sample``, a fresh database and key."""
-    root = tmp_path_factory.mktemp("service")
+@contextmanager
+def running_service(ledger: Path, tracking_uri: str, root: Path) -> Iterator[RunningService]:
+    """``riskmodel serve`` on a free port with ``ledger``, the champions at ``tracking_uri``, a fresh database and key in ``root``.
+
+    Stopped (with its workers) when the block ends.
+    """
     key_file = root / "api_keys"
     key_file.write_text(f"# test key\n{API_KEY}\n", encoding="utf-8")
     db_url = f"sqlite:///{root / 'riskmodel.db'}"
@@ -84,8 +87,8 @@ def service(sample_models: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMODEL_")}
     command = [
-        sys.executable, "-m", "riskmodel.cli", "serve", "--port", str(port), "--ledger", str(SAMPLE),
-        "--tracking-uri", sample_models, "--db", db_url, "--key-file", str(key_file),
+        sys.executable, "-m", "riskmodel.cli", "serve", "--port", str(port), "--ledger", str(ledger),
+        "--tracking-uri", tracking_uri, "--db", db_url, "--key-file", str(key_file),
     ]  # fmt: skip
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
@@ -95,9 +98,16 @@ def service(sample_models: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield RunningService(url, API_KEY, db_url, sample_models, log, time.monotonic() - started)
+        yield RunningService(url, API_KEY, db_url, tracking_uri, log, time.monotonic() - started)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def service(sample_models: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The running service: champions of ``sample_models``, the ledger ``data/sample``, a fresh database and key."""
+    with running_service(SAMPLE, sample_models, tmp_path_factory.mktemp("service")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

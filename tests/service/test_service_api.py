@@ -43,7 +43,7 @@ def test_score_has_the_design_fields(api):
     body = ScoreResponse.model_validate(response.json())
     assert body.customer_id == CUSTOMER and 0 <= body.pd_12m <= 1 and 1 <= body.grade <= 10
     assert body.open_invoices and body.reasons and body.limit_rationale.steps
-    assert body.model_version.startswith("default:")
+    assert body.model_version.startswith("default:") and body.basis == "model" and body.notes == []
     assert response.headers["x-model-version"] == body.model_version
 
 

@@ -71,6 +71,7 @@ def test_customer_lookup_shows_the_api_figures(page, api):
     assert page.text_content("#pd") == pct(expected["pd_12m"])
     assert float(page.get_attribute("#pd", "data-value")) == pytest.approx(expected["pd_12m"], abs=1e-15)
     assert page.text_content("#grade") == str(expected["grade"])
+    assert page.get_attribute("#grade-basis", "data-value") == "model" and page.is_hidden("#reasons-steps")
     assert page.text_content("#current-limit") == amount(expected["current_limit"])
     assert page.text_content("#recommended-limit") == amount(expected["recommended_limit"])
     assert page.text_content("#limit-text") == expected["limit_rationale"]["text"]

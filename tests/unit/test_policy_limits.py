@@ -182,7 +182,7 @@ def test_rationale_lists_every_step_with_its_numbers() -> None:
         "Recommended limit 50,000: increase capped at +25% of the current 40,000 per review; target 78,000"
     )
     rationale = result.rationale()
-    assert rationale["rule"] == "step_cap_increase" and rationale["policy_version"] == "2026.11-2"
+    assert rationale["rule"] == "step_cap_increase" and rationale["policy_version"] == POLICY.version
     assert rationale["steps"][3] == {
         "rule": "cap_annual_revenue",
         "value": 200_000.0,

@@ -87,7 +87,7 @@ def test_rationale_text_in_both_languages() -> None:
     chinese = decide_onboarding(POLICY, 0.005, 100_000.0, lang="zh")
     assert english.text == "Approve: initial limit 100,000 (grade 2 from 12-month PD 0.50%)."
     assert chinese.text == "批准：初始额度100,000（12个月违约概率0.50%，风险等级2级）。"
-    assert english.rationale()["policy_version"] == "2026.11-2"
+    assert english.rationale()["policy_version"] == POLICY.version
 
 
 def test_negative_request_is_rejected() -> None:

@@ -36,6 +36,7 @@ def _scores(run_id: str, customer_ids: list[str], pd_12m: float = 0.02) -> pd.Da
     frame["run_id"] = run_id
     frame["pd_12m"] = pd_12m
     frame["grade"] = 3
+    frame["basis"] = "model"
     frame["current_limit"] = 10_000.0
     frame["recommended_limit"] = float("nan")
     frame["limit_rationale"] = json.dumps({"rule": "hold"})
@@ -154,3 +155,14 @@ def test_every_decision_lands_in_the_audit_trail(store: ResultsStore) -> None:
     assert json.loads(row["response"]) == {"grade": 4, "pd_12m": 0.03}
     assert json.loads(row["model_versions"]) == {"default": "3"}
     assert len(store.decisions()) == 2
+
+
+def test_a_database_from_before_the_basis_column_gets_it(store: ResultsStore) -> None:
+    """Scores stored before scores carried their basis all came from the default model."""
+    run_id, _ = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=1, n_chunks=1)
+    store.commit_chunk(run_id, 0, _scores(run_id, ["C1"]))
+    with store.engine.begin() as con:
+        con.exec_driver_sql("ALTER TABLE scores DROP COLUMN basis")
+    again = ResultsStore(store.url)
+    assert again.scores_for(AS_OF)["basis"].tolist() == ["model"]
+    again.close()

@@ -55,6 +55,7 @@ class ModelSpec:
     split_label: str
     purpose: str
     build_table: TableBuilder
+    without_model: str = ""  # how riskmodel answers while no version is registered
 
     @property
     def experiment_name(self) -> str:
@@ -113,6 +114,7 @@ LATE_PAYMENT = ModelSpec(
     build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): late_payment_training_table(
         ledger, as_of, config.features
     ),
+    without_model="invoice answers list the invoices without late-payment probabilities and say so",
 )
 
 DEFAULT = ModelSpec(
@@ -127,6 +129,8 @@ DEFAULT = ModelSpec(
     build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): default_training_table(
         ledger, as_of, config.horizon_months, config.features, definition
     ),
+    without_model="/score, /portfolio and rescore grade customers by the policy's payment-behaviour rules "
+    '("basis": "rules")',
 )
 
 ONBOARDING = ModelSpec(
@@ -141,6 +145,7 @@ ONBOARDING = ModelSpec(
     build_table=lambda ledger, as_of, config, definition=DefaultDefinition(): onboarding_training_table(
         ledger, as_of, config.horizon_months, config.features, definition
     ),
+    without_model='/onboard grades applications by the policy\'s onboarding rules ("basis": "rules")',
 )
 
 MODEL_SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (LATE_PAYMENT, DEFAULT, ONBOARDING)}

@@ -238,6 +238,7 @@ def _train_one(
 
 
 def _skipped(spec: ModelSpec, reason: str) -> TrainResult:
+    reason = f"{reason}; until a version is registered, {spec.without_model}"
     logger.warning("%s: skipped: %s", spec.name, reason)
     return TrainResult(spec.name, "skipped", reason)
 

@@ -1,9 +1,11 @@
 """The credit policy: a versioned YAML file parsed once into frozen dataclasses.
 
-The file holds the default definition's settings (dispute hold, cure period), the master scale, the credit-limit formula and review rules, the
-onboarding decision bands, the collection ladder, the early-warning rules and the drift
-thresholds. :func:`load_policy` validates it and names the key and the expectation in
-every error; :attr:`Policy.source_text` is the file as read, for logging with a model.
+The file holds the default definition's settings (dispute hold, cure period), the master
+scale, the credit-limit formula and review rules, the onboarding decision bands, the
+payment-behaviour rules that grade customers without a default model, the collection
+ladder, the early-warning rules and the drift thresholds. :func:`load_policy` validates
+it and names the key and the expectation in every error; :attr:`Policy.source_text` is
+the file as read, for logging with a model.
 """
 
 from __future__ import annotations
@@ -165,6 +167,42 @@ class RuleBand:
     notches: int
 
 
+def _check_bands(bands: tuple[RuleBand, ...], key: str, higher_is_better: bool) -> None:
+    """Bands listed from the highest ``at_least`` down, their notches ordered by the value's risk direction."""
+    _require(len(bands) > 0, f"{key} must list at least one band {{at_least, notches}}")
+    starts = [band.at_least for band in bands]
+    _require(
+        _is_increasing(tuple(reversed(starts))),
+        f"{key}: at_least must be strictly decreasing (highest band first); got {starts}",
+    )
+    notches = [band.notches for band in bands]
+    pairs = list(zip(notches, notches[1:], strict=False))
+    if higher_is_better:
+        _require(
+            all(later >= earlier for earlier, later in pairs),
+            f"{key}: notches must not decrease from the first band to the last "
+            f"(a higher value never worsens the grade); got {notches}",
+        )
+    else:
+        _require(
+            all(later <= earlier for earlier, later in pairs),
+            f"{key}: notches must not increase from the first band to the last "
+            f"(a higher value never betters the grade); got {notches}",
+        )
+
+
+def band_of(bands: tuple[RuleBand, ...], value: float) -> int:
+    """Index of the band ``value`` falls in: the first (highest) band it reaches; below them all, the last.
+
+    Examples
+    --------
+    >>> bands = (RuleBand(61, 3), RuleBand(31, 2), RuleBand(0, 0))
+    >>> band_of(bands, 61), band_of(bands, 60), band_of(bands, 0), band_of(bands, -5)
+    (0, 1, 2, 2)
+    """
+    return next((i for i, band in enumerate(bands) if value >= band.at_least), len(bands) - 1)
+
+
 RULE_FIELDS: tuple[str, ...] = ("bureau_score", "years_in_business", "annual_revenue")
 
 
@@ -188,20 +226,7 @@ class OnboardingRules:
             f"onboarding.rules.base_grade must be within 1..{N_GRADES}; got {self.base_grade}",
         )
         for name in RULE_FIELDS:
-            bands: tuple[RuleBand, ...] = getattr(self, name)
-            key = f"onboarding.rules.{name}"
-            _require(len(bands) > 0, f"{key} must list at least one band {{at_least, notches}}")
-            starts = [band.at_least for band in bands]
-            _require(
-                _is_increasing(tuple(reversed(starts))),
-                f"{key}: at_least must be strictly decreasing (best band first); got {starts}",
-            )
-            notches = [band.notches for band in bands]
-            _require(
-                all(later >= earlier for earlier, later in zip(notches, notches[1:], strict=False)),
-                f"{key}: notches must not decrease from the first band to the last "
-                f"(a better {name} never worsens the grade); got {notches}",
-            )
+            _check_bands(getattr(self, name), f"onboarding.rules.{name}", higher_is_better=True)
 
 
 @dataclass(frozen=True)
@@ -234,6 +259,55 @@ class OnboardingPolicy:
             min(self.max_initial_limit) >= 0,
             f"{key}.max_initial_limit must not be negative; got {list(self.max_initial_limit)}",
         )
+
+
+PAYMENT_RULE_NAMES: tuple[str, ...] = ("past_due", "paid_late", "days_beyond_terms", "disputes")
+
+
+@dataclass(frozen=True)
+class PaymentRule:
+    """One step of the payment-behaviour grade: a customer feature and its bands (a higher value never betters the grade)."""
+
+    feature: str
+    bands: tuple[RuleBand, ...]
+
+
+@dataclass(frozen=True)
+class PaymentRules:
+    """Grade of a customer from its payment behaviour when no default model is registered.
+
+    Start at ``base_grade``; each rule of :data:`PAYMENT_RULE_NAMES` reads its customer
+    feature (as of the scoring date, from the feature registry) and adds the notches of the
+    first band (highest ``at_least`` first) the value reaches, or of the last band when it
+    reaches none; a missing value (no open invoice, nothing paid in the window) adds nothing.
+    The sum is clipped to grades 1..10 and ``pd_12m`` is the grade's central PD.
+    """
+
+    base_grade: int
+    past_due: PaymentRule
+    paid_late: PaymentRule
+    days_beyond_terms: PaymentRule
+    disputes: PaymentRule
+
+    def __post_init__(self) -> None:
+        _require(
+            1 <= self.base_grade <= N_GRADES,
+            f"payment_rules.base_grade must be within 1..{N_GRADES}; got {self.base_grade}",
+        )
+        for name in PAYMENT_RULE_NAMES:
+            rule: PaymentRule = getattr(self, name)
+            _require(bool(rule.feature.strip()), f"payment_rules.{name}.feature must name a customer feature")
+            _check_bands(rule.bands, f"payment_rules.{name}.bands", higher_is_better=False)
+
+    @property
+    def rules(self) -> dict[str, PaymentRule]:
+        """The rules by name, in the order they are applied."""
+        return {name: getattr(self, name) for name in PAYMENT_RULE_NAMES}
+
+    @property
+    def features(self) -> list[str]:
+        """The customer features the rules read."""
+        return [rule.feature for rule in self.rules.values()]
 
 
 @dataclass(frozen=True)
@@ -380,6 +454,7 @@ class Policy:
     master_scale: MasterScale
     credit_limit: CreditLimitPolicy
     onboarding: OnboardingPolicy
+    payment_rules: PaymentRules
     collection: CollectionPolicy
     alerts: AlertPolicy
     drift: DriftThresholds

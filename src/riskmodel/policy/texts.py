@@ -234,6 +234,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{decision}: initial limit {initial_limit:,.0f} ({grade_text}).",
         "zh": "{decision}：初始额度{initial_limit:,.0f}（{grade_text}）。",
     },
+    # payment-behaviour rules: the grade of a customer without a default model
+    "payment_rules.base": {
+        "en": "no default model is registered: the policy's payment-behaviour rules start at grade {grade} and add the notches of each step (grades 1 to 10)",
+        "zh": "尚无已注册的违约模型：按政策付款行为规则从{grade}级起，逐项加减调整级数（1至10级）",
+    },
+    "payment_rules.step": {
+        "en": "{description}: {value} ({band}): {notches:+d} notch(es)",
+        "zh": "{description}：{value}（{band}）：调整{notches:+d}级",
+    },
+    "payment_rules.step_missing": {
+        "en": "{description}: no data, no change",
+        "zh": "{description}：无数据，不调整",
+    },
+    "payment_rules.band.top": {"en": "{at_least} or more", "zh": "{at_least}及以上"},
+    "payment_rules.band.middle": {"en": "{at_least} to below {upper}", "zh": "{at_least}至低于{upper}"},
+    "payment_rules.band.bottom": {"en": "below {upper}", "zh": "低于{upper}"},
+    "payment_rules.band.any": {"en": "any value", "zh": "任意值"},
+    # what an answer lacks, said in the answer
+    "note.rules_basis": {
+        "en": "pd_12m and grade come from the policy's payment-behaviour rules (basis 'rules'): no default model is registered; pd_12m is the grade's central PD, a policy figure, not a model estimate",
+        "zh": "违约概率和风险等级来自政策付款行为规则（basis为rules）：尚无已注册的违约模型；违约概率取该等级的中心值，是政策设定值而非模型估计",
+    },
+    "note.no_late_payment_model": {
+        "en": "no late-payment model is registered: p_late, p_late_30, p_late_60, p_late_90 and expected_payment_date of the invoices are empty",
+        "zh": "尚无已注册的逾期付款模型：发票的逾期概率（p_late、p_late_30、p_late_60、p_late_90）和预计付款日为空",
+    },
     # reason codes
     "reason.line": {
         "en": "{description}: {value} (portfolio median {comparison})",

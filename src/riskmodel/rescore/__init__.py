@@ -80,7 +80,13 @@ def rescore(
 
         def score_in_background(invoices: pd.DataFrame) -> None:
             """Late-payment scores of the open invoices, computed while the chunks are scored and committed."""
-            logger.info("scoring %s open invoices with the late-payment model", f"{len(invoices):,}")
+            if bundle.late_payment is None:
+                logger.warning(
+                    "no late-payment model: the %s open invoices are exported without late-payment probabilities",
+                    f"{len(invoices):,}",
+                )
+            else:
+                logger.info("scoring %s open invoices with the late-payment model", f"{len(invoices):,}")
             scoring.append(pool.submit(engine.score_invoices, bundle, ledger, invoices))
 
         def on_portfolio(portfolio: Portfolio) -> None:

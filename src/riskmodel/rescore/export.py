@@ -27,6 +27,7 @@ EXPORT_COLUMNS = (
     "limit_rationale",
     *(f"reason_{k}" for k in range(1, REASON_SLOTS + 1)),
     "reasons",
+    "basis",
     "model_version",
     "policy_version",
     "run_id",
@@ -51,7 +52,7 @@ def export_frame(store: ResultsStore, as_of: date, model_version: str) -> pd.Dat
     for k in range(REASON_SLOTS):
         frame[f"reason_{k + 1}"] = [r[k]["feature"] if len(r) > k else None for r in reasons]
     frame["reasons"] = stored["reasons"]
-    for name in ("model_version", "policy_version", "run_id"):
+    for name in ("basis", "model_version", "policy_version", "run_id"):
         frame[name] = stored[name]
     return frame[list(EXPORT_COLUMNS)]
 

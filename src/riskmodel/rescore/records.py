@@ -31,6 +31,7 @@ def score_rows(result: CustomerScores, bundle: ModelBundle, run_id: str) -> pd.D
             "run_id": run_id,
             "pd_12m": frame["pd_12m"].to_numpy(dtype=float),
             "grade": frame["grade"].to_numpy(dtype=np.int64),
+            "basis": frame["basis"].to_numpy(),
             "current_limit": frame["current_limit"].to_numpy(dtype=float),
             "recommended_limit": frame["recommended_limit"].to_numpy(dtype=float),
             "limit_rationale": rationale,

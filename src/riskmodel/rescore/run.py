@@ -52,11 +52,15 @@ class RescoreResult:
 
 def build_portfolio(engine: ScoringEngine, ledger: Ledger, bundle: ModelBundle, as_of: date) -> Portfolio:
     """Features, default state and open invoices of every active customer, computed once."""
-    model = bundle.require("default")
-    features = engine.customer_features(ledger, as_of, model.feature_config)
+    features = engine.customer_features(ledger, as_of, bundle.feature_config)
     logger.info("features of %s active customers as of %s computed", f"{len(features):,}", as_of)
+    if bundle.default is None:
+        logger.info(
+            "no default model: customers are graded by the payment-behaviour rules of policy %s",
+            bundle.policy.version,
+        )
     return Portfolio.build(
-        prepare_customers(ledger, as_of, features, bundle.policy.default), model.feature_names
+        prepare_customers(ledger, as_of, features, bundle.policy.default), bundle.comparison_features
     )
 
 

@@ -68,6 +68,7 @@ SCORE_SCHEMA = pa.schema(
         ("customer_id", pa.string()),
         ("pd_12m", pa.float64()),
         ("grade", pa.int64()),
+        ("basis", pa.string()),
         ("in_default", pa.bool_()),
         ("default_date", pa.date32()),
         ("reasons", pa.string()),  # JSON
@@ -240,7 +241,6 @@ class SparkEngine:
     def score_chunks(
         self, bundle: ModelBundle, portfolio: Portfolio, chunks: Sequence[Chunk], lang: str
     ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
-        bundle.require("default")
         score = _score_batches(bundle, portfolio.comparison, lang)
         for start in range(0, len(chunks), self.chunks_per_job):
             job = list(chunks[start : start + self.chunks_per_job])

@@ -43,6 +43,7 @@ class RescoreSummary:
     n_unresolved_rows: int = 0
     drift: pd.DataFrame | None = field(default=None, repr=False)  # None: the model carries no reference
     drift_thresholds: DriftThresholds | None = None
+    basis: str | None = None  # model | rules: what graded the customers (None: not known to the summary)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready headline numbers (the last stdout line of ``riskmodel rescore``)."""
@@ -52,6 +53,7 @@ class RescoreSummary:
             "status": self.status,
             "model_version": self.run["model_version"],
             "policy_version": self.run["policy_version"],
+            "basis": self.basis,
             "customers_scored": self.n_scored,
             "previous_as_of": self.previous_as_of.isoformat() if self.previous_as_of else None,
             "new_alerts": self.new_alerts,
@@ -99,6 +101,7 @@ def summarise_run(
         n_unresolved_rows=n_unresolved,
         drift=portfolio_drift(bundle, current, portfolio) if bundle is not None else None,
         drift_thresholds=bundle.policy.drift if bundle is not None else None,
+        basis=bundle.basis if bundle is not None else None,
     )
 
 
@@ -217,6 +220,11 @@ def format_summary(summary: RescoreSummary) -> str:
     lines = [
         f"run {run['run_id']} as of {run['as_of']}: {status}",
         f"models {run['model_version']}, policy {run['policy_version']}, engine {run['engine']}",
+        *(
+            ["grades by the policy's payment-behaviour rules (basis 'rules'): no default model is registered"]
+            if summary.basis == "rules"
+            else []
+        ),
         f"customers scored: {summary.n_scored:,}",
         "",
         f"grade migration vs the run as of {summary.previous_as_of}"
@@ -236,6 +244,8 @@ def format_summary(summary: RescoreSummary) -> str:
 
 def _drift_lines(summary: RescoreSummary) -> list[str]:
     drift, levels = summary.drift, summary.drift_thresholds
+    if summary.basis == "rules":
+        return ["drift: no default model, so no training slice to compare the scores with"]
     if drift is None:
         return ["drift: the default model carries no training reference; retrain it to have drift reported"]
     heading = "drift vs the default model's training slice (PSI"

@@ -40,11 +40,17 @@ def invoice_risk(
 
     The probabilities come from :func:`riskmodel.scoring.score_open_invoices` (the path the
     ``/score`` response and batch rescoring use); the reasons explain ``p_late``. Both read
-    the same invoice features, computed once.
+    the same invoice features, computed once. Without a late-payment model the invoices
+    come with empty probabilities and no reasons.
     """
-    model = bundle.require("late_payment")
+    model = bundle.late_payment
     if invoices.empty:
         return []
+    if model is None:
+        return [
+            to_jsonable(r | {"reasons": []})
+            for r in score_open_invoices(bundle, ledger, invoices).to_dict("records")
+        ]
     features = invoice_features(ledger, config=model.feature_config, invoice_ids=invoices["invoice_id"])
     scored = score_open_invoices(bundle, ledger, invoices, features=features)
     contributions, _ = model.contributions(features, output="p_late")

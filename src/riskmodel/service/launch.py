@@ -21,7 +21,6 @@ from riskmodel.store import resolve_url
 logger = logging.getLogger(__name__)
 
 SERVICE = "serving.service:RiskService"
-CHAMPION_MODEL = "riskmodel-default"
 TELEMETRY_OFF = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
@@ -57,18 +56,22 @@ def serving_root(*folders: Path | None) -> Path:
     )
 
 
-def has_champion(tracking_uri: str | None, name: str = CHAMPION_MODEL) -> bool:
-    """Whether registered model ``name`` has a version with the ``champion`` alias."""
+def champions(tracking_uri: str | None) -> dict[str, bool]:
+    """For each model of riskmodel (``default``, ``late_payment``, ``onboarding``), whether it has a ``champion``."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    try:
-        MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).get_model_version_by_alias(
-            name, "champion"
-        )
-    except MlflowException:
-        return False
-    return True
+    from riskmodel.models.specs import MODEL_SPECS
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    found = {}
+    for name, spec in MODEL_SPECS.items():
+        try:
+            client.get_model_version_by_alias(spec.registered_name, "champion")
+            found[name] = True
+        except MlflowException:
+            found[name] = False
+    return found
 
 
 def absolute_settings(settings: ServiceSettings, cwd: Path) -> ServiceSettings:
@@ -90,12 +93,23 @@ def absolute_settings(settings: ServiceSettings, cwd: Path) -> ServiceSettings:
 
 
 def check_ready(settings: ServiceSettings) -> None:
-    """Refuse to start a service that could answer nothing: no champion, or keys required and none configured."""
-    if not has_champion(settings.tracking_uri):
+    """Refuse to start a service nobody trained (no champion at all) or that nobody may call (keys required, none set).
+
+    A model that training skipped (too few positive cases) is named in a warning with what
+    answers in its place (the policy's rules, or invoices without probabilities).
+    """
+    from riskmodel.models.specs import MODEL_SPECS
+
+    found = champions(settings.tracking_uri)
+    if not any(found.values()):
         raise ModelNotFoundError(
-            f"no version of '{CHAMPION_MODEL}' has alias 'champion' in {settings.tracking_uri}; "
-            "run 'riskmodel train data/sample' first (or 'riskmodel serve --train-if-missing')"
+            f"no riskmodel model has a version with alias 'champion' in {settings.tracking_uri}; "
+            "run 'riskmodel train LEDGER' first (or 'riskmodel serve --train-if-missing')"
         )
+    for name, present in found.items():
+        if not present:
+            spec = MODEL_SPECS[name]
+            logger.warning("no champion of %s: %s", spec.registered_name, spec.without_model)
     if not settings.auth:
         return
     try:

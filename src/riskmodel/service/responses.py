@@ -16,8 +16,20 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+Basis = Literal["model", "rules"]
+NOTES = Field(
+    default_factory=list,
+    description="What the answer lacks for want of a model, in words (empty when nothing is missing)",
+)
+
+
 class Reason(_Body):
-    """One SHAP reason: the feature, its value, its contribution to the raw score and what it means."""
+    """One reason: the feature, its value, its contribution and what it means.
+
+    With ``basis`` ``"model"`` a SHAP reason (``contribution`` in log-odds of the PD); with
+    ``"rules"`` a step of the policy's payment-behaviour rules (``contribution`` in grade
+    notches, ``rule`` its name; the step ``base`` holds the starting grade).
+    """
 
     feature: str
     value: float | str | None = None
@@ -26,6 +38,7 @@ class Reason(_Body):
     group: str | None = None
     comparison: float | str | None = Field(None, description="Portfolio median of the feature")
     direction: str | None = Field(None, description="higher or lower than the comparison")
+    rule: str | None = Field(None, description="With basis rules: the payment rule of this step")
 
 
 class RationaleStep(_Body):
@@ -74,8 +87,11 @@ class OpenInvoice(_Body):
 class ScoreResponse(_Body):
     customer_id: str
     as_of: date
-    pd_12m: float
+    pd_12m: float = Field(description="With basis rules: the rule grade's central PD on the master scale")
     grade: int
+    basis: Basis = Field(
+        description="model: the default model graded the customer; rules: the policy's payment-behaviour rules (no default model is registered)"
+    )
     in_default: bool | None = Field(None, description="Already in default at as_of (then pd_12m is 1)")
     default_date: date | None = None
     recommended_limit: float | None = None
@@ -86,6 +102,7 @@ class ScoreResponse(_Body):
     open_invoices: list[OpenInvoice]
     model_version: str
     policy_version: str
+    notes: list[str] = NOTES
 
 
 class BatchProblem(_Body):
@@ -124,13 +141,14 @@ class InvoiceRiskResponse(_Body):
     invoices: list[InvoiceRisk]
     model_version: str
     policy_version: str
+    notes: list[str] = NOTES
 
 
 class OnboardResponse(_Body):
     pd_12m: float  # with basis rules: the rule grade's central PD on the master scale
     grade: int
     decision: Literal["approve", "review", "prepayment_or_guarantee", "decline"]
-    basis: Literal["model", "rules"]
+    basis: Basis
     initial_limit: float
     requested_limit: float | None = None
     rationale: Rationale
@@ -157,8 +175,10 @@ class PortfolioResponse(_Body):
     alerts_by_severity: dict[str, int]
     n_alerts: int
     top_alerts: list[Alert]
+    basis: Basis = Field(description="What graded the customers (see ScoreResponse.basis)")
     model_version: str
     policy_version: str
+    notes: list[str] = NOTES
 
 
 class LedgerInfo(_Body):
@@ -174,6 +194,9 @@ class StatusResponse(_Body):
     status: str
     model_version: str
     models: dict[str, str]
+    basis: dict[str, Basis] = Field(
+        default_factory=dict, description="What grades customers (score) and applications (onboard)"
+    )
     policy_version: str
     ledger: LedgerInfo
     auth: bool

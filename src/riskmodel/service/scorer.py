@@ -22,8 +22,14 @@ from riskmodel.features.customer import customer_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
-from riskmodel.models import CreditModel
-from riskmodel.scoring import CustomerScores, ModelBundle, customer_response, onboard, score_customers
+from riskmodel.scoring import (
+    CustomerScores,
+    ModelBundle,
+    customer_response,
+    missing_model_notes,
+    onboard,
+    score_customers,
+)
 from riskmodel.service.errors import ApiError
 from riskmodel.service.history import history_ledger
 from riskmodel.service.invoices import customer_invoices, invoice_risk
@@ -75,7 +81,9 @@ class RiskScorer:
     Parameters
     ----------
     bundle
-        Champion models and policy; the default-risk model is required.
+        Champion models and policy. Without a default model customers are graded by the
+        policy's payment-behaviour rules (``"basis": "rules"``); without a late-payment model
+        invoice answers carry no probabilities and say so.
     ledger
         The validated ledger the service scores from.
     results
@@ -84,11 +92,10 @@ class RiskScorer:
 
     def __init__(self, bundle: ModelBundle, ledger: Ledger, results: ResultsStore) -> None:
         self.bundle = bundle
-        self.model: CreditModel = bundle.require("default")
         self.ledger = ledger
         self.results = results
         self.data_end = ledger.require_data_end("score")
-        self.store = OnlineFeatureStore(ledger, self.model.feature_config)
+        self.store = OnlineFeatureStore(ledger, bundle.feature_config)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
         self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
@@ -133,11 +140,17 @@ class RiskScorer:
 
     # -- inputs of a customer score --------------------------------------------------------
     def comparison(self, as_of: date) -> pd.Series:
-        """Portfolio medians of the model's features as of ``as_of`` (active customers), cached per date."""
+        """Portfolio medians of the default model's features as of ``as_of`` (active customers), cached per date.
+
+        Empty when customers are graded by the policy's rules: their reasons compare with nothing.
+        """
+        names = self.bundle.comparison_features
+        if not names:
+            return pd.Series(dtype=float)
 
         def compute() -> pd.Series:
-            features = customer_features(self.ledger, as_of, self.model.feature_config)
-            return comparison_points(features[self.model.feature_names])
+            features = customer_features(self.ledger, as_of, self.bundle.feature_config)
+            return comparison_points(features[names])
 
         return self._comparisons.get(as_of, compute)
 
@@ -221,8 +234,11 @@ class RiskScorer:
     def invoice_risk(
         self, customer_id: str | None, invoice_ids: Sequence[str] | None, as_of: date | None, lang: str
     ) -> dict[str, Any]:
-        """Late-payment risk of a customer's open invoices at ``as_of``, or of the invoices named."""
-        self.bundle.require("late_payment")
+        """Late-payment risk of a customer's open invoices at ``as_of``, or of the invoices named.
+
+        Without a late-payment model the invoices are listed with empty probabilities, and
+        ``notes`` says why.
+        """
         as_of = self.as_of(as_of)
         if invoice_ids is None:
             assert customer_id is not None  # the request schema asks for one of the two
@@ -242,6 +258,7 @@ class RiskScorer:
             "invoices": invoices,
             "model_version": f"late_payment:{self.bundle.versions.get('late_payment', '')}",
             "policy_version": self.bundle.policy.version,
+            "notes": missing_model_notes(self.bundle, lang, scores=False),
         }
 
     def _invoice_groups(
@@ -287,17 +304,26 @@ class RiskScorer:
         result = self._portfolios.get(
             (as_of, lang), lambda: score_customers(self.bundle, self.ledger, as_of, lang=lang)
         )
-        return {**portfolio_summary(result, top_alerts), **self.versions()}
+        return {
+            **portfolio_summary(result, top_alerts),
+            "basis": self.bundle.basis,
+            **self.versions(),
+            "notes": missing_model_notes(self.bundle, lang, invoices=False),
+        }
 
     def versions(self) -> dict[str, str]:
         return {"model_version": self.bundle.model_version, "policy_version": self.bundle.policy.version}
 
     def status(self) -> dict[str, Any]:
-        """Champion versions, policy version and the ledger served."""
+        """Champion versions, policy version, what grades customers and applications, and the ledger served."""
         return {
             "status": "ready",
             **self.versions(),
             "models": dict(self.bundle.versions),
+            "basis": {
+                "score": self.bundle.basis,
+                "onboard": "rules" if self.bundle.onboarding is None else "model",
+            },
             "ledger": {
                 "source": _safe_source(self.ledger.source),
                 "customers": self.ledger.customers.num_rows,
