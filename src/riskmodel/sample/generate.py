@@ -134,7 +134,7 @@ def make_sample_tables(
     }
     if history:
         tables["customer_history"] = customer_history_frame(
-            rng_history, book, paths, customers, tables["invoices"], cal
+            rng_history, book, paths, draft, settlement, customers, cal
         )
     logger.info(
         "sample ledger: %s in %.1f s",
