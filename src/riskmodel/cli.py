@@ -179,7 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="write a synthetic ledger")
     sample.add_argument(
-        "--out", required=True, type=Path, help="folder to write customers/invoices/payments/events to"
+        "--out",
+        required=True,
+        type=Path,
+        help="folder to write customers/invoices/payments/events/customer_history to",
     )
     sample.add_argument(
         "--customers", type=_positive_int, default=1000, help="number of customers (default 1000)"
@@ -190,8 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument(
         "--history",
-        action="store_true",
-        help="also write customer_history: limit reviews and bureau reports over time (default: not written)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write customer_history, the limit reviews and bureau reports over time (default);"
+        " --no-history leaves it out",
     )
     sample.set_defaults(handler=_sample)
 

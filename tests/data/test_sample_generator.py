@@ -9,11 +9,19 @@ import pandas as pd
 import pytest
 
 from riskmodel.ledger.schema import EVENT_TYPES, TABLE_BY_NAME
-from riskmodel.sample import make_sample_tables, measure_sample_rates, observed_default_dates
+from riskmodel.ledger.write import write_tables
+from riskmodel.sample import (
+    SAMPLE_MONTHS,
+    SAMPLE_START,
+    make_sample_tables,
+    measure_sample_rates,
+    observed_default_dates,
+)
+from tests.conftest import SAMPLE
 
-START = date(2023, 1, 1)
-MONTHS = 36
-END = pd.Timestamp("2026-01-01")
+START = SAMPLE_START
+MONTHS = SAMPLE_MONTHS
+END = pd.Timestamp("2026-01-01")  # the sample covers 2021-01-01 .. 2025-12-31
 FIRMOGRAPHICS = ["annual_revenue", "years_in_business", "employees", "registered_capital", "bureau_score"]
 
 
@@ -24,6 +32,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def sample_1000() -> dict[str, pd.DataFrame]:
+    """The tables of the committed ``data/sample``: ``riskmodel sample --customers 1000 --seed 0``."""
     return make_sample_tables(n_customers=1000, seed=0)
 
 
@@ -144,6 +153,16 @@ def test_tables_do_not_depend_on_the_sort_algorithm(tables, monkeypatch):
     again = make_sample_tables(n_customers=300, seed=7)
     for name, frame in tables.items():
         pd.testing.assert_frame_equal(frame, again[name])
+
+
+def test_committed_sample_is_what_the_documented_command_writes(sample_1000, tmp_path):
+    """``data/sample`` equals, byte for byte, ``riskmodel sample --out DIR --customers 1000 --seed 0``."""
+    written = write_tables(sample_1000, tmp_path, fmt="csv")
+    assert sorted(path.name for path in written) == sorted(path.name for path in SAMPLE.glob("*.csv"))
+    for path in written:
+        assert path.read_bytes() == (SAMPLE / path.name).read_bytes(), (
+            f"{path.name} differs from data/sample; regenerate it with `make sample`"
+        )
 
 
 def test_different_seeds_give_different_tables(tables):
@@ -286,7 +305,8 @@ def test_events_follow_unpaid_exposure(tables, paid):
 
 
 def test_sample_size(sample_1000):
-    assert 30_000 <= len(sample_1000["invoices"]) <= 60_000
+    """About 1.2 invoices per customer-month: 70,000 for 1,000 customers over 60 months."""
+    assert 55_000 <= len(sample_1000["invoices"]) <= 90_000
 
 
 @pytest.mark.parametrize(
@@ -320,7 +340,7 @@ def test_firmographics_are_partly_missing(sample_1000, column):
 def test_customers_arrive_over_time(sample_1000):
     onboarding = sample_1000["customers"]["onboarding_date"]
     assert 0.5 <= (onboarding < pd.Timestamp(START)).mean() <= 0.7
-    assert onboarding[onboarding >= pd.Timestamp(START)].dt.to_period("Y").nunique() == 3
+    assert onboarding[onboarding >= pd.Timestamp(START)].dt.to_period("Y").nunique() == MONTHS // 12
 
 
 def test_some_customers_churn_without_default(sample_1000):

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import mlflow.pyfunc
@@ -58,7 +59,8 @@ def store(tmp_path_factory) -> TrainedStore:
     """A 200-customer, 30-month ledger trained once into a SQLite store in a temporary folder."""
     root = tmp_path_factory.mktemp("training")
     ledger_dir = root / "ledger"
-    write_tables(make_sample_tables(n_customers=200, seed=2, months=30), ledger_dir, fmt="csv")
+    tables = make_sample_tables(n_customers=200, seed=2, start=date(2023, 1, 1), months=30)  # to 2025-06-30
+    write_tables(tables, ledger_dir, fmt="csv")
     config_path = root / "train.yaml"
     config_path.write_text(FAST_CONFIG, encoding="utf-8")
     uri = f"sqlite:///{root / 'mlflow.db'}"
