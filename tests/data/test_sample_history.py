@@ -86,3 +86,19 @@ def test_sample_command_writes_history_unless_told_not_to(tmp_path):
     assert (tmp_path / "with" / "customer_history.csv").is_file()
     written = sorted(path.name for path in (tmp_path / "without").iterdir())
     assert written == ["customers.csv", "events.csv", "invoices.csv", "payments.csv"]
+
+
+def test_over_five_years_most_limits_keep_at_least_half_their_onboarding_value():
+    """Cuts follow real delinquency, not every slip: they do not compound across the book."""
+    five_years = make_sample_tables(n_customers=1000, seed=0)  # the committed sample
+    onboarding = five_years["customers"].set_index("customer_id")["credit_limit"]
+    latest = (
+        five_years["customer_history"]
+        .dropna(subset=["credit_limit"])
+        .groupby("customer_id")["credit_limit"]
+        .last()
+    )
+    limit = onboarding.copy()
+    limit[latest.index] = latest
+    assert (limit < 0.5 * onboarding).mean() <= 0.15
+    assert (limit > onboarding).sum() > 50  # clean records are rewarded

@@ -2,9 +2,12 @@
 
 Every six months after onboarding (at a random phase for the starting book) a new bureau
 report arrives, its score moving with the customer's latent health; every other time the
-credit officer also reviews the limit: it is cut by half after an invoice went 30 or more days
-past due in the past year and raised by a fifth after a clean year (no invoice more than 5 days
-late). Reviews stop at default or churn. The ``customers`` row keeps the values at onboarding.
+credit officer also reviews the limit: it is cut by half after an invoice went 60 or more days
+past due in the past year (the collection tier where supply stops) and raised by a fifth after a
+clean year (no invoice more than 5 days late). A single slip of 30 days does not cut: with
+lateness that common, halving at 30 days would cut almost half of all reviews and, over five
+years, leave most of the book far above its limit. Reviews stop at default or churn. The
+``customers`` row keeps the values at onboarding.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from riskmodel.sample.invoices import InvoiceDraft
 from riskmodel.sample.payments import Settlement
 
 REVIEW_EVERY_MONTHS = 6
-CUT_AFTER_DAYS_LATE = 30
+CUT_AFTER_DAYS_LATE = 60
 CLEAN_WITHIN_DAYS_LATE = 5
 CUT, RAISE = 0.5, 1.2
 _LOOKBACK_DAYS = 365
