@@ -377,3 +377,23 @@ def test_larger_customers_buy_more(sample_1000):
     volume = sample_1000["invoices"].groupby("customer_id")["amount"].sum()
     revenue = customers["annual_revenue"].reindex(volume.index)
     assert volume.rank().corr(revenue.rank()) > 0.3
+
+
+def test_sample_command_takes_a_period(tmp_path):
+    from riskmodel.cli import main
+
+    argv = [
+        "-q",
+        "sample",
+        "--out",
+        str(tmp_path),
+        "--customers",
+        "30",
+        "--start",
+        "2024-03-01",
+        "--months",
+        "4",
+    ]
+    assert main(argv) == 0
+    issued = pd.read_csv(tmp_path / "invoices.csv", parse_dates=["issue_date"])["issue_date"]
+    assert issued.min() >= pd.Timestamp("2024-03-01") and issued.max() < pd.Timestamp("2024-07-01")
