@@ -12,6 +12,8 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
 SAMPLE := data/sample
+# The committed sample: 1,000 customers, seed 0, CSV; the generator's default period (2021–2025) and customer_history.
+SAMPLE_ARGS := --customers 1000 --seed 0 --format csv
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
@@ -41,7 +43,7 @@ lint: install
 
 # Sample ledger if missing, training if riskmodel-default has no champion, a local API key if none, then the service.
 serve: install
-	@test -f $(SAMPLE)/customers.csv || $(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0
+	@test -f $(SAMPLE)/customers.csv || $(BIN)/riskmodel sample --out $(SAMPLE) $(SAMPLE_ARGS)
 	$(BIN)/riskmodel serve --host $(HOST) --port $(PORT) --ledger $(SAMPLE) --train-if-missing --create-key
 
 # A Bento of the service (code, console, pinned requirements; models come from the MLflow registry at start).
@@ -52,7 +54,7 @@ serving/requirements.txt: pyproject.toml requirements.lock
 	$(BIN)/uv pip compile pyproject.toml -c requirements.lock --python-version 3.11 --no-annotate -o $@
 
 sample: install
-	$(BIN)/riskmodel sample --out $(SAMPLE) --customers 1000 --seed 0 --format csv
+	$(BIN)/riskmodel sample --out $(SAMPLE) $(SAMPLE_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/bench_generate.py

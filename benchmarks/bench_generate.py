@@ -13,12 +13,11 @@ import json
 import resource
 import sys
 import time
-from datetime import date
 
-from riskmodel.sample import make_sample_tables, measure_sample_rates
+from riskmodel.sample import SAMPLE_MONTHS, SAMPLE_START, make_sample_tables, measure_sample_rates
 
-START = date(2023, 1, 1)
-MONTHS = 36
+START = SAMPLE_START
+MONTHS = SAMPLE_MONTHS
 
 
 def _peak_rss_mib() -> float:
@@ -42,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"customers={args.customers:,} seed={args.seed} months={MONTHS}")
     for name, frame in tables.items():
-        print(f"  {name:<10} {len(frame):>12,} rows")
-    print(f"  total      {sum(len(f) for f in tables.values()):>12,} rows")
+        print(f"  {name:<16} {len(frame):>12,} rows")
+    print(f"  total            {sum(len(f) for f in tables.values()):>12,} rows")
     print(f"seconds      {seconds:.2f}")
     print(f"peak RSS     {_peak_rss_mib():,.0f} MiB (at import: {rss_before:,.0f} MiB)")
     if args.rates:

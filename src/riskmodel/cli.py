@@ -27,9 +27,14 @@ def _sample(args: argparse.Namespace) -> int:
     from riskmodel.progress import spinner
     from riskmodel.sample import make_sample_tables
 
+    period = {
+        name: value for name, value in (("start", args.start), ("months", args.months)) if value is not None
+    }
     logger.info("generating %d customers (seed %d)", args.customers, args.seed)
     with spinner(f"generating {args.customers:,} customers"):  # the generator reports no steps
-        tables = make_sample_tables(n_customers=args.customers, seed=args.seed, history=args.history)
+        tables = make_sample_tables(
+            n_customers=args.customers, seed=args.seed, history=args.history, **period
+        )
     paths = write_tables(tables, args.out, fmt=args.format)
     for path in paths:
         logger.info("wrote %s", path)
@@ -179,19 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="write a synthetic ledger")
     sample.add_argument(
-        "--out", required=True, type=Path, help="folder to write customers/invoices/payments/events to"
+        "--out",
+        required=True,
+        type=Path,
+        help="folder to write customers/invoices/payments/events/customer_history to",
     )
     sample.add_argument(
         "--customers", type=_positive_int, default=1000, help="number of customers (default 1000)"
     )
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--start", type=_date, help="first simulated day, YYYY-MM-DD (default 2021-01-01)")
+    sample.add_argument(
+        "--months",
+        type=_positive_int,
+        help="months simulated; the data end is start + months, exclusive (default 60)",
+    )
     sample.add_argument(
         "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
     )
     sample.add_argument(
         "--history",
-        action="store_true",
-        help="also write customer_history: limit reviews and bureau reports over time (default: not written)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write customer_history, the limit reviews and bureau reports over time (default);"
+        " --no-history leaves it out",
     )
     sample.set_defaults(handler=_sample)
 

@@ -9,11 +9,19 @@ import pandas as pd
 import pytest
 
 from riskmodel.ledger.schema import EVENT_TYPES, TABLE_BY_NAME
-from riskmodel.sample import make_sample_tables, measure_sample_rates, observed_default_dates
+from riskmodel.ledger.write import write_tables
+from riskmodel.sample import (
+    SAMPLE_MONTHS,
+    SAMPLE_START,
+    make_sample_tables,
+    measure_sample_rates,
+    observed_default_dates,
+)
+from tests.conftest import SAMPLE
 
-START = date(2023, 1, 1)
-MONTHS = 36
-END = pd.Timestamp("2026-01-01")
+START = SAMPLE_START
+MONTHS = SAMPLE_MONTHS
+END = pd.Timestamp("2026-01-01")  # the sample covers 2021-01-01 .. 2025-12-31
 FIRMOGRAPHICS = ["annual_revenue", "years_in_business", "employees", "registered_capital", "bureau_score"]
 
 
@@ -24,6 +32,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def sample_1000() -> dict[str, pd.DataFrame]:
+    """The tables of the committed ``data/sample``: ``riskmodel sample --customers 1000 --seed 0``."""
     return make_sample_tables(n_customers=1000, seed=0)
 
 
@@ -124,6 +133,36 @@ def test_same_seed_gives_identical_tables(tables):
     again = make_sample_tables(n_customers=300, seed=7)
     for name, frame in tables.items():
         pd.testing.assert_frame_equal(frame, again[name])
+
+
+def test_tables_do_not_depend_on_the_sort_algorithm(tables, monkeypatch):
+    """Rows that tie on their sort key (instalments of one invoice on one day) keep their planned order.
+
+    An unstable sort may order ties differently on another machine or numpy build; a sort that
+    puts ties in reverse order stands in for that here.
+    """
+    argsort = np.argsort
+
+    def ties_reversed_unless_stable(a, axis=-1, kind=None, order=None):
+        if kind == "stable" or np.ndim(a) != 1:
+            return argsort(a, axis=axis, kind=kind, order=order)
+        a = np.asarray(a)
+        return len(a) - 1 - argsort(a[::-1], kind="stable")
+
+    monkeypatch.setattr(np, "argsort", ties_reversed_unless_stable)
+    again = make_sample_tables(n_customers=300, seed=7)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(frame, again[name])
+
+
+def test_committed_sample_is_what_the_documented_command_writes(sample_1000, tmp_path):
+    """``data/sample`` equals, byte for byte, ``riskmodel sample --out DIR --customers 1000 --seed 0``."""
+    written = write_tables(sample_1000, tmp_path, fmt="csv")
+    assert sorted(path.name for path in written) == sorted(path.name for path in SAMPLE.glob("*.csv"))
+    for path in written:
+        assert path.read_bytes() == (SAMPLE / path.name).read_bytes(), (
+            f"{path.name} differs from data/sample; regenerate it with `make sample`"
+        )
 
 
 def test_different_seeds_give_different_tables(tables):
@@ -266,7 +305,8 @@ def test_events_follow_unpaid_exposure(tables, paid):
 
 
 def test_sample_size(sample_1000):
-    assert 30_000 <= len(sample_1000["invoices"]) <= 60_000
+    """About 1.2 invoices per customer-month: 70,000 for 1,000 customers over 60 months."""
+    assert 55_000 <= len(sample_1000["invoices"]) <= 90_000
 
 
 @pytest.mark.parametrize(
@@ -300,7 +340,7 @@ def test_firmographics_are_partly_missing(sample_1000, column):
 def test_customers_arrive_over_time(sample_1000):
     onboarding = sample_1000["customers"]["onboarding_date"]
     assert 0.5 <= (onboarding < pd.Timestamp(START)).mean() <= 0.7
-    assert onboarding[onboarding >= pd.Timestamp(START)].dt.to_period("Y").nunique() == 3
+    assert onboarding[onboarding >= pd.Timestamp(START)].dt.to_period("Y").nunique() == MONTHS // 12
 
 
 def test_some_customers_churn_without_default(sample_1000):
@@ -337,3 +377,23 @@ def test_larger_customers_buy_more(sample_1000):
     volume = sample_1000["invoices"].groupby("customer_id")["amount"].sum()
     revenue = customers["annual_revenue"].reindex(volume.index)
     assert volume.rank().corr(revenue.rank()) > 0.3
+
+
+def test_sample_command_takes_a_period(tmp_path):
+    from riskmodel.cli import main
+
+    argv = [
+        "-q",
+        "sample",
+        "--out",
+        str(tmp_path),
+        "--customers",
+        "30",
+        "--start",
+        "2024-03-01",
+        "--months",
+        "4",
+    ]
+    assert main(argv) == 0
+    issued = pd.read_csv(tmp_path / "invoices.csv", parse_dates=["issue_date"])["issue_date"]
+    assert issued.min() >= pd.Timestamp("2024-03-01") and issued.max() < pd.Timestamp("2024-07-01")

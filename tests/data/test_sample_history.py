@@ -1,6 +1,8 @@
-"""The generator's optional customer_history: off by default, deterministic, valid and telling a credit story."""
+"""The generator's customer_history: on by default, deterministic, valid and telling a credit story."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -10,23 +12,29 @@ from riskmodel.ledger import ledger_from_frames
 from riskmodel.sample import make_sample_tables
 from riskmodel.sample.history import CLEAN_WITHIN_DAYS_LATE, CUT, CUT_AFTER_DAYS_LATE, RAISE
 
+START = date(2023, 1, 1)
+
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return make_sample_tables(n_customers=300, seed=7, months=24, history=True)
+    return make_sample_tables(n_customers=300, seed=7, start=START, months=24, history=True)
 
 
-def test_history_is_off_by_default_and_leaves_the_other_tables_unchanged(tables):
-    plain = make_sample_tables(n_customers=300, seed=7, months=24)
+def test_history_is_on_by_default():
+    assert "customer_history" in make_sample_tables(n_customers=20, seed=7, start=START, months=12)
+
+
+def test_leaving_history_out_leaves_the_other_tables_unchanged(tables):
+    plain = make_sample_tables(n_customers=300, seed=7, start=START, months=24, history=False)
     assert "customer_history" not in plain
     for name, frame in plain.items():
         pd.testing.assert_frame_equal(frame, tables[name])
 
 
 def test_same_seed_gives_the_same_history(tables):
-    again = make_sample_tables(n_customers=300, seed=7, months=24, history=True)
+    again = make_sample_tables(n_customers=300, seed=7, start=START, months=24, history=True)
     pd.testing.assert_frame_equal(again["customer_history"], tables["customer_history"])
-    other = make_sample_tables(n_customers=300, seed=8, months=24, history=True)
+    other = make_sample_tables(n_customers=300, seed=8, start=START, months=24, history=True)
     assert not other["customer_history"].equals(tables["customer_history"])
 
 
@@ -68,3 +76,29 @@ def test_limits_are_cut_after_delinquency_and_raised_after_a_clean_year(tables):
                 raises += 1
             before = row.credit_limit
     assert cuts > 5 and raises > 5
+
+
+def test_sample_command_writes_history_unless_told_not_to(tmp_path):
+    from riskmodel.cli import main
+
+    for folder, flags in [("with", []), ("without", ["--no-history"])]:
+        assert main(["-q", "sample", "--out", str(tmp_path / folder), "--customers", "20", *flags]) == 0
+    assert (tmp_path / "with" / "customer_history.csv").is_file()
+    written = sorted(path.name for path in (tmp_path / "without").iterdir())
+    assert written == ["customers.csv", "events.csv", "invoices.csv", "payments.csv"]
+
+
+def test_over_five_years_most_limits_keep_at_least_half_their_onboarding_value():
+    """Cuts follow real delinquency, not every slip: they do not compound across the book."""
+    five_years = make_sample_tables(n_customers=1000, seed=0)  # the committed sample
+    onboarding = five_years["customers"].set_index("customer_id")["credit_limit"]
+    latest = (
+        five_years["customer_history"]
+        .dropna(subset=["credit_limit"])
+        .groupby("customer_id")["credit_limit"]
+        .last()
+    )
+    limit = onboarding.copy()
+    limit[latest.index] = latest
+    assert (limit < 0.5 * onboarding).mean() <= 0.15
+    assert (limit > onboarding).sum() > 50  # clean records are rewarded

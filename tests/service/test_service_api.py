@@ -19,7 +19,7 @@ from riskmodel.service.responses import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-CUSTOMER = "C000004"  # in data/sample: open invoices, one disputed
+CUSTOMER = "C000008"  # in data/sample: not in default, 9 open invoices at the data end, one disputed
 APPLICATION = {
     "country": "DE",
     "industry": "manufacturing",
@@ -79,9 +79,10 @@ def test_invoice_risk_of_a_customer_gives_each_open_invoice(api):
 
 
 def test_invoice_risk_by_ids_keeps_their_order_and_scores_settled_ones(api):
-    ids = ["INV00042484", "INV00000001"]
+    ids = ["INV00067022", "INV00000001"]  # an open invoice of CUSTOMER, then a settled one
     body = InvoiceRiskResponse.model_validate(api.post("/invoice_risk", json={"invoice_ids": ids}).json())
     assert [i.invoice_id for i in body.invoices] == ids
+    assert body.invoices[0].is_open and body.invoices[0].open_amount > 0
     assert body.invoices[1].is_open is False and body.invoices[1].open_amount is None
     assert all(r.contribution > 0 for i in body.invoices for r in i.reasons)
 
@@ -132,7 +133,7 @@ def test_unknown_customer_is_404(api):
 
 
 def test_unknown_invoice_is_404_naming_the_item(api):
-    body = error_of(api.post("/invoice_risk", json={"invoice_ids": ["INV00042484", "NOPE"]}), 404)
+    body = error_of(api.post("/invoice_risk", json={"invoice_ids": ["INV00067022", "NOPE"]}), 404)
     assert body.detail[0].field == "invoice_ids[1]"
 
 

@@ -18,7 +18,8 @@ AS_OF = dt.date(2024, 9, 30)
 
 @pytest.fixture(scope="module")
 def ledger():
-    return ledger_from_frames(make_sample_tables(n_customers=120, seed=3, months=24), strict=True)
+    tables = make_sample_tables(n_customers=120, seed=3, start=dt.date(2023, 1, 1), months=24)  # AS_OF inside
+    return ledger_from_frames(tables, strict=True)
 
 
 def _assert_same(online: pd.Series, batch: pd.Series) -> None:

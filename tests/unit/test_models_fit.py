@@ -28,7 +28,8 @@ def _fit(spec: ModelSpec, ledger: Ledger) -> FitResult:
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return make_sample_tables(n_customers=300, seed=2, start=date(2021, 1, 1), months=60)
+    """Five years from 2021 without customer_history: the undated-feature tests need it absent."""
+    return make_sample_tables(n_customers=300, seed=2, start=date(2021, 1, 1), months=60, history=False)
 
 
 @pytest.fixture(scope="module")

@@ -84,11 +84,10 @@ def test_one_customer_scored_alone_equals_its_portfolio_row(portfolio, bundle, l
         assert [r["feature"] for r in row["reasons"]] == [r["feature"] for r in batch_row["reasons"]]
         for mine, theirs in zip(row["reasons"], batch_row["reasons"], strict=True):
             assert mine["contribution"] == pytest.approx(theirs["contribution"], abs=1e-9)
-            assert (mine["value"], mine["comparison"], mine["description"]) == (
-                theirs["value"],
-                theirs["comparison"],
-                theirs["description"],
-            )
+            # one customer's sums run in another order than the portfolio's: equal but for the last bits
+            value = theirs["value"]
+            assert mine["value"] == (pytest.approx(value, rel=1e-12) if isinstance(value, float) else value)
+            assert (mine["comparison"], mine["description"]) == (theirs["comparison"], theirs["description"])
 
 
 def test_score_response_has_the_design_fields(portfolio, bundle):

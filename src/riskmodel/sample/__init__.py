@@ -1,4 +1,4 @@
-"""Synthetic B2B accounts-receivable ledger: customers, invoices, payments and credit events.
+"""Synthetic B2B accounts-receivable ledger: customers, invoices, payments, credit events and history.
 
 The generator simulates a trade-credit book month by month, vectorised over customers with
 numpy: customers arrive and churn, a latent financial health per customer drifts (with
@@ -12,7 +12,13 @@ unpaid when the customer defaults (then written off or recovered, with credit ev
 like any other ledger. :func:`measure_sample_rates` gives the headline rates of a ledger.
 """
 
-from riskmodel.sample.generate import make_sample_tables
+from riskmodel.sample.generate import SAMPLE_MONTHS, SAMPLE_START, make_sample_tables
 from riskmodel.sample.stats import measure_sample_rates, observed_default_dates
 
-__all__ = ["make_sample_tables", "measure_sample_rates", "observed_default_dates"]
+__all__ = [
+    "SAMPLE_MONTHS",
+    "SAMPLE_START",
+    "make_sample_tables",
+    "measure_sample_rates",
+    "observed_default_dates",
+]

@@ -25,7 +25,12 @@ from riskmodel.sample.payments import Settlement, settle_invoices
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["make_sample_tables"]
+__all__ = ["SAMPLE_MONTHS", "SAMPLE_START", "make_sample_tables"]
+
+SAMPLE_START = date(2021, 1, 1)
+"""First day of the default period: the committed ``data/sample`` covers 2021–2025."""
+SAMPLE_MONTHS = 60
+"""Length of the default period; its data end (exclusive) is 2026-01-01."""
 
 
 def _cents_to_amount(cents: np.ndarray) -> np.ndarray:
@@ -65,11 +70,13 @@ def _payments_frame(settlement: Settlement, n_invoices: int, cal: Calendar) -> p
 def make_sample_tables(
     n_customers: int = 1000,
     seed: int = 0,
-    start: date = date(2023, 1, 1),
-    months: int = 36,
-    history: bool = False,
+    start: date = SAMPLE_START,
+    months: int = SAMPLE_MONTHS,
+    history: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Generate a realistic synthetic ledger, deterministic for a seed.
+
+    The defaults make the committed sample ``data/sample`` (five years, 2021–2025, with history).
 
     Parameters
     ----------
@@ -84,8 +91,9 @@ def make_sample_tables(
         settlement, dispute, write-off or event falls on or after it, and invoices not fully paid
         by then are open.
     history : bool
-        Also write ``customer_history`` (limit reviews and bureau reports,
-        :mod:`riskmodel.sample.history`). Off by default: the other tables are the same either way.
+        Also make ``customer_history`` (limit reviews and bureau reports,
+        :mod:`riskmodel.sample.history`). On by default; ``False`` leaves it out, and the other
+        tables are the same either way.
 
     Returns
     -------
@@ -93,12 +101,14 @@ def make_sample_tables(
         The raw tables ``customers``, ``invoices``, ``payments``, ``events`` (and
         ``customer_history`` with ``history``) with the columns
         of DESIGN.md. Dates are ``datetime64[s]`` (NaT when empty), ids are strings, amounts are
-        float64 in cents precision. About 45 invoices per customer over 36 months.
+        float64 in cents precision. About 70 invoices per customer over 60 months.
 
     Examples
     --------
     >>> tables = make_sample_tables(n_customers=50, seed=1, months=12)
     >>> sorted(tables)
+    ['customer_history', 'customers', 'events', 'invoices', 'payments']
+    >>> sorted(make_sample_tables(n_customers=50, seed=1, months=12, history=False))
     ['customers', 'events', 'invoices', 'payments']
     >>> tables["customers"]["customer_id"].iloc[0]
     'C000001'
@@ -134,7 +144,7 @@ def make_sample_tables(
     }
     if history:
         tables["customer_history"] = customer_history_frame(
-            rng_history, book, paths, customers, tables["invoices"], cal
+            rng_history, book, paths, draft, settlement, customers, cal
         )
     logger.info(
         "sample ledger: %s in %.1f s",

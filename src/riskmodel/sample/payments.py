@@ -115,7 +115,9 @@ def settle_invoices(
     payment_cents = np.concatenate(
         [row_cents[keep], draft.amount_cents[recovery] - paid_before_default[recovery]]
     )
-    order = np.argsort(payment_day * (1 << 32) + payment_invoice)
+    # Stable: instalments of one invoice that fall on the same day keep their planned order, so the
+    # payment ids do not depend on the sort algorithm numpy picks for the machine.
+    order = np.argsort(payment_day * (1 << 32) + payment_invoice, kind="stable")
 
     first_write_off_day = np.full(n_customers, NEVER, dtype=np.int64)
     booked = write_off_day < NEVER
