@@ -90,7 +90,7 @@ def run_split(
 ) -> SplitRun:
     """Fit on the rows outside the seed's hold-out and measure on the hold-out."""
     started = time.perf_counter()
-    rest, holdout = stratified_holdout(data.table, data.label, config.slices[2], seed)
+    rest, holdout = stratified_holdout(data.table, data.label, config.validation_share, seed)
     result, choice = _fit(data, rest, holdout, config, tune)
     m = result.metrics
     gbm = result.model.heads[0].scorer if result.kind == "gbm" else None
@@ -103,8 +103,8 @@ def run_split(
         gbm_auc=m["gbm_auc"],
         scorecard_auc=m["scorecard_auc"],
         brier=m["brier"],
-        selection_gbm_auc=result.selection_auc["gbm"],
-        selection_scorecard_auc=result.selection_auc["scorecard"],
+        selection_gbm_auc=result.cv_auc["gbm"],
+        selection_scorecard_auc=result.cv_auc["scorecard"],
         n_trees=getattr(gbm, "n_trees_", -1),
         gbm_choice=choice,
         n_train=len(rest),
@@ -125,7 +125,7 @@ def _fit(
         fits.append(
             fit_model_on_split(data.spec, rest, holdout, dataclasses.replace(config, gbm=gbm), data.features)
         )
-    best = int(np.argmax([f.selection_auc["gbm"] for f in fits]))
+    best = int(np.argmax([f.cv_auc["gbm"] for f in fits]))
     return fits[best], _describe(GBM_GRID[best])
 
 
@@ -177,9 +177,9 @@ def markdown(
             "",
             f"## {name.capitalize()}",
             "",
-            f"{first.n_train + first.n_holdout:,} rows; hold-out {config.slices[2]:.0%} ({first.n_holdout:,} rows), "
-            f"the other {first.n_train:,} split {config.slices[0] / (config.slices[0] + config.slices[1]):.0%} training / "
-            f"{config.slices[1] / (config.slices[0] + config.slices[1]):.0%} selection and calibration "
+            f"{first.n_train + first.n_holdout:,} rows; hold-out {config.validation_share:.0%} ({first.n_holdout:,} rows), "
+            f"the other {first.n_train:,} in {config.cv_folds} stratified folds (choice and cross-fitted calibration), "
+            "then all of them to fit the model "
             f"(`training/configs/{name}.yaml`{', GBM parameters chosen per split with --tune' if args.tune else ''}).",
             "",
             "| model | protected attributes | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |",
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if "taiwan" in args.data_sets and not args.no_reference:
         config = configs["taiwan"]
         references = {
-            seed: reference_lightgbm_auc(args.data_dir, config.slices[2], seed, config.threads)
+            seed: reference_lightgbm_auc(args.data_dir, config.validation_share, seed, config.threads)
             for seed in args.seeds
         }
     text = markdown(runs, references, args, configs)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 TAIWAN_PROTECTED = ("sex", "age_years", "marital_status")
 QUICK = TrainConfig(
     gbm=GBMParams(n_estimators=60, learning_rate=0.1, min_child_samples=40, early_stopping_rounds=10),
-    slices=(0.56, 0.14, 0.30),
+    validation_share=0.30,
 )
 
 
@@ -235,9 +235,10 @@ def test_quick_fit_scores_its_holdout_above_chance(quick_fit):
 def test_quick_fit_validates_on_the_holdout_rows_only(quick_fit):
     result, holdout = quick_fit
     assert result.validation["customer_id"].tolist() == holdout["customer_id"].tolist()
-    s = result.slice_summary
-    assert s["train"]["rows"] + s["selection"]["rows"] == 2100 and s["validation"]["rows"] == 900
-    assert s["selection"]["rows"] == 420 and s["train"]["first_date"] is None
+    s = result.design_summary
+    assert s["development"]["rows"] == s["labelled"]["rows"] == 2100 and s["validation"]["rows"] == 900
+    assert s["development"]["first_date"] is None and s["validation"]["cut"] is None
+    assert len(result.origins) == 4  # three stratified folds, then the hold-out
 
 
 def test_quick_fit_predicts_the_target_output(quick_fit):
