@@ -9,7 +9,12 @@ from scipy.stats import binomtest
 
 from riskmodel.models.metrics import auc, ks
 from riskmodel.policy import load_policy
-from riskmodel.validation.stats import RankedScores, discrimination_table, grade_calibration, mean_auc_interval
+from riskmodel.validation.stats import (
+    RankedScores,
+    discrimination_table,
+    grade_calibration,
+    mean_auc_interval,
+)
 
 
 @pytest.mark.parametrize("n_rows", [8, 60, 400])
@@ -67,7 +72,9 @@ def test_mean_auc_interval_moves_shared_rows_together():
     once = mean_auc_interval([(ids, y, p)], n_resamples=300)
     twice = mean_auc_interval([(ids, y, p), (ids, y, p)], n_resamples=300)
     assert twice == pytest.approx(once)  # the same rows held out twice carry no new information
-    halves = mean_auc_interval([(ids[:300], y[:300], p[:300]), (ids[300:], y[300:], p[300:])], n_resamples=300)
+    halves = mean_auc_interval(
+        [(ids[:300], y[:300], p[:300]), (ids[300:], y[300:], p[300:])], n_resamples=300
+    )
     assert halves[1] <= halves[0] <= halves[2]
     assert halves[0] == pytest.approx((auc(y[:300], p[:300]) + auc(y[300:], p[300:])) / 2)
 
