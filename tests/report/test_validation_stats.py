@@ -9,7 +9,12 @@ from scipy.stats import binomtest
 
 from riskmodel.models.metrics import auc, ks
 from riskmodel.policy import load_policy
-from riskmodel.validation.stats import RankedScores, discrimination_table, grade_calibration
+from riskmodel.validation.stats import (
+    RankedScores,
+    discrimination_table,
+    grade_calibration,
+    mean_auc_interval,
+)
 
 
 @pytest.mark.parametrize("n_rows", [8, 60, 400])
@@ -46,6 +51,32 @@ def test_discrimination_table_is_reproducible_under_a_seed():
     y = (rng.uniform(size=300) < p).astype(float)
     first = discrimination_table(y, p, n_resamples=100, seed=7)
     pd.testing.assert_frame_equal(first, discrimination_table(y, p, n_resamples=100, seed=7))
+
+
+def _scored_rows(n_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(size=n_rows)
+    return (rng.uniform(size=n_rows) < p).astype(float), p
+
+
+def test_mean_auc_interval_of_one_holdout_is_the_discrimination_interval():
+    y, p = _scored_rows(400, 2)
+    estimate, lower, upper = mean_auc_interval([(np.arange(400), y, p)], n_resamples=200, seed=3)
+    table = discrimination_table(y, p, n_resamples=200, seed=3).set_index("measure")
+    assert (estimate, lower, upper) == pytest.approx(tuple(table.loc["AUC", ["estimate", "lower", "upper"]]))
+
+
+def test_mean_auc_interval_moves_shared_rows_together():
+    y, p = _scored_rows(600, 4)
+    ids = np.arange(600)
+    once = mean_auc_interval([(ids, y, p)], n_resamples=300)
+    twice = mean_auc_interval([(ids, y, p), (ids, y, p)], n_resamples=300)
+    assert twice == pytest.approx(once)  # the same rows held out twice carry no new information
+    halves = mean_auc_interval(
+        [(ids[:300], y[:300], p[:300]), (ids[300:], y[300:], p[300:])], n_resamples=300
+    )
+    assert halves[1] <= halves[0] <= halves[2]
+    assert halves[0] == pytest.approx((auc(y[:300], p[:300]) + auc(y[300:], p[300:])) / 2)
 
 
 def test_binomial_test_per_grade_matches_scipy_and_flags_underestimated_grades():

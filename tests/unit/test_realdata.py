@@ -13,6 +13,7 @@ from riskmodel.models.config import GBMParams, TrainConfig
 from riskmodel.models.fit import fit_model_on_split
 from riskmodel.realdata import load_german, load_taiwan, stratified_holdout
 from riskmodel.realdata.german import PROTECTED_COLUMNS as GERMAN_PROTECTED
+from riskmodel.realdata.taiwan import SOURCE_LABEL, read_taiwan, taiwan_features
 from tests.conftest import REAL_DATA
 
 TAIWAN_DIR = REAL_DATA / "taiwan_default_credit_card"
@@ -78,6 +79,27 @@ TAIWAN_EXPECTED = {
         "payment_to_bill_5m": 689 / (3102 + 689),
         "bill_amount_mean_6m": (3913 + 3102 + 689) / 6,
         "payment_amount_mean_6m": 689 / 6,
+        "bill_amount_m2": 3102,
+        "bill_amount_m6": 0,
+        "utilisation_m2": 3102 / 20000,
+        "utilisation_m3": 689 / 20000,
+        "payment_to_bill_m2": 689 / 689,  # PAY_AMT2 settles BILL_AMT3
+        # slope of (3913, 3102, 689, 0, 0, 0) / 20000 over months 2.5, 1.5, ..., -2.5 (latest first)
+        "utilisation_trend_6m": (3913 * 2.5 + 3102 * 1.5 + 689 * 0.5) / 20000 / 17.5,
+        "payment_to_limit_mean_6m": 689 / 6 / 20000,
+        "available_credit": 20000 - 3913,
+        "unpaid_balance_1m": 3102 - 0,
+        "unpaid_utilisation_1m": 3102 / 20000,
+        "unpaid_utilisation_mean_5m": (3102 + 0 + 0 + 0 + 0) / 5 / 20000,  # BILL_AMT2..6 minus PAY_AMT1..5
+        "is_bill_paid_1m": 0,  # paid 0 of 3102
+        "n_months_bill_paid_5m": 4,  # 689 of 689, then nothing owed
+        "n_months_underpaid_5m": 1,
+        "n_months_no_payment_6m": 5,
+        "n_months_delayed_in_a_row": 2,
+        "repayment_status_change_1m": 2 - 2,
+        "repayment_status_max_6m": 2,
+        "repayment_status_min_6m": -2,
+        "repayment_status_sum_6m": 2 + 2 - 1 - 1 - 2 - 2,
         "label_default_next_month": 1,
     },
     2: {
@@ -95,6 +117,21 @@ TAIWAN_EXPECTED = {
         "payment_to_bill_3m": 2000 / (1725 + 2682 + 3272),
         "bill_growth_3m": 2682 / 3272 - 1,
         "bill_growth_5m": 2682 / 3261 - 1,
+        "bill_amount_m5": 3455,
+        "utilisation_m6": 3261 / 120000,
+        "payment_to_bill_m2": 1000 / 2682,
+        "payment_to_bill_m5": 0 / 3261,
+        "unpaid_balance_1m": 1725 - 0,
+        "unpaid_utilisation_mean_5m": (1725 + 1682 + 2272 + 2455 + 3261) / 5 / 120000,
+        "is_bill_paid_1m": 0,
+        "n_months_bill_paid_5m": 0,
+        "n_months_underpaid_5m": 5,
+        "n_months_no_payment_6m": 2,
+        "n_months_delayed_in_a_row": 0,  # paid duly in the latest month
+        "repayment_status_change_1m": -1 - 2,
+        "repayment_status_max_6m": 2,
+        "repayment_status_min_6m": -1,
+        "repayment_status_sum_6m": -1 + 2 + 0 + 0 + 0 + 2,
         "label_default_next_month": 1,
     },
 }
@@ -110,6 +147,28 @@ def test_taiwan_features_match_hand_computed_values(taiwan, customer_id):
 def test_taiwan_ratios_over_a_zero_bill_are_missing(taiwan):
     row = _row(taiwan.table, "customer_id", 1)  # BILL_AMT4 and BILL_AMT6 are 0
     assert np.isnan(row["bill_growth_3m"]) and np.isnan(row["bill_growth_5m"])
+    assert np.isnan(row["payment_to_bill_m3"])  # PAY_AMT3 settles BILL_AMT4 = 0
+
+
+def test_taiwan_spreads_are_those_of_the_six_months(taiwan):
+    row = _row(taiwan.table, "customer_id", 1)
+    assert row["utilisation_std_6m"] == pytest.approx(np.std([3913, 3102, 689, 0, 0, 0]) / 20000)
+    assert row["payment_amount_std_6m"] == pytest.approx(np.std([0, 689, 0, 0, 0, 0]))
+
+
+def test_taiwan_features_do_not_read_the_label():
+    raw, _ = read_taiwan(TAIWAN_DIR)
+    flipped = raw.assign(**{SOURCE_LABEL: 1 - raw[SOURCE_LABEL]})
+    features, features_flipped = taiwan_features(raw), taiwan_features(flipped)
+    label = "label_default_next_month"
+    pd.testing.assert_frame_equal(features.drop(columns=label), features_flipped.drop(columns=label))
+    assert (features[label] != features_flipped[label]).all()
+
+
+def test_taiwan_features_of_a_row_depend_on_that_row_only():
+    raw, _ = read_taiwan(TAIWAN_DIR)
+    alone = taiwan_features(raw.iloc[[1]]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone, taiwan_features(raw).iloc[[1]].reset_index(drop=True))
 
 
 def test_taiwan_undocumented_education_codes_stay_distinct(taiwan):
@@ -122,6 +181,7 @@ def test_taiwan_mapped_features_keep_registry_directions(taiwan):
     direction = {f.name: f.direction for f in taiwan.features}
     assert direction["max_days_past_due"] == 1 and direction["days_since_last_late_payment"] == -1
     assert direction["payment_to_bill_3m"] == -1
+    assert direction["n_months_delayed_in_a_row"] == 1 and direction["utilisation_trend_6m"] == 0
     assert direction["open_balance"] == 0 and direction["limit_utilisation"] == 0  # card balances: not sure
 
 

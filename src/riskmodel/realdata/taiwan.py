@@ -26,6 +26,14 @@ Registry features (same name and meaning as in the ledger pipeline):
 Balances rise and fall with card use, and an idle card (no bill) defaults more often than
 a lightly used one, so ``open_balance`` and ``limit_utilisation`` carry no monotone
 constraint here (the registry's +1 is for trade-credit exposure).
+
+Data-set features (``_PER_MONTH``, ``_EXTRA_ROWS``) add what card-default studies build from
+the same panel: each month's status, payment, bill, utilisation (bill / limit) and payment
+ratio (payment / the bill it settles); counts of revolving, paid-in-full, idle, unpaid and
+underpaid months; the revolving balance (previous bill minus the latest payment) over the
+limit; utilisation trend (least-squares slope) and spread; the worst, best and summed
+status and the months in delay in a row. Only the months-in-delay run carries a monotone
+constraint: the others mix idle, revolving and fully paid cards, whose risks do not order.
 """
 
 from __future__ import annotations
@@ -103,10 +111,17 @@ _UNCONSTRAINED_HERE = ("open_balance", "limit_utilisation")
 
 
 # fmt: off
-_PER_MONTH = (  # name prefix, unit, English, Chinese; month m1 is the latest
-    ("repayment_status", "code", "repayment status {m} month(s) back (-2 no use, -1 paid in full, 0 revolving, k months late)",
+_PER_MONTH = (  # name prefix, months, unit, English, Chinese; month m1 is the latest
+    ("repayment_status", (1, 2, 3, 4, 5, 6), "code",
+     "repayment status {m} month(s) back (-2 no use, -1 paid in full, 0 revolving, k months late)",
      "{m}个月前的还款状态（-2未使用，-1全额还款，0循环信用，k为逾期月数）"),
-    ("payment_amount", "amount", "amount paid {m} month(s) back", "{m}个月前的还款金额"),
+    ("payment_amount", (1, 2, 3, 4, 5, 6), "amount", "amount paid {m} month(s) back", "{m}个月前的还款金额"),
+    # m1 and m4 are open_balance and open_balance_prev_90d, m1 utilisation is limit_utilisation,
+    # and the m1 payment ratio is payment_to_bill_1m
+    ("bill_amount", (2, 3, 5, 6), "amount", "bill {m} month(s) back", "{m}个月前的账单金额"),
+    ("utilisation", (2, 3, 4, 5, 6), "share", "bill {m} month(s) back over the limit", "{m}个月前账单占额度比例"),
+    ("payment_to_bill", (2, 3, 4, 5), "ratio", "amount paid {m} month(s) back over the bill it settles",
+     "{m}个月前还款占对应账单比例"),
 )
 _EXTRA_ROWS = (  # name, direction, unit, English, Chinese
     ("n_months_revolving_6m", 0, "count", "months of the last 6 with a revolving balance", "近6个月循环信用月数"),
@@ -121,6 +136,23 @@ _EXTRA_ROWS = (  # name, direction, unit, English, Chinese
     ("bill_amount_mean_6m", 0, "amount", "mean bill over the last 6 months", "近6个月平均账单金额"),
     ("bill_growth_3m", 0, "share", "latest bill against the bill 3 months earlier, minus 1", "最新账单较3个月前增长率"),
     ("bill_growth_5m", 0, "share", "latest bill against the bill 5 months earlier, minus 1", "最新账单较5个月前增长率"),
+    ("utilisation_trend_6m", 0, "share", "least-squares slope of the bill over the limit, per month, over 6 months", "近6个月账单占额度比例的月均变化（最小二乘斜率）"),
+    ("utilisation_std_6m", 0, "share", "standard deviation of the bill over the limit over 6 months", "近6个月账单占额度比例的标准差"),
+    ("payment_amount_std_6m", 0, "amount", "standard deviation of the amount paid over 6 months", "近6个月还款金额的标准差"),
+    ("payment_to_limit_mean_6m", 0, "share", "mean amount paid over the last 6 months over the limit", "近6个月平均还款金额占额度比例"),
+    ("available_credit", 0, "amount", "limit minus the latest bill", "额度减最新账单"),
+    ("unpaid_balance_1m", 0, "amount", "previous bill minus the latest payment (the balance that revolves)", "上期账单减最近一次还款（循环余额）"),
+    ("unpaid_utilisation_1m", 0, "share", "previous bill minus the latest payment, over the limit", "循环余额占额度比例"),
+    ("unpaid_utilisation_mean_5m", 0, "share", "mean over 5 months of the bill minus the payment settling it, over the limit", "近5个月平均循环余额占额度比例"),
+    ("is_bill_paid_1m", 0, "flag", "the latest payment covers the bill it settles", "最近一次还款不低于对应账单"),
+    ("n_months_bill_paid_5m", 0, "count", "months of the last 5 whose payment covers the bill it settles", "近5个月还款不低于对应账单的月数"),
+    ("n_months_underpaid_5m", 0, "count", "months of the last 5 whose payment is below a positive bill it settles", "近5个月还款低于对应账单的月数"),
+    ("n_months_no_payment_6m", 0, "count", "months of the last 6 without a payment", "近6个月未还款月数"),
+    ("n_months_delayed_in_a_row", 1, "count", "months in delay in a row up to the latest", "截至最近连续逾期月数"),
+    ("repayment_status_change_1m", 0, "code", "latest repayment status minus the one before", "最近还款状态较上月变化"),
+    ("repayment_status_max_6m", 0, "code", "worst repayment status of the last 6 months", "近6个月最差还款状态"),
+    ("repayment_status_min_6m", 0, "code", "best repayment status of the last 6 months", "近6个月最好还款状态"),
+    ("repayment_status_sum_6m", 0, "code", "sum of the repayment statuses of the last 6 months", "近6个月还款状态之和"),
     ("education", 0, "category", "education", "教育程度"),
 )
 _PROTECTED_ROWS = (
@@ -137,8 +169,8 @@ def _extra(name: str, direction: int, unit: str, en: str, zh: str) -> Feature:
 
 _EXTRAS = tuple(
     _extra(f"{prefix}_m{m}", 0, unit, en.format(m=m), zh.format(m=m))
-    for prefix, unit, en, zh in _PER_MONTH
-    for m in range(1, MONTHS + 1)
+    for prefix, months, unit, en, zh in _PER_MONTH
+    for m in months
 ) + tuple(_extra(*row) for row in _EXTRA_ROWS)
 _PROTECTED = tuple(_extra(*row) for row in _PROTECTED_ROWS)
 
@@ -168,6 +200,10 @@ def taiwan_features(raw: pd.DataFrame, include_protected: bool = False) -> pd.Da
     delay_days = np.clip(status, 0, None) * DAYS_PER_MONTH
     late, late_30 = delay_days > 0, delay_days > 30
     mean_90, mean_180 = delay_days[:, :3].mean(axis=1), delay_days.mean(axis=1)
+    utilisation = _ratio(bills, limit[:, None])
+    settled = bills[:, 1:]  # the bill each of the latest 5 payments settles (the month before it)
+    unpaid = settled - paid[:, :-1]
+    months_later = np.arange(MONTHS - 1, -1, -1) - (MONTHS - 1) / 2  # time axis, m1 the latest
     columns = {
         "customer_id": raw["ID"].to_numpy(),
         "credit_limit": limit,
@@ -188,6 +224,9 @@ def taiwan_features(raw: pd.DataFrame, include_protected: bool = False) -> pd.Da
         "days_since_last_late_payment": _months_since_first(late) * DAYS_PER_MONTH,
         **{f"repayment_status_m{m + 1}": status[:, m] for m in range(MONTHS)},
         **{f"payment_amount_m{m + 1}": paid[:, m] for m in range(MONTHS)},
+        **{f"bill_amount_m{m}": bills[:, m - 1] for m in (2, 3, 5, 6)},
+        **{f"utilisation_m{m + 1}": utilisation[:, m] for m in range(1, MONTHS)},
+        **{f"payment_to_bill_m{m + 1}": _ratio(paid[:, m], settled[:, m]) for m in range(1, MONTHS - 1)},
         "n_months_revolving_6m": (status == 0).sum(axis=1),
         "n_months_paid_in_full_6m": (status == -1).sum(axis=1),
         "n_months_no_use_6m": (status == -2).sum(axis=1),
@@ -200,6 +239,23 @@ def taiwan_features(raw: pd.DataFrame, include_protected: bool = False) -> pd.Da
         "bill_amount_mean_6m": bills.mean(axis=1),
         "bill_growth_3m": _ratio(bills[:, 0], bills[:, 3]) - 1,
         "bill_growth_5m": _ratio(bills[:, 0], bills[:, 5]) - 1,
+        "utilisation_trend_6m": utilisation @ months_later / (months_later @ months_later),
+        "utilisation_std_6m": utilisation.std(axis=1),
+        "payment_amount_std_6m": paid.std(axis=1),
+        "payment_to_limit_mean_6m": _ratio(paid.mean(axis=1), limit),
+        "available_credit": limit - bills[:, 0],
+        "unpaid_balance_1m": unpaid[:, 0],
+        "unpaid_utilisation_1m": _ratio(unpaid[:, 0], limit),
+        "unpaid_utilisation_mean_5m": _ratio(unpaid.mean(axis=1), limit),
+        "is_bill_paid_1m": (paid[:, 0] >= settled[:, 0]).astype(np.float64),
+        "n_months_bill_paid_5m": (paid[:, :-1] >= settled).sum(axis=1),
+        "n_months_underpaid_5m": ((paid[:, :-1] < settled) & (settled > 0)).sum(axis=1),
+        "n_months_no_payment_6m": (paid == 0).sum(axis=1),
+        "n_months_delayed_in_a_row": np.cumprod(late, axis=1).sum(axis=1),
+        "repayment_status_change_1m": status[:, 0] - status[:, 1],
+        "repayment_status_max_6m": status.max(axis=1),
+        "repayment_status_min_6m": status.min(axis=1),
+        "repayment_status_sum_6m": status.sum(axis=1),
         "education": _decode(raw["EDUCATION"], EDUCATION),
     }
     if include_protected:
@@ -229,8 +285,8 @@ def load_taiwan(path: str | Path, include_protected: bool = False) -> RealDataSe
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, NaN where the denominator is not positive."""
-    out = np.full(len(numerator), np.nan)
+    """``numerator / denominator`` (broadcast), NaN where the denominator is not positive."""
+    out = np.full(np.broadcast_shapes(numerator.shape, denominator.shape), np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,13 +70,7 @@ def discrimination_table(
     if groups is not None:
         samples = np.array([ranked.auc_ks(w) for w in cluster_resamples(groups, n_resamples, seed)]).reshape(-1, 2)
     else:
-        by_outcome = [np.flatnonzero(y == outcome) for outcome in (0.0, 1.0)]
-        samples = np.empty((n_resamples, 2))
-        for i in range(n_resamples):
-            weights = np.zeros(len(y))
-            for rows in by_outcome:
-                weights[rows] = np.bincount(rng.integers(0, len(rows), len(rows)), minlength=len(rows))
-            samples[i] = ranked.auc_ks(weights)
+        samples = np.array([ranked.auc_ks(_resample_within_outcome(y, rng)) for _ in range(n_resamples)])
     tail = (1 - level) / 2
     (auc_low, ks_low), (auc_high, ks_high) = np.nanquantile(samples, [tail, 1 - tail], axis=0)
     estimate = auc(y, p)
@@ -88,6 +82,60 @@ def discrimination_table(
             "upper": [auc_high, 2 * auc_high - 1, ks_high],
         }
     )
+
+
+def mean_auc_interval(
+    holdouts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    n_resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Mean AUC over several hold-outs of one data set, with a percentile bootstrap interval.
+
+    ``holdouts`` holds ``(row_ids, y, p)`` for each hold-out, ``row_ids`` naming rows of the
+    data set. Each resample draws the rows of all hold-outs together with replacement, within
+    each outcome (as :func:`discrimination_table` does), and every hold-out counts each of its
+    rows as often as that row was drawn, so a row held out by several splits moves them
+    together. The interval covers the sampling of the hold-out rows, not the variation of
+    the fits.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean AUC, lower, upper)``.
+
+    Examples
+    --------
+    >>> ids = np.arange(6); y = np.array([0, 0, 0, 1, 1, 1]); p = np.arange(6) / 6
+    >>> mean_auc_interval([(ids, y, p), (ids[1:], y[1:], p[1:])], n_resamples=20)
+    (1.0, 1.0, 1.0)
+    """
+    if not holdouts:
+        raise ValueError("mean_auc_interval needs at least one hold-out; got none")
+    ids, position = np.unique(np.concatenate([np.asarray(h[0]) for h in holdouts]), return_inverse=True)
+    y_all = np.zeros(len(ids))
+    y_all[position] = np.concatenate([np.asarray(h[1], dtype=float) for h in holdouts])
+    starts = np.cumsum([0, *(len(h[0]) for h in holdouts)])
+    rows = [position[start:end] for start, end in zip(starts[:-1], starts[1:], strict=True)]
+    ranked = [RankedScores(y, p) for _, y, p in holdouts]
+    rng = np.random.default_rng(seed)
+    samples = np.empty(n_resamples)
+    for i in range(n_resamples):
+        counts = _resample_within_outcome(y_all, rng)
+        samples[i] = np.mean([r.auc_ks(counts[at])[0] for r, at in zip(ranked, rows, strict=True)])
+    tail = (1 - level) / 2
+    lower, upper = np.nanquantile(samples, [tail, 1 - tail])
+    estimate = float(np.mean([auc(y, p) for _, y, p in holdouts]))
+    return estimate, float(lower), float(upper)
+
+
+def _resample_within_outcome(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """How often each row is drawn when the rows of each outcome are resampled with replacement."""
+    weights = np.zeros(len(y))
+    for outcome in (0.0, 1.0):
+        rows = np.flatnonzero(y == outcome)
+        weights[rows] = np.bincount(rng.integers(0, len(rows), len(rows)), minlength=len(rows))
+    return weights
 
 
 def grade_calibration(
