@@ -1,12 +1,13 @@
 """Public credit data sets through the same training code, next to their published AUCs (issue 4).
 
-Each split holds out a stratified share of the rows (``slices[2]`` of the data set's config,
-30 %) that is only scored at the end; the rest goes through ``fit_model_on_split``:
-GBM and scorecard fitted on the training slice, chosen and calibrated on the selection slice.
+Each split holds out a stratified share of the rows (``validation_share`` of the data set's
+config, 30 %) that is only scored at the end; the rest goes through ``fit_model_on_split``:
+GBM and scorecard compared on stratified folds (``cv_folds``), calibration cross-fitted on
+them, and the chosen model fitted on all of the rest.
 
     .venv/bin/python benchmarks/bench_real_data.py              # Taiwan and German, seeds 0 1 2, with and without protected attributes
     .venv/bin/python benchmarks/bench_real_data.py --data-sets taiwan --seeds 0 --protected exclude
-    .venv/bin/python benchmarks/bench_real_data.py --tune       # also choose GBM parameters per split on its selection slice
+    .venv/bin/python benchmarks/bench_real_data.py --tune       # also choose GBM parameters per split on its folds
 
 Each mean over the splits comes with a bootstrap interval of the hold-out rows
 (:func:`riskmodel.validation.stats.mean_auc_interval`: every resample redraws the data set's
@@ -81,8 +82,8 @@ class SplitRun:
     gbm_auc: float
     scorecard_auc: float
     brier: float
-    selection_gbm_auc: float
-    selection_scorecard_auc: float
+    cv_gbm_auc: float
+    cv_scorecard_auc: float
     n_trees: int
     gbm_choice: str
     n_train: int
@@ -111,8 +112,8 @@ def run_split(
         gbm_auc=m["gbm_auc"],
         scorecard_auc=m["scorecard_auc"],
         brier=m["brier"],
-        selection_gbm_auc=result.cv_auc["gbm"],
-        selection_scorecard_auc=result.cv_auc["scorecard"],
+        cv_gbm_auc=result.cv_auc["gbm"],
+        cv_scorecard_auc=result.cv_auc["scorecard"],
         n_trees=getattr(gbm, "n_trees_", -1),
         gbm_choice=choice,
         n_train=len(rest),
@@ -127,7 +128,7 @@ def run_split(
 def _fit(
     data: RealDataSet, rest: pd.DataFrame, holdout: pd.DataFrame, config: TrainConfig, tune: bool
 ) -> tuple[FitResult, str]:
-    """The config's model, or with ``tune`` the GBM_GRID entry whose selection-slice GBM AUC is highest."""
+    """The config's model, or with ``tune`` the GBM_GRID entry whose mean fold GBM AUC is highest."""
     if not tune:
         return fit_model_on_split(data.spec, rest, holdout, config, data.features), "config"
     fits = []
@@ -185,9 +186,9 @@ def markdown(
         "",
         "AUC on stratified hold-outs that no fitting, choice or calibration step saw. The rest of each split "
         "goes through `riskmodel.models.fit.fit_model_on_split`, the same code path as the ledger models: "
-        "a monotone LightGBM and a WoE scorecard fitted on the training slice, one chosen by selection-slice AUC "
-        "and calibrated on that slice. *chosen* is that calibrated model, *GBM* and *scorecard* the two "
-        "calibrated candidates.",
+        "a monotone LightGBM and a WoE scorecard compared on stratified folds (the GBM only when its gain is "
+        "significant), calibrated on their out-of-fold scores, then fitted on all of the rest. *chosen* is that "
+        "calibrated model, *GBM* and *scorecard* the two calibrated candidates.",
         "",
         f"*{args.level:.0%} interval*: percentile bootstrap of the hold-out rows ({args.resamples:,} resamples; each "
         "redraws the data set's held-out rows within each outcome, rows held out by several splits together, and "
@@ -239,13 +240,13 @@ def markdown(
             "",
         ]
         lines += [
-            "| protected | seed | selection GBM | selection scorecard | trees (GBM chosen) | GBM parameters | Brier | seconds |"
+            "| protected | seed | fold GBM | fold scorecard | trees (GBM chosen) | GBM parameters | Brier | seconds |"
         ]
         lines += ["|---|---|---|---|---|---|---|---|"]
         for r in sorted(runs_here, key=lambda r: (r.protected, r.seed)):
             lines.append(
-                f"| {'included' if r.protected else 'excluded'} | {r.seed} | {r.selection_gbm_auc:.4f} | "
-                f"{r.selection_scorecard_auc:.4f} | {r.n_trees if r.n_trees >= 0 else '-'} | {r.gbm_choice} | "
+                f"| {'included' if r.protected else 'excluded'} | {r.seed} | {r.cv_gbm_auc:.4f} | "
+                f"{r.cv_scorecard_auc:.4f} | {r.n_trees if r.n_trees >= 0 else '-'} | {r.gbm_choice} | "
                 f"{r.brier:.4f} | {r.seconds:.0f} |"
             )
         lines += ["", "Published (quoted in the data set's README.md):", ""]
