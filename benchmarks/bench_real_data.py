@@ -236,7 +236,7 @@ def markdown(
         lines += ["", summary_line(name, runs_here, args)]
         lines += [
             "",
-            "Selection-slice AUC (inner, used for the choice), trees kept, hold-out Brier score:",
+            "Mean AUC on the stratified folds (inner, used for the choice), trees kept, hold-out Brier score:",
             "",
         ]
         lines += [
