@@ -70,6 +70,7 @@ def write_ledger_files(tmp_path: Path) -> LedgerWriter:
 FAST_TRAIN_CONFIG = """
 gbm: {n_estimators: 40, early_stopping_rounds: 10, min_child_samples: 20}
 min_positives: 1
+min_train_positives: 1
 """
 
 

@@ -75,15 +75,6 @@ def _moved_features(before: pd.DataFrame, after: pd.DataFrame, customer_ids: lis
     return sorted(np.asarray(numeric)[changed.any(axis=0)].tolist())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "moving a due date earlier shifts the amount from open_amount_1_30 / share_1_30 to the 31_60 "
-        "bucket; each bucket is constrained to raise the score on its own, but the GBM can weigh the "
-        "1_30 bucket more, so the raw score falls (C000084: pd 0.0792 -> 0.0751, C000036: 0.01972 -> "
-        "0.01969). A step-function calibration used to hide such falls within one step"
-    ),
-)
 def test_more_days_past_due_never_lowers_the_pd(bundle, frames, open_at_as_of):
     # Move the due date of one open invoice per customer SHIFT_DAYS earlier, not before its issue date.
     invoices = open_at_as_of
