@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import date
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import mlflow.pyfunc
@@ -104,7 +104,11 @@ def test_each_model_has_an_experiment_and_a_run_with_metrics_params_and_artifact
     top = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"model_card.md", "features.json", "data_fingerprint.json", "plots", "rolling_origins.csv"} <= top
     assert "validation_model" in top
-    assert run.data.metrics["oot.auc_ci_low"] <= run.data.metrics["oot.auc"] <= run.data.metrics["oot.auc_ci_high"]
+    assert (
+        run.data.metrics["oot.auc_ci_low"]
+        <= run.data.metrics["oot.auc"]
+        <= run.data.metrics["oot.auc_ci_high"]
+    )
     assert "cv.gbm_auc" in run.data.metrics and "significant" in run.data.tags["kind_reason"]
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"roc.png", "calibration.png", "score_distribution.png"} <= plots

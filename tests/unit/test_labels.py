@@ -255,14 +255,16 @@ def test_labels_leave_out_exactly_the_customers_the_state_puts_in_default_on_a_g
     from riskmodel.ledger import ledger_from_frames
     from riskmodel.sample import make_sample_tables
 
-    ledger = ledger_from_frames(make_sample_tables(n_customers=150, seed=4, start=dt.date(2021, 1, 1), months=36))
+    ledger = ledger_from_frames(
+        make_sample_tables(n_customers=150, seed=4, start=dt.date(2021, 1, 1), months=36)
+    )
     month_ends = pd.date_range("2021-06-30", "2022-12-31", freq="ME")  # horizons end by the data end
     customers = ledger.frame("customers")["customer_id"]
     snapshots = pd.DataFrame(
         [(c, m) for m in month_ends for c in customers], columns=["customer_id", "as_of"]
     )
     labels = make_default_labels(ledger, snapshots, data_end=ledger.data_end, horizon_months=12)
-    labelled = set(zip(labels["customer_id"], labels["as_of"]))
+    labelled = set(zip(labels["customer_id"], labels["as_of"], strict=True))
     checked = 0
     for month_end in month_ends:
         state = default_state(ledger, month_end.date())

@@ -11,11 +11,11 @@ from riskmodel.features.definitions import Feature
 from riskmodel.models.calibration import ScoreCalibrator, strictly_increasing
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_train_config
+from riskmodel.models.design import stratified_design, time_design
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import DelayProfile
 from riskmodel.models.scorecard import BinnedScorecard
-from riskmodel.models.design import stratified_design, time_design
 from riskmodel.models.tracking import decide_promotion
 
 SMALL_GBM = GBMParams(n_estimators=30, early_stopping_rounds=10, min_child_samples=10)
@@ -284,7 +284,9 @@ def test_time_design_names_a_history_too_short_for_development_gap_and_validatio
 
 def test_time_design_needs_positive_cases_on_two_dates():
     dates = pd.Series(pd.to_datetime(["2024-01-01"] * 5 + ["2024-02-01"] * 5))
-    with pytest.raises(NotEnoughDataError, match="1 positive case\\(s\\) with a known outcome on 1 date\\(s\\)"):
+    with pytest.raises(
+        NotEnoughDataError, match="1 positive case\\(s\\) with a known outcome on 1 date\\(s\\)"
+    ):
         time_design(dates, dates, np.ones(10, bool), np.array([True] + [False] * 9), 0.25, 3)
 
 
@@ -378,9 +380,7 @@ def test_application_data_is_constrained_where_the_domain_is_sure():
     from riskmodel.models.columns import FeaturePreparer
 
     features = features_for("onboarding")
-    frame = pd.DataFrame(
-        {f.name: (["a", "b"] * 5 if f.categorical else np.arange(10.0)) for f in features}
-    )
+    frame = pd.DataFrame({f.name: (["a", "b"] * 5 if f.categorical else np.arange(10.0)) for f in features})
     preparer = FeaturePreparer(features).fit(frame)
     direction = dict(zip(preparer.feature_names_, preparer.monotone_, strict=True))
     assert direction["bureau_score"] == direction["years_in_business"] == direction["annual_revenue"] == -1

@@ -90,7 +90,11 @@ def test_development_rows_close_their_window_before_validation_with_a_gap_of_one
     s = default.design_summary
     cut = pd.Timestamp(s["validation"]["cut"])
     last_development = pd.Timestamp(s["development"]["last_date"])
-    assert last_development + pd.DateOffset(months=FAST.horizon_months) <= cut < pd.Timestamp(s["validation"]["first_date"])
+    assert (
+        last_development + pd.DateOffset(months=FAST.horizon_months)
+        <= cut
+        < pd.Timestamp(s["validation"]["first_date"])
+    )
     assert s["development"]["positive"] > 0 and s["validation"]["positive"] > 0
 
 

@@ -20,7 +20,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from riskmodel.exceptions import NotEnoughDataError
 
-MIN_FIT_POSITIVE_SHARE = 0.1  # the first rolling origin fits on at least this share of the development positives
+MIN_FIT_POSITIVE_SHARE = (
+    0.1  # the first rolling origin fits on at least this share of the development positives
+)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def _rolling_folds(
         return []
     edges = pd.date_range(first_origin, last_date, periods=n_folds + 1)
     folds = []
-    for origin, end in zip(edges[:-1], edges[1:]):
+    for origin, end in zip(edges[:-1], edges[1:], strict=True):
         fit = development[(dev_end <= origin).to_numpy()]
         test = development[((dev_dates > origin) & (dev_dates <= end)).to_numpy()]
         if len(np.unique(positive[fit])) == 2 and len(np.unique(positive[test])) == 2:
@@ -154,7 +156,9 @@ def stratified_design(
             f"{counts[1]} positive and {counts[0]} negative row(s) outside the hold-out; "
             "stratified folds need at least 2 of each"
         )
-    splitter = StratifiedKFold(n_splits=int(min(n_folds, counts.min())), shuffle=True, random_state=random_state)
+    splitter = StratifiedKFold(
+        n_splits=int(min(n_folds, counts.min())), shuffle=True, random_state=random_state
+    )
     rng = np.random.default_rng(random_state)  # shuffled, so a GBM's early-stopping rows are a random part
     folds = tuple(Fold(rng.permutation(fit), test) for fit, test in splitter.split(np.zeros((len(y), 1)), y))
     development = rng.permutation(len(y))

@@ -150,23 +150,34 @@ def fit_model(
             t.label: outcome_known(spec, table, t, data_end, config.horizon_months) for t in spec.targets
         }
         _check_enough(spec, table, known)
-        split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
         try:
-            design = time_design(
-                table[spec.date_column],
-                outcome_end(spec, table, config.horizon_months),
-                known[spec.split_label],
-                split_positive,
-                config.validation_share,
-                config.cv_folds,
-                config.min_train_positives,
-            )
+            design = table_design(spec, table, known, config)
         except NotEnoughDataError as err:
             raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
         features = features_for(spec.level, config.features) if features is None else features
         dates = pd.to_datetime(table[spec.date_column])
         latest = table[dates == dates.max()].reset_index(drop=True)
         return _fit(spec, table, known, design, features, data_end, config, latest)
+
+
+def table_design(
+    spec: ModelSpec, table: pd.DataFrame, known: dict[str, np.ndarray], config: TrainConfig
+) -> Design:
+    """The out-of-time design of a dated training table sorted by date (:func:`~riskmodel.models.design.time_design`).
+
+    ``known`` holds each target's mask of outcomes known at the data end; the split label's
+    positive cases place the cut.
+    """
+    split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
+    return time_design(
+        table[spec.date_column],
+        outcome_end(spec, table, config.horizon_months),
+        known[spec.split_label],
+        split_positive,
+        config.validation_share,
+        config.cv_folds,
+        config.min_train_positives,
+    )
 
 
 def fit_model_on_split(
@@ -250,7 +261,9 @@ def _fit(
     outputs.index = np.concatenate([design.development, design.validation])
     model = validation_model
     if design.cut is not None:
-        model = _refit(spec, features, crossfits, kind, dev_heads, table, known, design, groups, data_end, config)
+        model = _refit(
+            spec, features, crossfits, kind, dev_heads, table, known, design, groups, data_end, config
+        )
     model.drift_monitor = drift_reference(
         model, table.iloc[design.labelled], model.predict(table.iloc[design.labelled])
     )
@@ -323,7 +336,12 @@ def _positive_weights(y: np.ndarray, power: float) -> np.ndarray:
 
 
 def _fit_scorer(
-    kind: str, matrix: np.ndarray, y: np.ndarray, rows: np.ndarray, preparer: FeaturePreparer, config: TrainConfig
+    kind: str,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    preparer: FeaturePreparer,
+    config: TrainConfig,
 ) -> MonotoneGBM | BinnedScorecard:
     """One candidate fitted on ``rows`` (in their order: a GBM stops early on the last of them)."""
     X, y_fit = matrix[rows], y[rows]
@@ -411,7 +429,9 @@ def _choose_kind(
     gains = []
     for weights in cluster_resamples(codes, RESAMPLES, config.random_state):
         gains.append(np.nanmean([g.auc_ks(weights[t])[0] - s.auc_ks(weights[t])[0] for t, g, s in pairs]))
-    estimate = float(np.mean([g.auc_ks(np.ones(len(t)))[0] - s.auc_ks(np.ones(len(t)))[0] for t, g, s in pairs]))
+    estimate = float(
+        np.mean([g.auc_ks(np.ones(len(t)))[0] - s.auc_ks(np.ones(len(t)))[0] for t, g, s in pairs])
+    )
     low, high = np.nanquantile(gains, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     stated = (
         f"GBM AUC gain over the scorecard {estimate:+.4f} (90 % customer-clustered interval {low:+.4f} to "
@@ -480,7 +500,9 @@ def _cross_fitted_raw(
     """
     n_splits = int(min(max(config.cv_folds, 2), len(np.unique(groups[rows][y[rows] == 1]))))
     if n_splits < 2:
-        raise NotEnoughDataError(f"cross-fitted calibration needs positive cases of 2 customers; got {n_splits}")
+        raise NotEnoughDataError(
+            f"cross-fitted calibration needs positive cases of 2 customers; got {n_splits}"
+        )
     folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=config.random_state)
     scored, raw = [], []
     for fit, test in folds.split(np.zeros((len(rows), 1)), y[rows], groups[rows]):
@@ -524,7 +546,11 @@ def _refit(
             )
         )
     logger.info(
-        "%s: refitted the %s on %s labelled rows up to %s", spec.name, kind, f"{len(design.labelled):,}", data_end
+        "%s: refitted the %s on %s labelled rows up to %s",
+        spec.name,
+        kind,
+        f"{len(design.labelled):,}",
+        data_end,
     )
     return _assemble(spec, preparer, heads, kind, table, design.labelled, data_end, config)
 
@@ -659,7 +685,9 @@ def _metrics(
     for e in evaluations:
         s = e.target.suffix
         metrics.update({f"{name}{s}": value for name, value in binary_metrics(e.y, e.p, e.p_train).items()})
-        metrics.update({f"{name}{s}": value for name, value in clustered_intervals(e.y, e.p, e.groups).items()})
+        metrics.update(
+            {f"{name}{s}": value for name, value in clustered_intervals(e.y, e.p, e.groups).items()}
+        )
         metrics[f"n_positive_customers{s}"] = float(len(np.unique(e.groups[e.y == 1])))
         for name, p in e.p_by_candidate.items():
             metrics[f"{name}_auc{s}"] = auc(e.y, p)

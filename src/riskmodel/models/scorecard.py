@@ -48,7 +48,11 @@ class BinnedScorecard(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, n_bins: int = 5, C: float = 0.1, categorical: tuple[int, ...] = (), monotone: tuple[int, ...] = ()
+        self,
+        n_bins: int = 5,
+        C: float = 0.1,
+        categorical: tuple[int, ...] = (),
+        monotone: tuple[int, ...] = (),
     ) -> None:
         self.n_bins = n_bins
         self.C = C

@@ -66,7 +66,9 @@ class ModelSpec:
         return [t.label for t in self.targets]
 
 
-def outcome_end(spec: ModelSpec, table: pd.DataFrame, horizon_months: int, target: Target | None = None) -> pd.Series:
+def outcome_end(
+    spec: ModelSpec, table: pd.DataFrame, horizon_months: int, target: Target | None = None
+) -> pd.Series:
     """The day each row's outcome window closes (for ``target``, default: the widest of ``spec``'s targets).
 
     A late-payment threshold ``k`` is decided once the invoice is more than ``k`` days past

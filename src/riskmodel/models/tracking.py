@@ -169,7 +169,9 @@ def load_validation_model(run_id: str, tracking_uri: str) -> RiskPipeline:
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     with tempfile.TemporaryDirectory() as folder:
         try:
-            path = client.download_artifacts(run_id, f"{VALIDATION_MODEL_DIR}/{VALIDATION_MODEL_FILE}", folder)
+            path = client.download_artifacts(
+                run_id, f"{VALIDATION_MODEL_DIR}/{VALIDATION_MODEL_FILE}", folder
+            )
         except (MlflowException, OSError) as err:
             raise ModelNotFoundError(
                 f"run {run_id} has no validation model (trained by an older riskmodel); retrain with 'riskmodel train'"
@@ -303,7 +305,11 @@ def _unseen_by(champion: RiskPipeline, result: FitResult, config: TrainConfig) -
 
 def _recorded_scores(name: str, version: str, tracking_uri: str) -> tuple[float, float] | None:
     """(AUC, Brier) the version was registered with (its own out-of-time scores), if tagged."""
-    tags = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).get_model_version(name, version).tags
+    tags = (
+        MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        .get_model_version(name, version)
+        .tags
+    )
     try:
         return float(tags["champion_gate.challenger_auc"]), float(tags["champion_gate.challenger_brier"])
     except (KeyError, ValueError):
@@ -319,7 +325,9 @@ def register(
     """
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name = result.spec.registered_name
-    champion_challenger, champion_scores, champion_version, why = _champion_scores(result, config, tracking_uri)
+    champion_challenger, champion_scores, champion_version, why = _champion_scores(
+        result, config, tracking_uri
+    )
     challenger_scores = champion_challenger or gate_scores(result.validation_model, result, config)
     version = str(mlflow.register_model(model_uri, name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
@@ -344,7 +352,5 @@ def finite_metrics(metrics: dict[str, float]) -> dict[str, float]:
     for key, value in metrics.items():
         if value is None or not math.isfinite(value):
             continue
-        named[
-            f"cv.{key.removeprefix('cv_')}" if key.startswith("cv_") else f"oot.{key}"
-        ] = float(value)
+        named[f"cv.{key.removeprefix('cv_')}" if key.startswith("cv_") else f"oot.{key}"] = float(value)
     return named

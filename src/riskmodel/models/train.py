@@ -316,7 +316,9 @@ def log_fit(
     ) as run:
         mlflow.log_params(_params(result, config) | _policy_params(policy))
         mlflow.log_metrics(finite_metrics(result.metrics))
-        mlflow.set_tags({"model": spec.name, "kind": result.kind, "kind_reason": result.choice_reason} | (tags or {}))
+        mlflow.set_tags(
+            {"model": spec.name, "kind": result.kind, "kind_reason": result.choice_reason} | (tags or {})
+        )
         mlflow.set_tags({f"calibration_reason{e.target.suffix}": e.calibration_reason for e in result.heads})
         coverage = grade_coverage(result, policy)
         if coverage is not None:

@@ -24,11 +24,11 @@ from riskmodel.exceptions import ModelNotFoundError, NotEnoughDataError
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models.card import ledger_fingerprint
 from riskmodel.models.config import TrainConfig
+from riskmodel.models.design import Design
+from riskmodel.models.fit import DESIGN_PARTS, table_design
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import RiskPipeline
-from riskmodel.models.design import Design, time_design
-from riskmodel.models.fit import DESIGN_PARTS
-from riskmodel.models.specs import MODEL_SPECS, ModelSpec, Target, outcome_end, outcome_known
+from riskmodel.models.specs import MODEL_SPECS, ModelSpec, Target, outcome_known
 from riskmodel.models.tracking import load_model_version, load_validation_model
 
 FINGERPRINT_FILE = "data_fingerprint.json"
@@ -213,22 +213,13 @@ def rebuild_out_of_time(run: ChampionRun, ledger: Ledger) -> OutOfTimeData:
 
     Mirrors :func:`riskmodel.models.fit.fit_model`: the table as of the run's data end,
     sorted by the model's date column, outcomes known by that date, and
-    :func:`~riskmodel.models.design.time_design` on the split label's positive cases.
+    :func:`~riskmodel.models.fit.table_design` on the split label's positive cases.
     """
     spec, data_end, config = run.spec, run.data_end, run.train_config()
     table = spec.build_table(ledger, data_end, config)
     table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
     known = {t.label: outcome_known(spec, table, t, data_end, config.horizon_months) for t in spec.targets}
-    split_positive = known[spec.split_label] & (table[spec.split_label] == 1).to_numpy()
-    design = time_design(
-        table[spec.date_column],
-        outcome_end(spec, table, config.horizon_months),
-        known[spec.split_label],
-        split_positive,
-        config.validation_share,
-        config.cv_folds,
-        config.min_train_positives,
-    )
+    design = table_design(spec, table, known, config)
     outputs = run.validation_model.predict(table).reset_index(drop=True)
     logged_tables = run.fingerprint.get("tables", {})
     current_tables = ledger_fingerprint(ledger, data_end)["tables"]

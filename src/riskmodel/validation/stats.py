@@ -68,7 +68,9 @@ def discrimination_table(
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     ranked, rng = RankedScores(y, p), np.random.default_rng(seed)
     if groups is not None:
-        samples = np.array([ranked.auc_ks(w) for w in cluster_resamples(groups, n_resamples, seed)]).reshape(-1, 2)
+        samples = np.array([ranked.auc_ks(w) for w in cluster_resamples(groups, n_resamples, seed)]).reshape(
+            -1, 2
+        )
     else:
         samples = np.array([ranked.auc_ks(_resample_within_outcome(y, rng)) for _ in range(n_resamples)])
     tail = (1 - level) / 2
@@ -217,7 +219,12 @@ def weighted_calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray
 
 
 def clustered_intervals(
-    y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_resamples: int = 300, level: float = 0.9, seed: int = 0
+    y: np.ndarray,
+    p: np.ndarray,
+    groups: np.ndarray,
+    n_resamples: int = 300,
+    level: float = 0.9,
+    seed: int = 0,
 ) -> dict[str, float]:
     """Customer-clustered percentile intervals of AUC and calibration slope.
 
@@ -235,7 +242,8 @@ def clustered_intervals(
     tail = (1 - level) / 2
     if len(np.unique(y)) < 2 or np.isnan(samples).all():
         return dict.fromkeys(
-            ("auc_ci_low", "auc_ci_high", "calibration_slope_ci_low", "calibration_slope_ci_high"), float("nan")
+            ("auc_ci_low", "auc_ci_high", "calibration_slope_ci_low", "calibration_slope_ci_high"),
+            float("nan"),
         )
     (auc_low, slope_low), (auc_high, slope_high) = np.nanquantile(samples, [tail, 1 - tail], axis=0)
     return {

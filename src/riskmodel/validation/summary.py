@@ -112,7 +112,18 @@ def discrimination_by_target(
                 indicative=y.sum() < FEW_VALIDATION_POSITIVES,
             )
         )
-    columns = ["output", "n", "positives", "positive_customers", "measure", "estimate", "lower", "upper", "logged", "indicative"]
+    columns = [
+        "output",
+        "n",
+        "positives",
+        "positive_customers",
+        "measure",
+        "estimate",
+        "lower",
+        "upper",
+        "logged",
+        "indicative",
+    ]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
