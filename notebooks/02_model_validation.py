@@ -103,7 +103,7 @@ for name, reason in missing.items():
 display(overview_table(oot).set_index("model").T)
 
 # %% [markdown]
-# **Reproduction.** Slice sizes, dates and positive cases of the rebuilt table against the
+# **Reproduction.** Row counts, dates and positive cases of the rebuilt design against the
 # run's data fingerprint, and the out-of-time AUC against the run's logged metric. A
 # mismatch means the ledger or the code changed since training: the measures below would
 # then not be those of the registered model's own validation.
@@ -171,8 +171,8 @@ if "late_payment" in oot:
 # ## 4. Stability
 #
 # Population stability index of the score and characteristic stability of the top features
-# (by mean absolute SHAP contribution) between the development sample (training slice) and
-# the out-of-time slice; for the default model also against the performing portfolio at the
+# (by mean absolute SHAP contribution) between the development rows and the validation
+# rows; for the default model also against the performing portfolio at the
 # ledger's end (customers already in default left out, as in development). Levels from
 # the credit policy: warning at PSI ≥ `drift.psi_warning`, severe at ≥ `drift.psi_severe`.
 
@@ -217,9 +217,9 @@ for name, c in contributions.items():
 # ## 6. Benchmark against the logistic scorecard
 #
 # Training fitted a transparent baseline — logistic regression on quantile-binned,
-# WoE-encoded features — beside the GBM, calibrated both on the selection slice, and
-# chose the family on that slice. The out-of-time AUC and Brier score of both, as the run
-# logged them on the same rows:
+# WoE-encoded features — beside the GBM, compared both on rolling origins inside the
+# development period and kept the GBM only when its gain was significant (`why`). The
+# out-of-time AUC and Brier score of both, as the run logged them on the same rows:
 
 # %%
 display(styled_table(stack_tables({name: benchmark_table(d) for name, d in oot.items()})))
