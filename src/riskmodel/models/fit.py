@@ -245,7 +245,9 @@ def _fit(
     preparer = _prepare(spec, features, table.iloc[design.development])
     matrix = preparer.transform(table)
     crossfits = [
-        _cross_fit(spec, t, table, matrix, known[t.label], design, preparer, config, required=t is primary)
+        _cross_fit(
+            spec, t, table, matrix, known[t.label], design, groups, preparer, config, required=t is primary
+        )
         for t in spec.targets
     ]
     kind, choice_reason = _choose_kind(crossfits, table, groups, config)
@@ -271,7 +273,7 @@ def _fit(
         _evaluate(c, kind, dev_heads[c.target.label], table, matrix, outputs, known, design, groups)
         for c in crossfits
     ]
-    origins = _origins_table(crossfits, evaluations, table, design, groups, kind)
+    origins = _origins_table(crossfits, evaluations, design, kind)
     metrics = _metrics(evaluations, validation_model, table, design, origins, kind)
     notes = [f"{e.target.label}: {e.note}" for e in evaluations if e.note]
     return FitResult(
@@ -367,11 +369,15 @@ def _cross_fit(
     matrix: np.ndarray,
     known: np.ndarray,
     design: Design,
+    groups: np.ndarray,
     preparer: FeaturePreparer,
     config: TrainConfig,
     required: bool,
 ) -> _CrossFit:
-    """Fit both candidates at every fold of ``design`` and score the fold's test rows."""
+    """Fit both candidates at every fold of ``design`` and score the fold's test rows.
+
+    The fold table has the rows of :func:`_origins_table` (``groups``: the customer of each row).
+    """
     started = time.perf_counter()
     y = table[target.label].to_numpy(dtype=float)
     oof = {kind: np.full(len(table), np.nan) for kind in CANDIDATES}
@@ -387,11 +393,12 @@ def _cross_fit(
         folds.append((number, fold, test))
         rows.append(
             {
-                "fold": number,
+                "target": target.label,
+                "origin": str(fold.origin.date()) if fold.origin is not None else f"fold {number}",
                 "fit_rows": len(fit),
-                "fit_positive": int(y[fit].sum()),
                 "test_rows": len(test),
                 "test_positive": int(y[test].sum()),
+                "test_positive_customers": len(np.unique(groups[test][y[test] == 1])),
             }
             | aucs
         )
@@ -429,9 +436,8 @@ def _choose_kind(
     gains = []
     for weights in cluster_resamples(codes, RESAMPLES, config.random_state):
         gains.append(np.nanmean([g.auc_ks(weights[t])[0] - s.auc_ks(weights[t])[0] for t, g, s in pairs]))
-    estimate = float(
-        np.mean([g.auc_ks(np.ones(len(t)))[0] - s.auc_ks(np.ones(len(t)))[0] for t, g, s in pairs])
-    )
+    fold_tables = pd.concat([c.table for c in crossfits if c.modelled])
+    estimate = float(np.mean(fold_tables["gbm_auc"] - fold_tables["scorecard_auc"]))
     low, high = np.nanquantile(gains, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     stated = (
         f"GBM AUC gain over the scorecard {estimate:+.4f} (90 % customer-clustered interval {low:+.4f} to "
@@ -630,43 +636,22 @@ def _evaluate(
 
 
 def _origins_table(
-    crossfits: list[_CrossFit],
-    evaluations: list[HeadEvaluation],
-    table: pd.DataFrame,
-    design: Design,
-    groups: np.ndarray,
-    kind: str,
+    crossfits: list[_CrossFit], evaluations: list[HeadEvaluation], design: Design, kind: str
 ) -> pd.DataFrame:
-    """Per target: each rolling fold, then the validation cut, with rows, positives, distinct positive customers and AUC."""
+    """Per target: each rolling fold (its fold table), then the validation cut, with rows, positives, distinct positive customers and AUC."""
     frames = []
     for c, e in zip(crossfits, evaluations, strict=True):
-        y = table[c.target.label].to_numpy(dtype=float)
-        rows = [
-            {
-                "target": c.target.label,
-                "origin": str(fold.origin.date()) if fold.origin is not None else f"fold {number}",
-                "fit_rows": len(fold.fit),
-                "test_rows": len(test),
-                "test_positive": int(y[test].sum()),
-                "test_positive_customers": len(np.unique(groups[test][y[test] == 1])),
-                "gbm_auc": auc(y[test], c.oof["gbm"][test]),
-                "scorecard_auc": auc(y[test], c.oof["scorecard"][test]),
-            }
-            for number, fold, test in c.folds
-        ]
-        rows.append(
-            {
-                "target": c.target.label,
-                "origin": f"validation ({design.cut.date()})" if design.cut is not None else "hold-out",
-                "fit_rows": len(design.development),
-                "test_rows": len(e.y),
-                "test_positive": int(e.y.sum()),
-                "test_positive_customers": len(np.unique(e.groups[e.y == 1])),
-                "gbm_auc": auc(e.y, e.p_by_candidate["gbm"]),
-                "scorecard_auc": auc(e.y, e.p_by_candidate["scorecard"]),
-            }
-        )
-        frames.append(pd.DataFrame(rows))
+        validation = {
+            "target": c.target.label,
+            "origin": f"validation ({design.cut.date()})" if design.cut is not None else "hold-out",
+            "fit_rows": len(design.development),
+            "test_rows": len(e.y),
+            "test_positive": int(e.y.sum()),
+            "test_positive_customers": len(np.unique(e.groups[e.y == 1])),
+            "gbm_auc": auc(e.y, e.p_by_candidate["gbm"]),
+            "scorecard_auc": auc(e.y, e.p_by_candidate["scorecard"]),
+        }
+        frames.append(pd.concat([c.table, pd.DataFrame([validation])], ignore_index=True))
     origins = pd.concat(frames, ignore_index=True)
     origins["chosen_auc"] = origins[f"{kind}_auc"]
     return origins
