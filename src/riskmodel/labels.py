@@ -296,3 +296,37 @@ def make_onboarding_labels(
     labels = make_default_labels(ledger, snapshots, data_end, horizon_months, definition)
     labels["as_of"] = labels["as_of"] + timedelta(days=1)
     return labels.rename(columns={"as_of": "onboarding_date"})
+
+
+def make_payment_timeline(ledger: Ledger, data_end: date) -> pd.DataFrame:
+    """Per invoice issued by ``data_end``: the dates its payment history is modelled from.
+
+    Columns ``invoice_id, due_date, settled_date, written_off_date, dispute_date`` (NaT when not by
+    ``data_end``) and the partial payments before settlement as lists:
+    ``partial_payment_dates`` and ``partial_payment_shares`` (cumulative share of the
+    amount paid by each date).
+    """
+    end = pd.Timestamp(data_end)
+    invoices = ledger.frame("invoices")
+    invoices = invoices[invoices["issue_date"] <= end]
+    frame = pd.DataFrame(
+        {"invoice_id": invoices["invoice_id"].to_numpy(), "due_date": invoices["due_date"].to_numpy()}
+    )
+    for column in ("settled_date", "written_off_date", "dispute_date"):
+        dates = pd.to_datetime(invoices[column])
+        frame[column] = dates.where(dates <= end).to_numpy()
+    payments = ledger.frame("payments")
+    payments = payments[pd.to_datetime(payments["payment_date"]) <= end]
+    daily = payments.groupby(["invoice_id", "payment_date"], as_index=False)["amount"].sum()
+    daily = daily.merge(
+        invoices[["invoice_id", "amount"]].rename(columns={"amount": "invoice_amount"}), on="invoice_id"
+    ).sort_values(["invoice_id", "payment_date"], kind="stable")
+    daily["share"] = daily.groupby("invoice_id")["amount"].cumsum() / daily["invoice_amount"]
+    partial = daily[daily["share"] < 1 - 1e-9]
+    grouped = partial.groupby("invoice_id").agg(
+        partial_payment_dates=("payment_date", list), partial_payment_shares=("share", list)
+    )
+    frame = frame.merge(grouped, left_on="invoice_id", right_index=True, how="left")
+    for column in ("partial_payment_dates", "partial_payment_shares"):
+        frame[column] = [v if isinstance(v, list) else [] for v in frame[column]]
+    return frame

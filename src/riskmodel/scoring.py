@@ -58,7 +58,8 @@ OPEN_INVOICE_COLUMNS = (
     "days_past_due",
     "is_disputed",
 )
-INVOICE_SCORE_COLUMNS = ("invoice_id", *LATE_COLUMNS, "expected_days_beyond_terms", "expected_payment_date")
+PAYMENT_DATE_COLUMNS = ("expected_payment_date", "payment_date_p10", "payment_date_p90")
+INVOICE_SCORE_COLUMNS = ("invoice_id", *LATE_COLUMNS, *PAYMENT_DATE_COLUMNS)
 
 
 Basis = Literal["model", "rules"]
@@ -125,7 +126,7 @@ class CustomerScores:
     scores: pd.DataFrame  # customer_id, as_of, pd_12m, grade, basis, in_default, default_date, current_limit, recommended_limit, limit_rule, limit_rationale, reasons
     limits: pd.DataFrame  # every number of the limit formula and review, one row per customer
     alerts: AlertUpdate
-    open_invoices: pd.DataFrame  # OPEN_INVOICE_COLUMNS + late-payment probabilities and expected payment date
+    open_invoices: pd.DataFrame  # OPEN_INVOICE_COLUMNS + late-payment probabilities and payment dates
     features: pd.DataFrame
 
 
@@ -158,29 +159,44 @@ def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | Non
     return frame[list(OPEN_INVOICE_COLUMNS)]
 
 
-def expected_payment_dates(features: pd.DataFrame, expected_days_beyond_terms: pd.Series) -> pd.Series:
-    """Due date (issue date + invoice terms) plus the expected days beyond terms, rounded to whole days."""
-    due = pd.to_datetime(features["issue_date"]) + pd.to_timedelta(features["invoice_terms_days"], unit="D")
-    return (due + pd.to_timedelta(expected_days_beyond_terms.round(), unit="D")).dt.normalize()
+def _payment_dates(features: pd.DataFrame, days_beyond_terms: pd.Series) -> np.ndarray:
+    """Due date (issue date + invoice terms) plus whole days beyond terms, as dates."""
+    due = (
+        pd.to_datetime(features["issue_date"]).to_numpy()
+        + pd.to_timedelta(features["invoice_terms_days"].to_numpy(dtype=float), unit="D").to_numpy()
+    )
+    dates = pd.Series(due + pd.to_timedelta(days_beyond_terms.to_numpy(dtype=float), unit="D").to_numpy())
+    return dates.dt.normalize().dt.date.to_numpy()
 
 
-def _predict_late(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """``INVOICE_SCORE_COLUMNS`` of each row of an invoice feature table, in its row order."""
-    predicted = model.predict_proba(features)
+def late_payment_scores(
+    model: LatePaymentModel, features: pd.DataFrame, status: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``INVOICE_SCORE_COLUMNS`` of each row of an invoice feature table, in its row order.
+
+    Without ``status`` every invoice is scored at its issue date. ``status`` (same rows, same
+    order) holds ``days_past_due`` (NaN to score that row at issue), ``is_disputed`` and
+    ``paid_share`` of invoices open at a later date: their probabilities and payment dates
+    are then conditional on being unpaid that long (:meth:`LatePaymentModel.predict_timing`).
+    """
+    if status is None:
+        predicted = model.predict_timing(features)
+    else:
+        predicted = model.predict_timing(
+            features,
+            days_past_due=status["days_past_due"].to_numpy(dtype=float),
+            disputed=status["is_disputed"].fillna(False).to_numpy(dtype=float),
+            paid_share=status["paid_share"].fillna(0.0).to_numpy(dtype=float),
+        )
     predicted["invoice_id"] = features["invoice_id"].to_numpy()
-    predicted["expected_payment_date"] = expected_payment_dates(
-        features, predicted["expected_days_beyond_terms"]
-    ).dt.date.to_numpy()
+    predicted["expected_payment_date"] = _payment_dates(features, predicted["expected_days_beyond_terms"])
+    predicted["payment_date_p10"] = _payment_dates(features, predicted["days_beyond_terms_p10"])
+    predicted["payment_date_p90"] = _payment_dates(features, predicted["days_beyond_terms_p90"])
     return predicted[list(INVOICE_SCORE_COLUMNS)].reset_index(drop=True)
 
 
-def late_payment_scores(model: LatePaymentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """``invoice_id``, late-payment probabilities and expected payment date of each row of an invoice feature table."""
-    return _predict_late(model, features)[["invoice_id", *LATE_COLUMNS, "expected_payment_date"]]
-
-
 def score_invoices(ledger: Ledger, model: LatePaymentModel) -> pd.DataFrame:
-    """One row per invoice of ``ledger``: P(days beyond terms > 0/30/60/90) and the expected payment date.
+    """One row per invoice of ``ledger``: P(days beyond terms > 0/30/60/90) and payment dates, at issue.
 
     Every invoice is scored with the features known the day before its issue date (the
     same features the model was trained on), so settled invoices get the score they would
@@ -189,14 +205,37 @@ def score_invoices(ledger: Ledger, model: LatePaymentModel) -> pd.DataFrame:
     features = invoice_features(ledger, config=model.feature_config)
     if features.empty:
         return pd.DataFrame(columns=list(INVOICE_SCORE_COLUMNS))
-    return _predict_late(model, features)
+    return late_payment_scores(model, features)
+
+
+def invoice_status(invoices: pd.DataFrame) -> pd.DataFrame:
+    """``invoice_id, days_past_due, is_disputed, paid_share`` of invoices as :func:`open_invoices` lists them.
+
+    Rows that are not open (``is_open`` false, or no ``days_past_due``) get NaN days past
+    due: they are scored at issue.
+    """
+    days = pd.to_numeric(invoices["days_past_due"], errors="coerce").astype(float)
+    if "is_open" in invoices.columns:
+        days = days.where(invoices["is_open"].astype(bool))
+    paid = 1.0 - pd.to_numeric(invoices["open_amount"], errors="coerce") / pd.to_numeric(invoices["amount"])
+    return pd.DataFrame(
+        {
+            "invoice_id": invoices["invoice_id"].to_numpy(),
+            "days_past_due": days.to_numpy(),
+            "is_disputed": invoices["is_disputed"].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "paid_share": paid.clip(0, 1).fillna(0.0).to_numpy(),
+        }
+    )
 
 
 def score_open_invoices(
     bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame, features: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Late-payment probabilities and expected payment date of each invoice, scored as of its issue date.
+    """Late-payment probabilities and payment dates of each invoice, as of the date it was listed open.
 
+    ``invoices`` come from :func:`open_invoices` (or name closed invoices with ``is_open``
+    false, scored at issue). An open invoice is scored given what is known that day: unpaid
+    ``days_past_due`` days after its due date, disputed or not, part paid or not.
     ``features`` are the invoices' features (:func:`riskmodel.features.invoice.invoice_features`
     with the late-payment model's config) when the caller has them already, e.g. to explain
     the same rows; otherwise they are computed here. Without a late-payment model the
@@ -204,13 +243,17 @@ def score_open_invoices(
     """
     out = invoices.copy()
     if bundle.late_payment is None or out.empty:
-        for column in (*LATE_COLUMNS, "expected_payment_date"):
+        for column in INVOICE_SCORE_COLUMNS[1:]:
             out[column] = np.nan
         return out
     model = bundle.late_payment
     if features is None:
         features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
-    return out.merge(late_payment_scores(model, features), on="invoice_id", how="left", validate="one_to_one")
+    status = features[["invoice_id"]].merge(
+        invoice_status(out), on="invoice_id", how="left", validate="one_to_one"
+    )
+    scored = late_payment_scores(model, features, status)
+    return out.merge(scored, on="invoice_id", how="left", validate="one_to_one")
 
 
 def customer_default_state(

@@ -17,6 +17,7 @@ from riskmodel.labels import (
     make_default_labels,
     make_late_payment_labels,
     make_onboarding_labels,
+    make_payment_timeline,
 )
 from riskmodel.ledger.tables import Ledger
 
@@ -67,10 +68,16 @@ def default_training_table(
 def late_payment_training_table(
     ledger: Ledger, as_of: date | None = None, config: FeatureConfig | None = None
 ) -> pd.DataFrame:
-    """Invoice features at issue with ``days_beyond_terms`` and ``label_late_<k>`` (NaN where censored)."""
+    """Invoice features at issue with ``days_beyond_terms``, ``label_late_<k>`` (NaN where censored) and the payment timeline.
+
+    The timeline (:func:`riskmodel.labels.make_payment_timeline`) is what the payment-timing
+    model learns from, censored invoices included.
+    """
     known, end = _known(ledger, as_of)
     features = invoice_features(known, config=config)
-    labels = make_late_payment_labels(known, end)
+    labels = make_late_payment_labels(known, end).merge(
+        make_payment_timeline(known, end), on="invoice_id", how="inner", validate="one_to_one"
+    )
     return features.merge(labels, on="invoice_id", how="inner", validate="one_to_one")
 
 

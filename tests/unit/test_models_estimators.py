@@ -14,7 +14,6 @@ from riskmodel.models.config import ChampionRule, GBMParams, TrainConfig, load_t
 from riskmodel.models.design import stratified_design, time_design
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.metrics import auc
-from riskmodel.models.pipeline import DelayProfile
 from riskmodel.models.scorecard import BinnedScorecard
 from riskmodel.models.tracking import decide_promotion
 
@@ -299,14 +298,6 @@ def test_stratified_design_folds_cover_development_once():
 
 
 # --- expected days beyond terms --------------------------------------------------------------
-
-
-def test_expected_days_weigh_band_means_by_band_probabilities():
-    profile = DelayProfile((0, 30, 60, 90)).fit(np.array([-4.0, -2.0, 10.0, 20.0, 40.0, 70.0, 100.0, np.nan]))
-    assert profile.band_means_.tolist() == [-3.0, 15.0, 40.0, 70.0, 100.0]
-    p_exceed = np.array([[0.5, 0.2, 0.1, 0.05]])  # bands: 0.5, 0.3, 0.1, 0.05, 0.05
-    expected = 0.5 * -3 + 0.3 * 15 + 0.1 * 40 + 0.05 * 70 + 0.05 * 100
-    assert profile.expected_days(p_exceed)[0] == pytest.approx(expected)
 
 
 # --- champion gate ---------------------------------------------------------------------------

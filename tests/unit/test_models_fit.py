@@ -15,6 +15,7 @@ from riskmodel.models.config import GBMParams, TrainConfig
 from riskmodel.models.fit import FitResult, fit_model
 from riskmodel.models.pipeline import CreditModel, LatePaymentModel
 from riskmodel.models.specs import DEFAULT, LATE_PAYMENT, ModelSpec
+from riskmodel.models.timing import BAND_EDGES, band_of
 from riskmodel.models.train import train_models
 from riskmodel.sample import make_sample_tables
 
@@ -62,14 +63,18 @@ def test_late_payment_model_gives_expected_days_beyond_terms(late, ledger):
     assert late.metrics["days_beyond_terms_mae"] > 0
 
 
-@pytest.mark.parametrize("output", PROBABILITIES)
-def test_late_payment_contributions_add_up_to_the_raw_score(late, ledger, output):
+@pytest.mark.parametrize("threshold", [0, 30, 60, 90])
+def test_late_payment_contributions_add_up_to_the_odds_of_no_payment_just_before_the_threshold(
+    late, ledger, threshold
+):
     rows = LATE_PAYMENT.build_table(ledger, None, FAST).head(100)
+    output = PROBABILITIES[[0, 30, 60, 90].index(threshold)]
     contributions, base = late.model.contributions(rows, output)
     assert contributions.shape == (100, len(late.model.feature_names))
-    np.testing.assert_allclose(
-        contributions.sum(axis=1) + base, late.model.raw_score(rows, output), atol=1e-9
-    )
+    band = band_of(np.array([float(threshold)]))[0]
+    assert BAND_EDGES[band] == threshold
+    hazard = late.model.timing.hazards(late.model.preparer.transform(rows))[:, band]
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, np.log((1 - hazard) / hazard), atol=1e-9)
 
 
 def test_default_contributions_add_up_to_the_raw_score(default, ledger):
@@ -188,11 +193,16 @@ def test_ledger_without_defaults_skips_the_credit_models_with_the_message(ledger
     assert not (tmp_path / "unused.db").exists()
 
 
-def test_ledger_without_defaults_still_trains_late_payment_with_observed_rates(ledger_without_defaults):
+def test_ledger_without_defaults_still_trains_late_payment_with_observed_band_rates(ledger_without_defaults):
+    from riskmodel.models.gbm import MonotoneGBM
+    from riskmodel.models.timing import BandRates
+
     result = _fit(LATE_PAYMENT, ledger_without_defaults)
-    kinds = [head.kind for head in result.model.heads]
-    assert kinds[0] in ("gbm", "scorecard") and kinds[1:] == ["observed_rate"] * 3
-    assert any("observed rate used" in note for note in result.notes)
+    stages = result.model.timing.stages_
+    assert isinstance(stages[0], MonotoneGBM)  # payment by the due date is modelled
+    assert isinstance(stages[-1], BandRates)  # too few payments beyond 90 days: their observed rates
+    p = result.model.predict_proba(result.validation)[PROBABILITIES].to_numpy()
+    assert (np.diff(p, axis=1) <= 0).all()
 
 
 # --- customer facts without dates --------------------------------------------------------------

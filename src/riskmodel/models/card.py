@@ -125,15 +125,16 @@ def _origins_table(origins: pd.DataFrame) -> list[str]:
 
 
 def _performance_table(result: FitResult) -> list[str]:
+    """Headline measures per target, then the AUC of each candidate or comparison scored on the same rows."""
+    candidates = list(result.heads[0].p_by_candidate)
     lines = [
-        "| target | " + " | ".join(HEADLINE) + " | GBM AUC | scorecard AUC |",
-        "|---" * (len(HEADLINE) + 3) + "|",
+        "| target | " + " | ".join(HEADLINE) + " | " + " | ".join(f"{c} AUC" for c in candidates) + " |",
+        "|---" * (len(HEADLINE) + len(candidates) + 1) + "|",
     ]
     for e in result.heads:
         s, m = e.target.suffix, result.metrics
         cells = [_format(m.get(f"{name}{s}", float("nan"))) for name in HEADLINE] + [
-            _format(m[f"gbm_auc{s}"]),
-            _format(m[f"scorecard_auc{s}"]),
+            _format(m.get(f"{c}_auc{s}", float("nan"))) for c in candidates
         ]
         lines.append(f"| {e.target.output} | " + " | ".join(cells) + " |")
     return lines

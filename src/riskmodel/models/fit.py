@@ -39,7 +39,7 @@ from riskmodel.models.design import Design, Fold, stratified_design, time_design
 from riskmodel.models.gbm import MonotoneGBM
 from riskmodel.models.heads import Head, ObservedRate
 from riskmodel.models.metrics import auc, binary_metrics, brier
-from riskmodel.models.pipeline import CreditModel, DelayProfile, LatePaymentModel, RiskPipeline
+from riskmodel.models.pipeline import CreditModel, LatePaymentModel, RiskPipeline
 from riskmodel.models.scorecard import BinnedScorecard
 from riskmodel.models.specs import ModelSpec, Target, outcome_end, outcome_known
 from riskmodel.validation.drift import DriftMonitor
@@ -101,6 +101,7 @@ class FitResult:
     data_end: date | None  # None for tables without dates (fit_model_on_split)
     latest: pd.DataFrame | None = None  # rows of the table's latest date (grade coverage)
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # further validation tables, logged as CSV
 
 
 @dataclass
@@ -144,6 +145,13 @@ def fit_model(
         When the table has too few rows, no positive case of the first target, or too
         little history for a development period, a gap and a validation period.
     """
+    if spec.level == "invoice":
+        from riskmodel.models.fit_timing import fit_payment_timing  # it builds on this module
+
+        try:
+            return fit_payment_timing(spec, table, data_end, config, features)
+        except NotEnoughDataError as err:
+            raise NotEnoughDataError(f"{spec.name}: {spec.split_label}: {err}") from err
     with threadpool_limits(limits=config.threads):
         table = table.sort_values(spec.date_column, kind="stable").reset_index(drop=True)
         known = {
@@ -256,7 +264,7 @@ def _fit(
         for c in crossfits
     }
     validation_model = _assemble(
-        spec, preparer, [dev_heads[t.label][kind] for t in spec.targets], kind, table, design.development,
+        spec, preparer, [dev_heads[t.label][kind] for t in spec.targets], kind,
         design.cut.date() if design.cut is not None else data_end, config,
     )  # fmt: skip
     outputs = validation_model.predict(table.iloc[np.concatenate([design.development, design.validation])])
@@ -309,8 +317,8 @@ def drift_reference(model: RiskPipeline, rows: pd.DataFrame, outputs: pd.DataFra
     Importance is the chosen scorer's (split gain of a GBM, term spread of a scorecard);
     features it never uses are left out.
     """
-    output = model.heads[0].target.output
-    importance = model.heads[0].scorer.importance()
+    output = model.outputs[0]
+    importance = model.importance()
     ranked = [model.feature_names[i] for i in np.argsort(-importance, kind="stable") if importance[i] > 0]
     columns = [output, *ranked[:DRIFT_FEATURES]]
     frame = rows.reset_index(drop=True).assign(**{output: outputs[output].to_numpy()})
@@ -558,7 +566,7 @@ def _refit(
         f"{len(design.labelled):,}",
         data_end,
     )
-    return _assemble(spec, preparer, heads, kind, table, design.labelled, data_end, config)
+    return _assemble(spec, preparer, heads, kind, data_end, config)
 
 
 def _mean_cv_auc(crossfits: list[_CrossFit]) -> dict[str, float]:
@@ -571,11 +579,9 @@ def _assemble(
     preparer: FeaturePreparer,
     heads: list[Head],
     kind: str,
-    table: pd.DataFrame,
-    rows: np.ndarray,
     trained_as_of: date | None,
     config: TrainConfig,
-) -> RiskPipeline:
+) -> CreditModel:
     common = {
         "name": spec.name,
         "preparer": preparer,
@@ -584,11 +590,7 @@ def _assemble(
         "feature_config": config.features,
         "trained_as_of": trained_as_of,
     }
-    if spec.name != "late_payment":
-        return CreditModel(**common)
-    thresholds = tuple(t.threshold_days for t in spec.targets)
-    profile = DelayProfile(thresholds).fit(table["days_beyond_terms"].to_numpy(dtype=float)[np.sort(rows)])
-    return LatePaymentModel(**common, delay_profile=profile)
+    return CreditModel(**common)
 
 
 def _evaluate(

@@ -12,6 +12,8 @@ import pandas as pd
 from riskmodel.features.definitions import FeatureConfig, describe
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.heads import Head
+from riskmodel.models.specs import Target
+from riskmodel.models.timing import PaymentTiming, band_of, distribution
 
 if TYPE_CHECKING:
     from riskmodel.validation.drift import DriftMonitor
@@ -69,6 +71,15 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         """Plain-language description of one of the model's features (English or Chinese)."""
         return describe(feature_name, lang, self.feature_config)  # type: ignore[arg-type]
 
+    @property
+    def outputs(self) -> list[str]:
+        """Output columns of :meth:`predict`, the first is the one drift is watched on."""
+        return [head.target.output for head in self.heads]
+
+    def importance(self) -> np.ndarray:
+        """Importance of each feature to the first output (split gain of a GBM, term spread of a scorecard)."""
+        return self.heads[0].scorer.importance()
+
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         return self.preparer.transform(X)
 
@@ -106,62 +117,89 @@ class CreditModel(RiskPipeline):
         return pd.DataFrame({output: self.predict_proba(model_input)}, index=model_input.index)
 
 
-class DelayProfile:
-    """Mean days beyond terms within each band cut by the late-payment thresholds.
+class LatePaymentModel(RiskPipeline):
+    """Payment timing of invoices from one distribution (:class:`~riskmodel.models.timing.PaymentTiming`).
 
-    With the band probabilities of an invoice (from P(days beyond terms > k)), the expected
-    days beyond terms is the probability-weighted sum of these band means. Bands without
-    settled training invoices fall back to :attr:`DEFAULT_MEANS`.
+    ``P(days beyond terms > k)`` for each threshold of ``targets`` comes from one survival
+    curve per invoice, so it never rises with ``k``; the payment-date quantiles come from
+    the same curve. Scored at issue (:meth:`predict_proba`) or as of a later date on open
+    invoices (:meth:`predict_timing` with their days past due, dispute and share paid).
     """
 
-    DEFAULT_MEANS = (-3.0, 15.0, 45.0, 75.0, 120.0)
-
-    def __init__(self, thresholds: tuple[int, ...]) -> None:
-        self.thresholds = thresholds
-
-    def fit(self, days_beyond_terms: np.ndarray) -> DelayProfile:
-        days = np.asarray(days_beyond_terms, dtype=float)
-        days = days[~np.isnan(days)]
-        band = np.searchsorted(np.asarray(self.thresholds, dtype=float), days, side="left")
-        self.band_means_ = np.array(
-            [
-                days[band == b].mean() if (band == b).any() else self.DEFAULT_MEANS[b]
-                for b in range(len(self.thresholds) + 1)
-            ]
-        )
-        return self
-
-    def expected_days(self, p_exceed: np.ndarray) -> np.ndarray:
-        """Expected days beyond terms from P(> k) of shape (n_rows, n_thresholds), non-increasing in k."""
-        upper = np.column_stack([np.ones(len(p_exceed)), p_exceed])
-        lower = np.column_stack([p_exceed, np.zeros(len(p_exceed))])
-        return (upper - lower) @ self.band_means_
-
-
-class LatePaymentModel(RiskPipeline):
-    """P(days beyond terms > k) for each threshold k, non-increasing in k, and expected days beyond terms."""
-
-    def __init__(self, *args: Any, delay_profile: DelayProfile, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.delay_profile = delay_profile
+    def __init__(
+        self,
+        name: str,
+        preparer: FeaturePreparer,
+        timing: PaymentTiming,
+        targets: tuple[Target, ...],
+        feature_config: FeatureConfig,
+        trained_as_of: date | None,
+    ) -> None:
+        super().__init__(name, preparer, (), "hazard", feature_config, trained_as_of)
+        self.timing = timing
+        self.targets = targets
 
     @property
     def outputs(self) -> list[str]:
-        return [head.target.output for head in self.heads]
+        return [t.output for t in self.targets]
 
-    def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Columns ``p_late, p_late_30, p_late_60, p_late_90, expected_days_beyond_terms``, one row per invoice.
+    def _target(self, output: str | None) -> Target:
+        for target in self.targets:
+            if output is None or target.output == output:
+                return target
+        raise ValueError(f"unknown output {output!r}; this model has {self.outputs}")
 
-        Each row's probabilities are made non-increasing in the threshold (a running minimum),
-        so P(> 30) never exceeds P(> 0).
+    def importance(self) -> np.ndarray:
+        return self.timing.importance()
+
+    def predict_timing(
+        self,
+        X: pd.DataFrame,
+        days_past_due: np.ndarray | None = None,
+        disputed: np.ndarray | None = None,
+        paid_share: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """P(days beyond terms > k) per threshold and the days beyond terms of the P10/P50/P90 payment dates.
+
+        Without ``days_past_due`` every invoice is scored at issue. With it (NaN for an
+        invoice scored at issue), an invoice unpaid ``d`` days past due is scored given
+        that: P(> k) is 1 for ``k <= d``, the rest conditional on surviving to ``d``, with
+        the hazards at its ``disputed`` and ``paid_share`` status, and every quantile is
+        after ``d``. Columns: the outputs, ``expected_days_beyond_terms`` (the median),
+        ``days_beyond_terms_p10``, ``days_beyond_terms_p90``.
         """
         matrix = self._matrix(X)
-        p_exceed = np.minimum.accumulate(
-            np.column_stack([head.probability(matrix) for head in self.heads]), axis=1
-        )
-        frame = pd.DataFrame(p_exceed, columns=self.outputs, index=X.index)
-        frame["expected_days_beyond_terms"] = self.delay_profile.expected_days(p_exceed)
+        earliest = -X["invoice_terms_days"].to_numpy(dtype=float)
+        dist = distribution(self.timing.hazards(matrix, disputed, paid_share), earliest)
+        after = earliest - 1 if days_past_due is None else np.asarray(days_past_due, dtype=float)
+        after = np.where(np.isnan(after), earliest - 1, after)
+        at_after = dist.at(after)
+        frame = pd.DataFrame(index=X.index)
+        for target in self.targets:
+            k = np.full(len(X), float(target.threshold_days or 0))
+            frame[target.output] = np.where(k <= after, 1.0, dist.at(k) / np.maximum(at_after, 1e-12))
+        frame["expected_days_beyond_terms"] = dist.quantile_days(0.5, after)
+        frame["days_beyond_terms_p10"] = dist.quantile_days(0.1, after)
+        frame["days_beyond_terms_p90"] = dist.quantile_days(0.9, after)
         return frame
+
+    def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`predict_timing` at issue: the outputs and the payment-day quantiles, one row per invoice."""
+        return self.predict_timing(X)
+
+    def raw_score(self, X: pd.DataFrame, output: str | None = None) -> np.ndarray:
+        """Log-odds of ``output`` (``p_late`` by default) at issue."""
+        p = np.clip(self.predict_timing(X)[self._target(output).output].to_numpy(), 1e-12, 1 - 1e-12)
+        return np.log(p / (1 - p))
+
+    def contributions(self, X: pd.DataFrame, output: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature contributions to the log-odds of *not* being paid in the band that ends at ``output``'s threshold.
+
+        Reasons for ``p_late`` explain why an invoice is unlikely to be paid in the days
+        just before its due date, for ``p_late_30`` in the days before 30 days late, and so on.
+        """
+        band = int(band_of(np.array([self._target(output).threshold_days or 0]))[0])
+        return self.timing.band_contributions(self._matrix(X), band)
 
     def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """MLflow pyfunc entry point: the same frame as :meth:`predict_proba`."""

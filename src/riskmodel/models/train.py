@@ -334,6 +334,8 @@ def log_fit(
         mlflow.log_dict(feature_list(result, config), "features.json")
         mlflow.log_dict(fingerprint | {"design": result.design_summary}, "data_fingerprint.json")
         mlflow.log_text(result.origins.to_csv(index=False), "rolling_origins.csv")
+        for name, frame in result.tables.items():
+            mlflow.log_text(frame.to_csv(index=False), f"{name}.csv")
         grades = _grades(result, policy)
         if grades is not None:
             mlflow.log_text(grades.to_csv(index=False), "grades.csv")

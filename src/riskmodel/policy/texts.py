@@ -257,7 +257,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "违约概率和风险等级来自政策付款行为规则（basis为rules）：尚无已注册的违约模型；违约概率取该等级的中心值，是政策设定值而非模型估计",
     },
     "note.no_late_payment_model": {
-        "en": "no late-payment model is registered: p_late, p_late_30, p_late_60, p_late_90 and expected_payment_date of the invoices are empty",
+        "en": "no late-payment model is registered: p_late, p_late_30, p_late_60, p_late_90 and the payment dates of the invoices are empty",
         "zh": "尚无已注册的逾期付款模型：发票的逾期概率（p_late、p_late_30、p_late_60、p_late_90）和预计付款日为空",
     },
     # reason codes

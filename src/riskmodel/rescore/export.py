@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.io import write_frame
-from riskmodel.scoring import LATE_COLUMNS, OPEN_INVOICE_COLUMNS
+from riskmodel.scoring import LATE_COLUMNS, OPEN_INVOICE_COLUMNS, PAYMENT_DATE_COLUMNS
 from riskmodel.store import ResultsStore
 
 REASON_SLOTS = 4
@@ -32,7 +32,7 @@ EXPORT_COLUMNS = (
     "policy_version",
     "run_id",
 )
-INVOICE_EXPORT_COLUMNS = ("as_of", *OPEN_INVOICE_COLUMNS, *LATE_COLUMNS, "expected_payment_date")
+INVOICE_EXPORT_COLUMNS = ("as_of", *OPEN_INVOICE_COLUMNS, *LATE_COLUMNS, *PAYMENT_DATE_COLUMNS)
 
 
 def export_frame(store: ResultsStore, as_of: date, model_version: str) -> pd.DataFrame:

@@ -44,9 +44,7 @@ from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 from riskmodel.rescore.chunks import Chunk, Portfolio
 from riskmodel.scoring import (
-    LATE_COLUMNS,
     ModelBundle,
-    late_payment_scores,
     score_features,
     score_open_invoices,
 )
@@ -72,13 +70,6 @@ SCORE_SCHEMA = pa.schema(
         ("in_default", pa.bool_()),
         ("default_date", pa.date32()),
         ("reasons", pa.string()),  # JSON
-    ]
-)
-INVOICE_SCHEMA = pa.schema(
-    [
-        ("invoice_id", pa.string()),
-        *((c, pa.float64()) for c in LATE_COLUMNS),
-        ("expected_payment_date", pa.date32()),
     ]
 )
 SPARK_TYPES = {
@@ -148,16 +139,6 @@ def _score_batches(
             scored = score_features(bundle, frame, default_state.reset_index(drop=True), comparison, lang)
             scored["reasons"] = [json.dumps(r, ensure_ascii=False) for r in scored["reasons"]]
             yield pa.RecordBatch.from_pandas(scored, schema=SCORE_SCHEMA, preserve_index=False)
-
-    return score
-
-
-def _score_invoice_batches(bundle: ModelBundle) -> Any:
-    def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            features = batch.to_pandas(date_as_object=False).drop(columns=[SNAPSHOT_KEY, "as_of"])
-            scored = late_payment_scores(bundle.late_payment, features)
-            yield pa.RecordBatch.from_pandas(scored, schema=INVOICE_SCHEMA, preserve_index=False)
 
     return score
 
@@ -265,10 +246,7 @@ class SparkEngine:
         snapshots = invoice_snapshots(ledger, None, invoices["invoice_id"])
         features = self.feature_table(ledger, snapshots, "invoice", model.feature_config)
         keys = self.session.table("snapshots").select(SNAPSHOT_KEY, "invoice_id", "issue_date")
-        scored = (
-            keys.join(features, on=SNAPSHOT_KEY)
-            .mapInArrow(_score_invoice_batches(bundle), ddl(INVOICE_SCHEMA))
-            .toArrow()
-            .to_pandas()
-        )
-        return invoices.merge(scored, on="invoice_id", how="left", validate="one_to_one")
+        table = keys.join(features, on=SNAPSHOT_KEY).toArrow().to_pandas(date_as_object=False)
+        table = table.drop(columns=[SNAPSHOT_KEY, "as_of"])
+        # the features come from Spark; the conditional timing of each open invoice is scored here
+        return score_open_invoices(bundle, ledger, invoices, features=table)

@@ -81,7 +81,15 @@ class OpenInvoice(_Body):
     p_late_30: float | None = None
     p_late_60: float | None = None
     p_late_90: float | None = None
-    expected_payment_date: date | None = None
+    expected_payment_date: date | None = Field(
+        None, description="Median payment date, after as_of for an open invoice"
+    )
+    payment_date_p10: date | None = Field(
+        None, description="10 % of the chance of payment falls before this date"
+    )
+    payment_date_p90: date | None = Field(
+        None, description="90 % of the chance of payment falls before this date"
+    )
 
 
 class ScoreResponse(_Body):
@@ -132,7 +140,15 @@ class InvoiceRisk(_Body):
     p_late_30: float | None = None
     p_late_60: float | None = None
     p_late_90: float | None = None
-    expected_payment_date: date | None = None
+    expected_payment_date: date | None = Field(
+        None, description="Median payment date, after as_of for an open invoice"
+    )
+    payment_date_p10: date | None = Field(
+        None, description="10 % of the chance of payment falls before this date"
+    )
+    payment_date_p90: date | None = Field(
+        None, description="90 % of the chance of payment falls before this date"
+    )
     reasons: list[Reason]
 
 

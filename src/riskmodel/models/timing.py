@@ -1,0 +1,342 @@
+"""Payment timing as one distribution: a discrete-time hazard model of days beyond terms.
+
+Days beyond terms ``D`` (settlement date minus due date) is cut into bands at
+:data:`BAND_EDGES`; band ``b`` holds ``edges[b-1] < D <= edges[b]``. A LightGBM model
+learns the hazard ``P(paid in band b | unpaid at its start)`` from invoice x band rows
+(the invoice's features at issue, the band, and whether the invoice was disputed and how
+much of it was paid when the band began). The survival ``S(x) = P(D > x)`` is the product
+of ``1 - hazard`` over the bands up to ``x``, linear within a band, so
+
+* ``P(D > k)`` for every threshold ``k`` comes from one curve and never rises with ``k``;
+* as of a later date, an invoice unpaid and ``d`` days past due has
+  ``P(D > k | D > d) = S(k) / S(d)`` (1 for ``k <= d``), with the hazards taken at the
+  invoice's status on that date (disputed, share paid);
+* payment-date quantiles come from the same conditional curve, after ``as_of``.
+
+Invoices still open at the end of the data are censored observations: they add the bands
+they have been seen unpaid through, with no payment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.models.config import GBMParams
+from riskmodel.models.gbm import MonotoneGBM
+
+BAND_EDGES = np.array(
+    [-30, -14, -7, -3, 0, 3, 7, 14, 21, 30, 45, 60, 75, 90, 120, 150, 180, 270, 365, 730], dtype=float
+)
+"""Upper edges of the bands of days beyond terms; the last band ends at :data:`HORIZON_DAYS`."""
+HORIZON_DAYS = int(BAND_EDGES[-1])  # an invoice not paid this long after its due date counts as never paid
+N_BANDS = len(BAND_EDGES)
+STATUS_COLUMNS = ("band", "disputed", "paid_share")  # hazard inputs added to the invoice's features
+
+
+@dataclass(frozen=True)
+class InvoiceTimeline:
+    """What is known about each invoice's payment up to an observation end, in days beyond terms.
+
+    All arrays have one entry per invoice. ``earliest`` is ``-terms`` (the issue day),
+    ``paid_day`` the settlement day (NaN while unpaid at the observation end, and for
+    written-off invoices), ``observed_until`` the last day seen (observation end minus due
+    date), ``dispute_day`` the day a dispute was raised (NaN if none), and ``payment_days``
+    / ``payment_shares`` the partial payments before settlement (cumulative share of the
+    amount) as one array per invoice.
+    """
+
+    earliest: np.ndarray
+    paid_day: np.ndarray
+    observed_until: np.ndarray
+    dispute_day: np.ndarray
+    payment_days: np.ndarray  # object array of float arrays
+    payment_shares: np.ndarray
+
+    def paid_share_at(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Share of each row's amount paid by the end of ``days`` (days beyond terms) before settlement."""
+        out = np.zeros(len(rows))
+        for i, (row, day) in enumerate(zip(rows, days, strict=True)):
+            paid = self.payment_days[row]
+            if len(paid):
+                n = int(np.searchsorted(paid, day, side="right"))
+                out[i] = self.payment_shares[row][n - 1] if n else 0.0
+        return out
+
+    def disputed_at(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+        dispute = self.dispute_day[rows]
+        return (~np.isnan(dispute) & (dispute <= days)).astype(float)
+
+
+def timeline_from_table(table: pd.DataFrame, observation_end: pd.Timestamp) -> InvoiceTimeline:
+    """The :class:`InvoiceTimeline` of a late-payment training table's rows as seen at ``observation_end``.
+
+    The table carries ``due_date``, ``invoice_terms_days``, ``settled_date``,
+    ``dispute_date`` and the partial payments (``partial_payment_dates``,
+    ``partial_payment_shares``) from :func:`riskmodel.labels.make_payment_timeline`;
+    anything dated after ``observation_end`` is treated as not yet happened.
+    """
+    due = pd.to_datetime(table["due_date"])
+    end = pd.Timestamp(observation_end)
+
+    def day_of(column: str) -> np.ndarray:
+        dates = pd.to_datetime(table[column])
+        days = (dates - due).dt.days.astype(float)
+        return days.where(dates <= end).to_numpy(dtype=float)
+
+    observed_until = (end - due).dt.days.to_numpy(dtype=float)
+    counts = table["partial_payment_dates"].map(len).to_numpy()
+    dates = pd.to_datetime(
+        pd.Series(
+            np.concatenate(
+                [np.asarray(d, dtype="datetime64[ns]") for d in table["partial_payment_dates"]]
+                or [np.array([], dtype="datetime64[ns]")]
+            )
+        )
+    )
+    shares = np.concatenate(
+        [np.asarray(v, dtype=float) for v in table["partial_payment_shares"]] or [np.array([])]
+    )
+    owner = np.repeat(np.arange(len(table)), counts)
+    days = (dates.to_numpy() - due.to_numpy()[owner]) / np.timedelta64(1, "D")
+    seen = dates.to_numpy() <= end.to_datetime64()
+    bounds = np.cumsum(counts)[:-1]
+    payment_days = [d[k] for d, k in zip(np.split(days, bounds), np.split(seen, bounds), strict=True)]
+    payment_shares = [v[k] for v, k in zip(np.split(shares, bounds), np.split(seen, bounds), strict=True)]
+    return InvoiceTimeline(
+        earliest=-table["invoice_terms_days"].to_numpy(dtype=float),
+        paid_day=day_of("settled_date"),
+        observed_until=observed_until,
+        dispute_day=day_of("dispute_date"),
+        payment_days=_objects(payment_days),
+        payment_shares=_objects(payment_shares),
+    )
+
+
+def _objects(arrays: list[np.ndarray]) -> np.ndarray:
+    out = np.empty(len(arrays), dtype=object)
+    out[:] = arrays
+    return out
+
+
+def band_of(days: np.ndarray) -> np.ndarray:
+    """Band index of each number of days beyond terms (values above the horizon fall in the last band)."""
+    return np.minimum(np.searchsorted(BAND_EDGES, np.asarray(days, dtype=float), side="left"), N_BANDS - 1)
+
+
+def band_start(band: np.ndarray, earliest: np.ndarray) -> np.ndarray:
+    """Last day before each band (the previous edge; the day before issue for an invoice's first band)."""
+    previous = np.where(band > 0, BAND_EDGES[np.maximum(band - 1, 0)], -np.inf)
+    return np.maximum(previous, earliest - 1)
+
+
+def person_periods(timeline: InvoiceTimeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Invoice x band rows a hazard model is fitted on: (invoice row, band, paid in that band).
+
+    An invoice contributes each band from the one holding its issue day to the one it was
+    paid in, as far as the band is fully observed; a band cut by the observation end is
+    left out whatever happened in it, so censoring does not bias the hazard.
+    """
+    first = band_of(timeline.earliest)
+    paid = ~np.isnan(timeline.paid_day)
+    paid_band = np.where(paid, band_of(np.nan_to_num(timeline.paid_day)), N_BANDS)
+    last_full = np.searchsorted(BAND_EDGES, timeline.observed_until, side="right") - 1
+    last = np.minimum(paid_band, last_full)
+    counts = np.maximum(last - first + 1, 0)
+    rows = np.repeat(np.arange(len(first)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    band = first[rows] + offsets
+    event = (band == paid_band[rows]).astype(float)
+    return rows, band, event
+
+
+def status_columns(timeline: InvoiceTimeline, rows: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """``band, disputed, paid_share`` of each invoice x band row, as known when the band began."""
+    start = band_start(band, timeline.earliest[rows])
+    return np.column_stack(
+        [band.astype(float), timeline.disputed_at(rows, start), timeline.paid_share_at(rows, start)]
+    )
+
+
+STAGE_ENDS = (0, 30, 60, 90)  # the collection tiers: one hazard model per stage between them
+MIN_STAGE_EVENTS = 30  # fewer payments than this in a stage: its bands use their observed rates
+
+
+def stage_of(band: np.ndarray) -> np.ndarray:
+    """Stage of each band: 0 up to the due date, 1 up to 30 days beyond terms, ..., 4 beyond 90."""
+    return np.searchsorted(np.asarray(STAGE_ENDS, dtype=float), BAND_EDGES[np.asarray(band)], side="left")
+
+
+class BandRates:
+    """Observed hazard of each band (payments over invoices entering it), for a stage too thin to model."""
+
+    def __init__(self, band: np.ndarray, event: np.ndarray) -> None:
+        paid = np.bincount(band, weights=event, minlength=N_BANDS)
+        at_risk = np.bincount(band, minlength=N_BANDS)
+        self.rate = (paid + 0.5) / (at_risk + 1.0)
+
+    def raw_score(self, X: np.ndarray) -> np.ndarray:
+        rate = self.rate[X[:, -3].astype(int)]
+        return np.log(rate / (1 - rate))
+
+    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(X.shape), self.raw_score(X)
+
+    def importance(self) -> np.ndarray:
+        return np.zeros(0)
+
+
+class PaymentTiming:
+    """Hazard model of days beyond terms over :data:`BAND_EDGES`: LightGBM on invoice x band rows, per stage.
+
+    Each stage between the thresholds in :data:`STAGE_ENDS` has its own model (band a
+    feature within it), so what drives payment by the due date need not be what drives
+    payment of an invoice already 60 days late; a stage with fewer than
+    :data:`MIN_STAGE_EVENTS` payments uses each band's observed rate.
+
+    Parameters
+    ----------
+    params : GBMParams
+        Tree and boosting parameters.
+    monotone : tuple of int
+        Risk direction of each invoice feature (+1: the value raises the risk of late
+        payment); the hazard of payment gets the opposite constraint, and a dispute may
+        only lower it.
+    categorical : tuple of int
+        Indices of integer-coded categorical feature columns.
+    """
+
+    def __init__(
+        self,
+        params: GBMParams | None = None,
+        monotone: tuple[int, ...] = (),
+        categorical: tuple[int, ...] = (),
+        random_state: int = 0,
+        n_threads: int = 1,
+    ) -> None:
+        self.params = params
+        self.monotone = monotone
+        self.categorical = categorical
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def fit(self, matrix: np.ndarray, timeline: InvoiceTimeline) -> PaymentTiming:
+        """Fit on invoice features ``matrix`` (rows in time order) and what ``timeline`` saw of their payment."""
+        rows, band, event = person_periods(timeline)
+        if len(np.unique(event)) < 2:
+            raise ValueError(
+                "the payment-timing model needs invoices both paid and still unpaid in some band"
+            )
+        X = np.column_stack([matrix[rows], status_columns(timeline, rows, band)])
+        hazard_direction = tuple(-d for d in self.monotone) or (0,) * matrix.shape[1]
+        self.n_features_ = matrix.shape[1]
+        stage = stage_of(band)
+        self.stages_: list[MonotoneGBM | BandRates] = []
+        for s in range(len(STAGE_ENDS) + 1):
+            mask = stage == s
+            paid = int(event[mask].sum())
+            if paid < MIN_STAGE_EVENTS or mask.sum() - paid < MIN_STAGE_EVENTS:
+                self.stages_.append(BandRates(band[mask], event[mask]))
+                continue
+            gbm = MonotoneGBM(
+                self.params,
+                (*hazard_direction, 0, -1, 0),
+                self.categorical,
+                self.random_state,
+                self.n_threads,
+            )
+            self.stages_.append(gbm.fit(X[mask], event[mask]))
+        self.n_rows_, self.n_events_ = len(event), int(event.sum())
+        return self
+
+    def _band_rows(
+        self, matrix: np.ndarray, band: int, disputed: np.ndarray, paid_share: np.ndarray
+    ) -> np.ndarray:
+        return np.column_stack([matrix, np.full(len(matrix), float(band)), disputed, paid_share])
+
+    def hazards(
+        self, matrix: np.ndarray, disputed: np.ndarray | None = None, paid_share: np.ndarray | None = None
+    ) -> np.ndarray:
+        """P(paid in band b | unpaid at its start), shape (n_rows, N_BANDS), at the given status (default: none)."""
+        n = len(matrix)
+        disputed = np.zeros(n) if disputed is None else np.asarray(disputed, dtype=float)
+        paid_share = np.zeros(n) if paid_share is None else np.asarray(paid_share, dtype=float)
+        raw = np.column_stack(
+            [
+                self.stages_[stage_of(np.array([b]))[0]].raw_score(
+                    self._band_rows(matrix, b, disputed, paid_share)
+                )
+                for b in range(N_BANDS)
+            ]
+        )
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    def band_contributions(self, matrix: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
+        """Contributions of each invoice feature to the log-odds of *not* being paid in ``band`` at issue, and the base.
+
+        TreeSHAP of that band's stage model; the status columns' parts are folded into the
+        base, so the features' contributions and the base add up to that log-odds.
+        """
+        n = len(matrix)
+        scorer = self.stages_[stage_of(np.array([band]))[0]]
+        values, base = scorer.contributions(self._band_rows(matrix, band, np.zeros(n), np.zeros(n)))
+        return -values[:, : self.n_features_], -(base + values[:, self.n_features_ :].sum(axis=1))
+
+    def importance(self) -> np.ndarray:
+        """Split gain of each invoice feature summed over the stage models (the status columns left out)."""
+        total = np.zeros(self.n_features_)
+        for scorer in self.stages_:
+            gain = scorer.importance()
+            if len(gain):
+                total += gain[: self.n_features_]
+        return total
+
+
+@dataclass(frozen=True)
+class TimingDistribution:
+    """Survival curves of days beyond terms, one per invoice, at the knots ``x`` (n_rows, N_BANDS + 1)."""
+
+    x: np.ndarray
+    survival: np.ndarray
+
+    def at(self, days: np.ndarray) -> np.ndarray:
+        """S(days) of each row, linear between knots (1 before the first knot, the last value after the last)."""
+        days = np.asarray(days, dtype=float)
+        out = np.empty(len(days))
+        for i in range(len(days)):
+            out[i] = np.interp(days[i], self.x[i], self.survival[i], left=1.0, right=self.survival[i, -1])
+        return out
+
+    def quantile_days(self, q: float, after: np.ndarray) -> np.ndarray:
+        """Whole days beyond terms by which each invoice is paid with probability ``q``, given unpaid through ``after``.
+
+        Capped at :data:`HORIZON_DAYS` unless ``after`` is already past it; always later than ``after``.
+        """
+        after = np.asarray(after, dtype=float)
+        start = self.at(after)
+        out = np.full(len(after), float(HORIZON_DAYS))
+        for i in range(len(after)):
+            later = self.x[i] > after[i]
+            x = np.concatenate([[after[i]], self.x[i][later]])
+            s = np.concatenate([[start[i]], self.survival[i][later]])
+            target = (1.0 - q) * start[i]
+            reached = np.nonzero(s <= target)[0]
+            if len(reached) and reached[0] > 0:
+                j = reached[0]
+                out[i] = x[j - 1] + (s[j - 1] - target) * (x[j] - x[j - 1]) / (s[j - 1] - s[j])
+        return np.maximum(np.minimum(np.ceil(out - 1e-9), HORIZON_DAYS), np.floor(after) + 1)
+
+
+def distribution(hazards: np.ndarray, earliest: np.ndarray) -> TimingDistribution:
+    """Survival knots of each invoice from its band hazards; no payment before its issue day (``earliest``)."""
+    earliest = np.asarray(earliest, dtype=float)
+    first = band_of(earliest)
+    possible = np.arange(N_BANDS)[None, :] >= first[:, None]
+    survival = np.cumprod(np.where(possible, 1.0 - hazards, 1.0), axis=1)
+    start = earliest - 1  # S is 1 the day before issue
+    edges = np.broadcast_to(BAND_EDGES, hazards.shape)
+    x = np.column_stack([start, np.maximum(edges, start[:, None] + 1e-6)])
+    x = np.maximum.accumulate(x, axis=1)
+    return TimingDistribution(x=x, survival=np.column_stack([np.ones(len(hazards)), survival]))

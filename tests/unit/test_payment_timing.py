@@ -1,0 +1,143 @@
+"""The payment-timing distribution: one curve per invoice, conditional on what is known at a date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskmodel.models.config import GBMParams
+from riskmodel.models.timing import (
+    BAND_EDGES,
+    HORIZON_DAYS,
+    N_BANDS,
+    InvoiceTimeline,
+    PaymentTiming,
+    band_of,
+    distribution,
+    person_periods,
+    timeline_from_table,
+)
+
+THRESHOLDS = (0, 30, 60, 90)
+
+
+def _timeline(paid_day, observed_until, earliest=-30.0, dispute_day=np.nan) -> InvoiceTimeline:
+    n = len(paid_day)
+    empty = np.empty(n, dtype=object)
+    empty[:] = [np.array([])] * n
+    return InvoiceTimeline(
+        earliest=np.full(n, earliest),
+        paid_day=np.asarray(paid_day, dtype=float),
+        observed_until=np.asarray(observed_until, dtype=float),
+        dispute_day=np.full(n, dispute_day),
+        payment_days=empty,
+        payment_shares=empty.copy(),
+    )
+
+
+def test_a_paid_invoice_adds_every_band_up_to_its_payment_and_a_payment_there():
+    rows, band, event = person_periods(_timeline([10.0], [400.0]))
+    assert band.tolist() == list(range(band_of(np.array([-30.0]))[0], band_of(np.array([10.0]))[0] + 1))
+    assert event.tolist() == [0.0] * (len(band) - 1) + [1.0]
+
+
+def test_a_censored_invoice_is_used_unpaid_through_its_last_fully_seen_band():
+    """Open at the observation end 50 days past due: unpaid through (30, 45], the band cut at 50 left out."""
+    rows, band, event = person_periods(_timeline([np.nan], [50.0]))
+    assert len(rows) > 0 and event.sum() == 0
+    assert BAND_EDGES[band.max()] == 45
+
+
+def test_a_payment_in_a_band_cut_by_the_observation_end_is_left_out_with_the_band():
+    _, band, event = person_periods(_timeline([47.0], [50.0]))
+    assert event.sum() == 0 and BAND_EDGES[band.max()] == 45
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hazards=st.lists(st.floats(0.0, 1.0), min_size=N_BANDS, max_size=N_BANDS),
+    terms=st.integers(0, 120),
+    after=st.integers(-120, 800),
+)
+def test_probabilities_never_rise_with_the_threshold_and_dates_follow_as_of(hazards, terms, after):
+    dist = distribution(np.array([hazards]), np.array([-float(terms)]))
+    after = max(after, -terms - 1)
+    p = np.array([dist.at(np.array([float(k)]))[0] for k in range(-terms, 800)])
+    assert np.all(np.diff(p) <= 1e-12) and p.min() >= 0 and p.max() <= 1
+    for q in (0.1, 0.5, 0.9):
+        assert dist.quantile_days(q, np.array([float(after)]))[0] > after
+    p10, p50, p90 = (dist.quantile_days(q, np.array([float(after)]))[0] for q in (0.1, 0.5, 0.9))
+    assert p10 <= p50 <= p90
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[PaymentTiming, np.ndarray]:
+    """Invoices whose first feature delays payment; some still open at the observation end."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    x = rng.normal(size=(n, 2))
+    delay = rng.exponential(8 + 20 * (x[:, 0] > 0), n) - 10
+    observed = rng.uniform(0, 200, n)
+    paid = np.where(delay <= observed, np.round(delay), np.nan)
+    timing = PaymentTiming(GBMParams(n_estimators=40, min_child_samples=20), (1, 0)).fit(
+        x, _timeline(paid, observed)
+    )
+    return timing, x
+
+
+def test_the_fitted_model_orders_invoices_by_their_delay_driver(fitted):
+    timing, x = fitted
+    dist = distribution(timing.hazards(x[:500]), np.full(500, -30.0))
+    p_late = dist.at(np.zeros(500))
+    assert p_late[x[:500, 0] > 0].mean() > p_late[x[:500, 0] <= 0].mean() + 0.1
+
+
+def test_an_invoice_already_d_days_late_has_p_one_below_d_and_dates_after_as_of(fitted):
+    from riskmodel.models.pipeline import LatePaymentModel
+    from riskmodel.models.specs import LATE_PAYMENT
+
+    timing, x = fitted
+
+    class Identity:
+        feature_names_ = ["a", "b"]
+
+        def transform(self, frame: pd.DataFrame) -> np.ndarray:
+            return frame[["a", "b"]].to_numpy()
+
+    model = LatePaymentModel("late_payment", Identity(), timing, LATE_PAYMENT.targets, None, None)
+    frame = pd.DataFrame({"a": x[:200, 0], "b": x[:200, 1], "invoice_terms_days": 30})
+    days = np.tile([-5.0, 0.0, 31.0, 65.0, 100.0], 40)
+    out = model.predict_timing(frame, days, np.zeros(200), np.zeros(200))
+    for t in LATE_PAYMENT.targets:
+        late = days >= t.threshold_days  # unpaid at the end of day d: paid after d
+        assert (out.loc[late, t.output] == 1.0).all()
+        assert ((out.loc[~late, t.output] > 0) & (out.loc[~late, t.output] < 1)).all()
+    columns = [t.output for t in LATE_PAYMENT.targets]
+    assert (np.diff(out[columns].to_numpy(), axis=1) <= 1e-12).all()
+    for column in ("days_beyond_terms_p10", "expected_days_beyond_terms", "days_beyond_terms_p90"):
+        assert (out[column] > days).all()
+    at_issue = model.predict_proba(frame)
+    assert (at_issue["p_late_90"] < out["p_late_90"]).all()  # surviving unpaid raises the odds of the tail
+
+
+def test_the_timeline_counts_only_what_happened_by_the_observation_end():
+    table = pd.DataFrame(
+        {
+            "due_date": pd.to_datetime(["2024-01-31", "2024-01-31"]),
+            "invoice_terms_days": [30, 30],
+            "settled_date": pd.to_datetime(["2024-03-01", None]),
+            "dispute_date": pd.to_datetime([None, "2024-02-20"]),
+            "partial_payment_dates": [[pd.Timestamp("2024-02-10")], []],
+            "partial_payment_shares": [[0.4], []],
+        }
+    )
+    early = timeline_from_table(table, pd.Timestamp("2024-02-15"))
+    assert np.isnan(early.paid_day).all() and np.isnan(early.dispute_day).all()
+    assert early.paid_share_at(np.array([0]), np.array([15.0]))[0] == pytest.approx(0.4)
+    assert early.paid_share_at(np.array([0]), np.array([5.0]))[0] == 0.0
+    late = timeline_from_table(table, pd.Timestamp("2024-12-31"))
+    assert late.paid_day[0] == 30 and late.dispute_day[1] == 20
+    assert HORIZON_DAYS == BAND_EDGES[-1]
