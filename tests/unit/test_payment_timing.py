@@ -141,3 +141,26 @@ def test_the_timeline_counts_only_what_happened_by_the_observation_end():
     late = timeline_from_table(table, pd.Timestamp("2024-12-31"))
     assert late.paid_day[0] == 30 and late.dispute_day[1] == 20
     assert HORIZON_DAYS == BAND_EDGES[-1]
+
+
+def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_amount(fitted):
+    from riskmodel.models.pipeline import LatePaymentModel
+    from riskmodel.models.specs import LATE_PAYMENT
+
+    timing, x = fitted
+
+    class Identity:
+        feature_names_ = ["a", "b"]
+
+        def transform(self, frame: pd.DataFrame) -> np.ndarray:
+            return frame[["a", "b"]].to_numpy()
+
+    model = LatePaymentModel("late_payment", Identity(), timing, LATE_PAYMENT.targets, None, None)
+    frame = pd.DataFrame({"a": x[:50, 0], "b": x[:50, 1], "invoice_terms_days": 30})
+    days = np.tile([-10.0, 5.0, 40.0, 70.0, 95.0], 10)
+    status = (days, np.zeros(50), np.zeros(50))
+    unpaid = model.unpaid_after(frame, np.array([0.0, 30.0, 60.0, 90.0, HORIZON_DAYS]), *status)
+    expected = model.predict_timing(frame, *status)[["p_late", "p_late_30", "p_late_60", "p_late_90"]]
+    np.testing.assert_allclose(unpaid[:, :4], expected.to_numpy(), atol=1e-12)
+    weekly = -np.diff(model.unpaid_after(frame, np.arange(-30.0, HORIZON_DAYS + 7, 7.0), *status), axis=1)
+    assert (weekly >= -1e-12).all() and np.allclose(weekly.sum(axis=1) + unpaid[:, -1], 1.0)

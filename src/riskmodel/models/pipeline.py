@@ -13,7 +13,7 @@ from riskmodel.features.definitions import FeatureConfig, describe
 from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.heads import Head
 from riskmodel.models.specs import Target
-from riskmodel.models.timing import PaymentTiming, band_of, distribution
+from riskmodel.models.timing import PaymentTiming, TimingDistribution, band_of, distribution
 
 if TYPE_CHECKING:
     from riskmodel.validation.drift import DriftMonitor
@@ -152,6 +152,40 @@ class LatePaymentModel(RiskPipeline):
     def importance(self) -> np.ndarray:
         return self.timing.importance()
 
+    def _distribution(
+        self,
+        X: pd.DataFrame,
+        days_past_due: np.ndarray | None,
+        disputed: np.ndarray | None,
+        paid_share: np.ndarray | None,
+    ) -> tuple[TimingDistribution, np.ndarray]:
+        """Each invoice's survival curve and the day it is known unpaid through (the day before issue when at issue)."""
+        earliest = -X["invoice_terms_days"].to_numpy(dtype=float)
+        dist = distribution(self.timing.hazards(self._matrix(X), disputed, paid_share), earliest)
+        after = earliest - 1 if days_past_due is None else np.asarray(days_past_due, dtype=float)
+        return dist, np.where(np.isnan(after), earliest - 1, after)
+
+    def unpaid_after(
+        self,
+        X: pd.DataFrame,
+        days: np.ndarray,
+        days_past_due: np.ndarray | None = None,
+        disputed: np.ndarray | None = None,
+        paid_share: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """P(still unpaid after each of ``days`` days beyond terms), shape (n_rows, len(days)).
+
+        Conditional on the invoice's status as :meth:`predict_timing` takes it; 1 for days
+        up to ``days_past_due``. Differences between columns are the chance of payment in
+        between (a cash-in forecast sums them with the open amounts).
+        """
+        dist, after = self._distribution(X, days_past_due, disputed, paid_share)
+        days = np.asarray(days, dtype=float)
+        at_after = np.maximum(dist.at(after), 1e-12)
+        columns = [dist.at(np.full(len(X), day)) / at_after for day in days]
+        out = np.column_stack(columns) if columns else np.zeros((len(X), 0))
+        return np.where(days[None, :] <= after[:, None], 1.0, np.minimum(out, 1.0))
+
     def predict_timing(
         self,
         X: pd.DataFrame,
@@ -168,11 +202,7 @@ class LatePaymentModel(RiskPipeline):
         after ``d``. Columns: the outputs, ``expected_days_beyond_terms`` (the median),
         ``days_beyond_terms_p10``, ``days_beyond_terms_p90``.
         """
-        matrix = self._matrix(X)
-        earliest = -X["invoice_terms_days"].to_numpy(dtype=float)
-        dist = distribution(self.timing.hazards(matrix, disputed, paid_share), earliest)
-        after = earliest - 1 if days_past_due is None else np.asarray(days_past_due, dtype=float)
-        after = np.where(np.isnan(after), earliest - 1, after)
+        dist, after = self._distribution(X, days_past_due, disputed, paid_share)
         at_after = dist.at(after)
         frame = pd.DataFrame(index=X.index)
         for target in self.targets:
