@@ -72,6 +72,11 @@ class RiskPipeline(mlflow.pyfunc.PythonModel):
         return describe(feature_name, lang, self.feature_config)  # type: ignore[arg-type]
 
     @property
+    def input_columns(self) -> list[str]:
+        """Columns :meth:`predict` reads: the features."""
+        return self.feature_names
+
+    @property
     def outputs(self) -> list[str]:
         """Output columns of :meth:`predict`, the first is the one drift is watched on."""
         return [head.target.output for head in self.heads]
@@ -142,6 +147,12 @@ class LatePaymentModel(RiskPipeline):
     @property
     def outputs(self) -> list[str]:
         return [t.output for t in self.targets]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The features and ``invoice_terms_days`` (the earliest payment day), even where terms never vary."""
+        names = self.feature_names
+        return names if "invoice_terms_days" in names else [*names, "invoice_terms_days"]
 
     def _target(self, output: str | None) -> Target:
         for target in self.targets:

@@ -102,8 +102,8 @@ def _package_versions() -> list[str]:
 
 
 def input_example(result: FitResult, n_rows: int = 5) -> pd.DataFrame:
-    """A few validation rows of the model's feature columns, with the feature table's dtypes."""
-    frame = result.validation[result.model.feature_names].head(n_rows).copy()
+    """A few validation rows of the model's input columns, with the feature table's dtypes."""
+    frame = result.validation[result.model.input_columns].head(n_rows).copy()
     for name in result.model.preparer.categories_:
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame
