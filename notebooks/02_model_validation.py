@@ -67,6 +67,7 @@ from riskmodel.validation.summary import (
     benchmark_table,
     design_table,
     grade_coverage,
+    open_invoice_calibration,
     rolling_origins,
     calibration_by_grade,
     calibration_measures,
@@ -223,6 +224,25 @@ for name, c in contributions.items():
 
 # %%
 display(styled_table(stack_tables({name: benchmark_table(d) for name, d in oot.items()})))
+
+# %% [markdown]
+# **Late payment on invoices open later.** The late-payment model is one payment-timing
+# distribution; besides its AUC at issue against a scorecard and the customer's own past late
+# rate (above), its validation model scored the invoices open at each month end after the
+# validation cut as of that date: mean P(> k) against the observed share by days past due, the
+# share of payments inside the 80 % interval, the error of the expected (median) date, and two
+# counts that must be zero (P(> k) below 1 for an invoice already more than k days late, a date
+# before the month end).
+
+# %%
+if "late_payment" in oot:
+    late_run = oot["late_payment"].run
+    opened = open_invoice_calibration(oot["late_payment"])
+    measures = {k.removeprefix("oot."): v for k, v in late_run.metrics.items() if k.startswith("oot.open_")}
+    display(pd.Series(measures, name="late payment, open invoices").to_frame())
+    if len(opened):
+        display(styled_table(opened))
+        display(figures.open_invoice_figure(opened))
 
 # %% [markdown]
 # ## 7. Grades: distribution and migration

@@ -72,3 +72,33 @@ def test_rescored_rows_equal_the_service_answers_field_by_field(rescored, scorer
         batch_alerts = opened[opened["customer_id"] == customer_id].to_dict("records")
         assert _alerts(answer["alerts"]) == _alerts(batch_alerts), customer_id
         assert answer["policy_version"] == row["policy_version"]
+
+
+def test_open_invoices_get_the_same_timing_from_the_service_and_the_rescoring_engine(
+    scorer, bundle, sample_ledger
+):
+    """The same invoice on the same date: equal probabilities and dates, conditional on being open then."""
+    from riskmodel.jsonable import to_jsonable
+    from riskmodel.rescore.engines import LocalEngine
+    from riskmodel.scoring import INVOICE_SCORE_COLUMNS, open_invoices
+
+    invoices = open_invoices(sample_ledger, AS_OF)
+    late = invoices[invoices["days_past_due"] > 30]
+    customers = list(dict.fromkeys([*late["customer_id"].head(3), *invoices["customer_id"].head(2)]))
+    batch = LocalEngine().score_invoices(
+        bundle, sample_ledger, invoices[invoices["customer_id"].isin(customers)]
+    )
+    batch = batch.set_index("invoice_id")
+    checked = 0
+    for customer_id in customers:
+        for invoice in scorer.score(customer_id, AS_OF, "en")["open_invoices"]:
+            row = batch.loc[invoice["invoice_id"]]
+            for column in INVOICE_SCORE_COLUMNS[1:]:
+                theirs = to_jsonable(row[column])
+                assert _same(to_jsonable(invoice[column]), theirs), (invoice["invoice_id"], column)
+            for k, column in ((0, "p_late"), (30, "p_late_30"), (60, "p_late_60"), (90, "p_late_90")):
+                if invoice["days_past_due"] >= k:
+                    assert invoice[column] == 1.0
+            assert date.fromisoformat(to_jsonable(invoice["payment_date_p10"])) > AS_OF
+            checked += 1
+    assert checked >= 5

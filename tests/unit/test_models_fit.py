@@ -73,7 +73,8 @@ def test_late_payment_contributions_add_up_to_the_odds_of_no_payment_just_before
     assert contributions.shape == (100, len(late.model.feature_names))
     band = band_of(np.array([float(threshold)]))[0]
     assert BAND_EDGES[band] == threshold
-    hazard = late.model.timing.hazards(late.model.preparer.transform(rows))[:, band]
+    earliest = -rows["invoice_terms_days"].to_numpy(dtype=float)
+    hazard = late.model.timing.hazards(late.model.preparer.transform(rows), earliest)[:, band]
     np.testing.assert_allclose(contributions.sum(axis=1) + base, np.log((1 - hazard) / hazard), atol=1e-9)
 
 
@@ -194,12 +195,11 @@ def test_ledger_without_defaults_skips_the_credit_models_with_the_message(ledger
 
 
 def test_ledger_without_defaults_still_trains_late_payment_with_observed_band_rates(ledger_without_defaults):
-    from riskmodel.models.gbm import MonotoneGBM
-    from riskmodel.models.timing import BandRates
+    from riskmodel.models.timing import BandRates, CalibratedStage
 
     result = _fit(LATE_PAYMENT, ledger_without_defaults)
     stages = result.model.timing.stages_
-    assert isinstance(stages[0], MonotoneGBM)  # payment by the due date is modelled
+    assert isinstance(stages[0], CalibratedStage)  # payment by the due date is modelled
     assert isinstance(stages[-1], BandRates)  # too few payments beyond 90 days: their observed rates
     p = result.model.predict_proba(result.validation)[PROBABILITIES].to_numpy()
     assert (np.diff(p, axis=1) <= 0).all()

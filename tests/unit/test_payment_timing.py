@@ -90,7 +90,7 @@ def fitted() -> tuple[PaymentTiming, np.ndarray]:
 
 def test_the_fitted_model_orders_invoices_by_their_delay_driver(fitted):
     timing, x = fitted
-    dist = distribution(timing.hazards(x[:500]), np.full(500, -30.0))
+    dist = distribution(timing.hazards(x[:500], np.full(500, -30.0)), np.full(500, -30.0))
     p_late = dist.at(np.zeros(500))
     assert p_late[x[:500, 0] > 0].mean() > p_late[x[:500, 0] <= 0].mean() + 0.1
 

@@ -172,9 +172,10 @@ class LatePaymentModel(RiskPipeline):
     ) -> tuple[TimingDistribution, np.ndarray]:
         """Each invoice's survival curve and the day it is known unpaid through (the day before issue when at issue)."""
         earliest = -X["invoice_terms_days"].to_numpy(dtype=float)
-        dist = distribution(self.timing.hazards(self._matrix(X), disputed, paid_share), earliest)
         after = earliest - 1 if days_past_due is None else np.asarray(days_past_due, dtype=float)
-        return dist, np.where(np.isnan(after), earliest - 1, after)
+        after = np.where(np.isnan(after), earliest - 1, after)
+        hazards = self.timing.hazards(self._matrix(X), earliest, after, disputed, paid_share)
+        return distribution(hazards, earliest), after
 
     def unpaid_after(
         self,
@@ -240,7 +241,8 @@ class LatePaymentModel(RiskPipeline):
         just before its due date, for ``p_late_30`` in the days before 30 days late, and so on.
         """
         band = int(band_of(np.array([self._target(output).threshold_days or 0]))[0])
-        return self.timing.band_contributions(self._matrix(X), band)
+        earliest = -X["invoice_terms_days"].to_numpy(dtype=float)
+        return self.timing.band_contributions(self._matrix(X), band, earliest)
 
     def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """MLflow pyfunc entry point: the same frame as :meth:`predict_proba`."""

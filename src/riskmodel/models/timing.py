@@ -19,10 +19,12 @@ they have been seen unpaid through, with no payment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
 
 from riskmodel.models.config import GBMParams
 from riskmodel.models.gbm import MonotoneGBM
@@ -33,7 +35,12 @@ BAND_EDGES = np.array(
 """Upper edges of the bands of days beyond terms; the last band ends at :data:`HORIZON_DAYS`."""
 HORIZON_DAYS = int(BAND_EDGES[-1])  # an invoice not paid this long after its due date counts as never paid
 N_BANDS = len(BAND_EDGES)
-STATUS_COLUMNS = ("band", "disputed", "paid_share")  # hazard inputs added to the invoice's features
+STATUS_COLUMNS = (
+    "band",
+    "disputed",
+    "paid_share",
+    "status_age",
+)  # hazard inputs added to the invoice's features
 
 
 @dataclass(frozen=True)
@@ -152,11 +159,41 @@ def person_periods(timeline: InvoiceTimeline) -> tuple[np.ndarray, np.ndarray, n
     return rows, band, event
 
 
-def status_columns(timeline: InvoiceTimeline, rows: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """``band, disputed, paid_share`` of each invoice x band row, as known when the band began."""
-    start = band_start(band, timeline.earliest[rows])
-    return np.column_stack(
-        [band.astype(float), timeline.disputed_at(rows, start), timeline.paid_share_at(rows, start)]
+def status_rows(
+    timeline: InvoiceTimeline, rows: np.ndarray, band: np.ndarray, event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each invoice x band row twice: with the status read when the band began, and as read at issue.
+
+    Returns (invoice row, status columns :data:`STATUS_COLUMNS`, event). ``status_age`` is
+    the days between reading the status and the band's start: 0 for the first copy; for the
+    second (not disputed, nothing paid, read the day before issue) the time since issue.
+    The second copy is what an invoice scored at issue (or at any earlier date) looks like,
+    so probabilities far ahead allow for disputes and part payments not yet known; the
+    invoice's first band has only one copy, both being the same.
+    """
+    earliest = timeline.earliest[rows]
+    start = band_start(band, earliest)
+    current = np.column_stack(
+        [
+            band.astype(float),
+            timeline.disputed_at(rows, start),
+            timeline.paid_share_at(rows, start),
+            np.zeros(len(rows)),
+        ]
+    )
+    later = start > earliest - 1
+    at_issue = np.column_stack(
+        [
+            band[later].astype(float),
+            np.zeros(later.sum()),
+            np.zeros(later.sum()),
+            (start - earliest + 1)[later],
+        ]
+    )
+    return (
+        np.concatenate([rows, rows[later]]),
+        np.vstack([current, at_issue]),
+        np.concatenate([event, event[later]]),
     )
 
 
@@ -178,7 +215,7 @@ class BandRates:
         self.rate = (paid + 0.5) / (at_risk + 1.0)
 
     def raw_score(self, X: np.ndarray) -> np.ndarray:
-        rate = self.rate[X[:, -3].astype(int)]
+        rate = self.rate[X[:, -len(STATUS_COLUMNS)].astype(int)]
         return np.log(rate / (1 - rate))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +223,46 @@ class BandRates:
 
     def importance(self) -> np.ndarray:
         return np.zeros(0)
+
+
+CALIBRATION_SHARE = 0.2  # latest share of a stage's rows its hazard scale is calibrated on
+
+
+class CalibratedStage:
+    """A stage's GBM with its log-odds rescaled (``slope * raw + intercept``), fitted on later rows it never saw.
+
+    A model fitted on the earlier rows of the stage scores the latest
+    :data:`CALIBRATION_SHARE` of them; a logistic regression of their outcome on that score
+    gives the slope and intercept, which then rescale the stage's model fitted on all rows.
+    A slope below 1 pulls hazards in, so a product of many hazards does not spread the
+    survival of the far thresholds too widely, and the intercept follows the latest rows.
+    """
+
+    def __init__(self, gbm: MonotoneGBM, slope: float, intercept: float) -> None:
+        self.gbm, self.slope, self.intercept = gbm, slope, intercept
+
+    @classmethod
+    def fit(cls, make: Callable[[], MonotoneGBM], X: np.ndarray, y: np.ndarray) -> CalibratedStage:
+        n_late = int(len(y) * CALIBRATION_SHARE)
+        early, late = slice(0, len(y) - n_late), slice(len(y) - n_late, len(y))
+        full = make().fit(X, y)
+        if n_late < MIN_STAGE_EVENTS or len(np.unique(y[late])) < 2 or len(np.unique(y[early])) < 2:
+            return cls(full, 1.0, 0.0)
+        raw = make().fit(X[early], y[early]).raw_score(X[late])
+        regression = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y[late])
+        slope = float(np.clip(regression.coef_[0, 0], 0.2, 1.5))
+        intercept = float(regression.intercept_[0])
+        return cls(full, slope, intercept)
+
+    def raw_score(self, X: np.ndarray) -> np.ndarray:
+        return self.slope * self.gbm.raw_score(X) + self.intercept
+
+    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, base = self.gbm.contributions(X)
+        return self.slope * values, self.slope * base + self.intercept
+
+    def importance(self) -> np.ndarray:
+        return self.gbm.importance()
 
 
 class PaymentTiming:
@@ -229,59 +306,90 @@ class PaymentTiming:
             raise ValueError(
                 "the payment-timing model needs invoices both paid and still unpaid in some band"
             )
-        X = np.column_stack([matrix[rows], status_columns(timeline, rows, band)])
+        rows, status, event = status_rows(timeline, rows, band, event)
+        order = np.argsort(rows, kind="stable")  # time order of the invoices, for early stopping
+        rows, status, event = rows[order], status[order], event[order]
+        band = status[:, 0].astype(int)
+        X = np.column_stack([matrix[rows], status])
         hazard_direction = tuple(-d for d in self.monotone) or (0,) * matrix.shape[1]
         self.n_features_ = matrix.shape[1]
         stage = stage_of(band)
-        self.stages_: list[MonotoneGBM | BandRates] = []
+        self.stages_: list[CalibratedStage | BandRates] = []
         for s in range(len(STAGE_ENDS) + 1):
             mask = stage == s
             paid = int(event[mask].sum())
             if paid < MIN_STAGE_EVENTS or mask.sum() - paid < MIN_STAGE_EVENTS:
                 self.stages_.append(BandRates(band[mask], event[mask]))
                 continue
-            gbm = MonotoneGBM(
-                self.params,
-                (*hazard_direction, 0, -1, 0),
-                self.categorical,
-                self.random_state,
-                self.n_threads,
-            )
-            self.stages_.append(gbm.fit(X[mask], event[mask]))
+
+            def make() -> MonotoneGBM:
+                return MonotoneGBM(
+                    self.params,
+                    (*hazard_direction, 0, -1, 0, 0),
+                    self.categorical,
+                    self.random_state,
+                    self.n_threads,
+                )
+
+            self.stages_.append(CalibratedStage.fit(make, X[mask], event[mask]))
         self.n_rows_, self.n_events_ = len(event), int(event.sum())
         return self
 
     def _band_rows(
-        self, matrix: np.ndarray, band: int, disputed: np.ndarray, paid_share: np.ndarray
+        self,
+        matrix: np.ndarray,
+        band: int,
+        read_on: np.ndarray,
+        earliest: np.ndarray,
+        disputed: np.ndarray,
+        paid_share: np.ndarray,
     ) -> np.ndarray:
-        return np.column_stack([matrix, np.full(len(matrix), float(band)), disputed, paid_share])
+        start = band_start(np.full(len(matrix), band), earliest)
+        age = np.maximum(start - read_on, 0.0)
+        return np.column_stack([matrix, np.full(len(matrix), float(band)), disputed, paid_share, age])
 
     def hazards(
-        self, matrix: np.ndarray, disputed: np.ndarray | None = None, paid_share: np.ndarray | None = None
+        self,
+        matrix: np.ndarray,
+        earliest: np.ndarray,
+        read_on: np.ndarray | None = None,
+        disputed: np.ndarray | None = None,
+        paid_share: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(paid in band b | unpaid at its start), shape (n_rows, N_BANDS), at the given status (default: none)."""
+        """P(paid in band b | unpaid at its start), shape (n_rows, N_BANDS).
+
+        ``earliest`` is each invoice's first possible payment day (``-terms``); the status
+        (``disputed``, ``paid_share``; default none) is as read on day ``read_on`` (days
+        beyond terms; default the day before issue).
+        """
         n = len(matrix)
+        earliest = np.asarray(earliest, dtype=float)
+        read_on = earliest - 1 if read_on is None else np.asarray(read_on, dtype=float)
         disputed = np.zeros(n) if disputed is None else np.asarray(disputed, dtype=float)
         paid_share = np.zeros(n) if paid_share is None else np.asarray(paid_share, dtype=float)
         raw = np.column_stack(
             [
                 self.stages_[stage_of(np.array([b]))[0]].raw_score(
-                    self._band_rows(matrix, b, disputed, paid_share)
+                    self._band_rows(matrix, b, read_on, earliest, disputed, paid_share)
                 )
                 for b in range(N_BANDS)
             ]
         )
         return 1.0 / (1.0 + np.exp(-raw))
 
-    def band_contributions(self, matrix: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
+    def band_contributions(
+        self, matrix: np.ndarray, band: int, earliest: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Contributions of each invoice feature to the log-odds of *not* being paid in ``band`` at issue, and the base.
 
         TreeSHAP of that band's stage model; the status columns' parts are folded into the
         base, so the features' contributions and the base add up to that log-odds.
         """
         n = len(matrix)
+        earliest = np.asarray(earliest, dtype=float)
         scorer = self.stages_[stage_of(np.array([band]))[0]]
-        values, base = scorer.contributions(self._band_rows(matrix, band, np.zeros(n), np.zeros(n)))
+        rows = self._band_rows(matrix, band, earliest - 1, earliest, np.zeros(n), np.zeros(n))
+        values, base = scorer.contributions(rows)
         return -values[:, : self.n_features_], -(base + values[:, self.n_features_ :].sum(axis=1))
 
     def importance(self) -> np.ndarray:
@@ -304,10 +412,16 @@ class TimingDistribution:
     def at(self, days: np.ndarray) -> np.ndarray:
         """S(days) of each row, linear between knots (1 before the first knot, the last value after the last)."""
         days = np.asarray(days, dtype=float)
-        out = np.empty(len(days))
-        for i in range(len(days)):
-            out[i] = np.interp(days[i], self.x[i], self.survival[i], left=1.0, right=self.survival[i, -1])
-        return out
+        rows = np.arange(len(days))
+        n_below = (self.x <= days[:, None]).sum(axis=1)
+        hi = np.minimum(n_below, self.x.shape[1] - 1)
+        lo = np.maximum(hi - 1, 0)
+        x0, x1 = self.x[rows, lo], self.x[rows, hi]
+        s0, s1 = self.survival[rows, lo], self.survival[rows, hi]
+        inside = (n_below > 0) & (n_below < self.x.shape[1])
+        width = np.where(inside, x1 - x0, 1.0)
+        between = s0 + (s1 - s0) * (days - x0) / width
+        return np.where(n_below == 0, 1.0, np.where(inside, between, self.survival[:, -1]))
 
     def quantile_days(self, q: float, after: np.ndarray) -> np.ndarray:
         """Whole days beyond terms by which each invoice is paid with probability ``q``, given unpaid through ``after``.
@@ -315,17 +429,20 @@ class TimingDistribution:
         Capped at :data:`HORIZON_DAYS` unless ``after`` is already past it; always later than ``after``.
         """
         after = np.asarray(after, dtype=float)
+        rows = np.arange(len(after))
         start = self.at(after)
-        out = np.full(len(after), float(HORIZON_DAYS))
-        for i in range(len(after)):
-            later = self.x[i] > after[i]
-            x = np.concatenate([[after[i]], self.x[i][later]])
-            s = np.concatenate([[start[i]], self.survival[i][later]])
-            target = (1.0 - q) * start[i]
-            reached = np.nonzero(s <= target)[0]
-            if len(reached) and reached[0] > 0:
-                j = reached[0]
-                out[i] = x[j - 1] + (s[j - 1] - target) * (x[j] - x[j - 1]) / (s[j - 1] - s[j])
+        target = (1.0 - q) * start
+        reached = (self.x > after[:, None]) & (self.survival <= target[:, None])
+        found = reached.any(axis=1)
+        j = np.argmax(reached, axis=1)
+        previous = np.maximum(j - 1, 0)
+        x_prev, s_prev = self.x[rows, previous], self.survival[rows, previous]
+        from_after = (j == 0) | (x_prev <= after)
+        x0, s0 = np.where(from_after, after, x_prev), np.where(from_after, start, s_prev)
+        x1, s1 = self.x[rows, j], self.survival[rows, j]
+        drop = np.where(s0 > s1, s0 - s1, 1.0)
+        day = np.where(s0 > s1, x0 + (s0 - target) * (x1 - x0) / drop, x1)
+        out = np.where(found, day, float(HORIZON_DAYS))
         return np.maximum(np.minimum(np.ceil(out - 1e-9), HORIZON_DAYS), np.floor(after) + 1)
 
 

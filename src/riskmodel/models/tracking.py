@@ -29,7 +29,7 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 from riskmodel.exceptions import ModelNotFoundError, TrackingError
 from riskmodel.models.config import ChampionRule, TrainConfig
 from riskmodel.models.fit import FitResult, gate_scores
-from riskmodel.models.pipeline import RiskPipeline
+from riskmodel.models.pipeline import LatePaymentModel, RiskPipeline
 from riskmodel.models.specs import outcome_end
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,13 @@ def load_model_version(
             f"no version of '{name}' is '{alias_or_version}' in {uri}; run 'riskmodel train data/sample' first"
         ) from err
     location = client.get_model_version_download_uri(name, version.version)
-    return mlflow.pyfunc.load_model(location).unwrap_python_model(), str(version.version)
+    model = mlflow.pyfunc.load_model(location).unwrap_python_model()
+    if isinstance(model, LatePaymentModel) and not hasattr(model, "timing"):
+        raise ModelNotFoundError(
+            f"version {version.version} of '{name}' was trained by an earlier riskmodel (separate late-payment "
+            "heads, no payment-timing model); run 'riskmodel train' again"
+        )
+    return model, str(version.version)
 
 
 def load_champion(name: str, tracking_uri: str | None = None) -> tuple[RiskPipeline, str]:

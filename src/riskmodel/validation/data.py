@@ -33,6 +33,7 @@ from riskmodel.models.tracking import load_model_version, load_validation_model
 
 FINGERPRINT_FILE = "data_fingerprint.json"
 ORIGINS_FILE = "rolling_origins.csv"
+OPEN_INVOICES_FILE = "open_invoice_calibration.csv"
 EXPLAIN_ROWS = 2000  # rows whose contributions are computed for the summary and dependence plots
 
 
@@ -50,6 +51,9 @@ class ChampionRun:
     tags: dict[str, str]
     fingerprint: dict[str, Any]
     origins: pd.DataFrame | None = None  # the run's rolling-origin table (``rolling_origins.csv``)
+    open_invoices: pd.DataFrame | None = (
+        None  # late payment: open invoices at later dates (``open_invoice_calibration.csv``)
+    )
 
     @property
     def data_end(self) -> date:
@@ -90,6 +94,12 @@ def load_champion_run(name: str, tracking_uri: str) -> ChampionRun:
         path = client.download_artifacts(run_id, FINGERPRINT_FILE, folder)
         fingerprint = json.loads(Path(path).read_text(encoding="utf-8"))
         origins = pd.read_csv(client.download_artifacts(run_id, ORIGINS_FILE, folder))
+        logged = {item.path for item in client.list_artifacts(run_id)}
+        open_invoices = (
+            pd.read_csv(client.download_artifacts(run_id, OPEN_INVOICES_FILE, folder))
+            if OPEN_INVOICES_FILE in logged
+            else None
+        )
     return ChampionRun(
         spec,
         model,
@@ -101,6 +111,7 @@ def load_champion_run(name: str, tracking_uri: str) -> ChampionRun:
         dict(run.data.tags),
         fingerprint,
         origins,
+        open_invoices,
     )
 
 

@@ -193,3 +193,22 @@ def exposure_figure(exposure: pd.DataFrame) -> Figure:
     ax.set(title="exposure and limits by grade", xlabel="grade", ylabel="thousand")
     ax.legend(fontsize=8)
     return figure
+
+
+def open_invoice_figure(table: pd.DataFrame) -> Figure:
+    """Late payment on open invoices at later dates: mean conditional P(> k) against the observed share.
+
+    One panel per threshold, one pair of bars per days-past-due bucket (``table`` from
+    :func:`riskmodel.validation.summary.open_invoice_calibration`).
+    """
+    thresholds = list(dict.fromkeys(table["threshold"]))
+    axes = _panels(len(thresholds), width=3.6)
+    for ax, threshold in zip(axes, thresholds, strict=True):
+        part = table[table["threshold"] == threshold]
+        x = np.arange(len(part))
+        ax.bar(x - 0.2, part["mean_p"], width=0.4, label="mean P (as of the month end)")
+        ax.bar(x + 0.2, part["observed"], width=0.4, label="observed share")
+        ax.set_xticks(x, part["days_past_due"], rotation=30, fontsize=7)
+        ax.set(title=f"{threshold} on open invoices", xlabel="days past due at the month end", ylim=(0, 1))
+    axes[0].legend(fontsize=7)
+    return axes[0].figure

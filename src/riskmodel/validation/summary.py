@@ -133,34 +133,46 @@ def calibration_by_grade(data: OutOfTimeData, grade_of: GradeFunction, alpha: fl
     return grade_calibration(y, p, grade_of, alpha)
 
 
+BENCHMARKS = ("gbm", "scorecard", "hazard", "past_late_rate")  # candidates and comparisons a run may log
+
+
 def benchmark_table(data: OutOfTimeData) -> pd.DataFrame:
-    """The GBM against the logistic scorecard baseline, as the run logged them (same rows, same calibration).
+    """The registered family against its comparisons on the same validation rows, as the run logged them.
 
     Returns
     -------
     pd.DataFrame
-        One row per target: out-of-time AUC and Brier score of both candidates, their mean
-        rolling-origin AUC inside development (which chose the model), and the family chosen.
+        One row per target: out-of-time AUC (and Brier score where logged) of each candidate
+        or comparison the run logged (GBM and scorecard for the credit models; the
+        payment-timing model, a scorecard and the customer's past late rate for late
+        payment), the mean rolling-origin AUC where there is one, and the family chosen.
     """
     metrics, rows = data.run.metrics, []
     for target in data.spec.targets:
         s = target.suffix
-        rows.append(
-            {
-                "output": target.output,
-                "gbm_auc": metrics.get(f"oot.gbm_auc{s}", np.nan),
-                "scorecard_auc": metrics.get(f"oot.scorecard_auc{s}", np.nan),
-                "gbm_brier": metrics.get(f"oot.gbm_brier{s}", np.nan),
-                "scorecard_brier": metrics.get(f"oot.scorecard_brier{s}", np.nan),
-                "cv_gbm_auc": metrics.get(f"cv.gbm_auc{s}", np.nan),
-                "cv_scorecard_auc": metrics.get(f"cv.scorecard_auc{s}", np.nan),
-            }
-        )
+        row: dict[str, object] = {"output": target.output}
+        for name in BENCHMARKS:
+            for measure in ("auc", "brier"):
+                if f"oot.{name}_{measure}{s}" in metrics:
+                    row[f"{name}_{measure}"] = metrics[f"oot.{name}_{measure}{s}"]
+            if f"cv.{name}_auc{s}" in metrics:
+                row[f"cv_{name}_auc"] = metrics[f"cv.{name}_auc{s}"]
+        rows.append(row)
     frame = pd.DataFrame(rows)
-    frame["auc_gain_over_scorecard"] = frame["gbm_auc"] - frame["scorecard_auc"]
+    if {"gbm_auc", "scorecard_auc"} <= set(frame.columns):
+        frame["auc_gain_over_scorecard"] = frame["gbm_auc"] - frame["scorecard_auc"]
     frame["chosen"] = data.run.model.kind
     frame["why"] = data.run.tags.get("kind_reason", "")
     return frame
+
+
+def open_invoice_calibration(data: OutOfTimeData) -> pd.DataFrame:
+    """Late payment on invoices open at later month ends, as the run logged it (empty for other models).
+
+    Mean conditional P(> k) against the observed share by days-past-due bucket; the run's
+    ``open_*`` metrics give the interval coverage, the date error and the consistency counts.
+    """
+    return data.run.open_invoices if data.run.open_invoices is not None else pd.DataFrame()
 
 
 def design_table(data: OutOfTimeData) -> pd.DataFrame:
