@@ -236,7 +236,7 @@ def markdown(
         lines += ["", summary_line(name, runs_here, args)]
         lines += [
             "",
-            "Mean AUC on the stratified folds (inner, used for the choice), trees kept, hold-out Brier score:",
+            "Mean AUC on the stratified folds (inner, used for the choice), trees kept (summed over a GBM's bags), hold-out Brier score:",
             "",
         ]
         lines += [

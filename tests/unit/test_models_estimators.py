@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from riskmodel.models.scorecard import BinnedScorecard
 from riskmodel.models.tracking import decide_promotion
 
 SMALL_GBM = GBMParams(n_estimators=30, early_stopping_rounds=10, min_child_samples=10)
+BAGGED_GBM = dataclasses.replace(SMALL_GBM, n_bags=3)
 
 
 def _feature(name: str, direction: int = 1, categorical: bool = False) -> Feature:
@@ -80,8 +83,12 @@ def test_preparer_names_missing_columns_and_the_fix():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)), lambda: BinnedScorecard(5, 0.1, (2,))],
-    ids=["gbm", "scorecard"],
+    [
+        lambda: MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)),
+        lambda: MonotoneGBM(BAGGED_GBM, (1, 0, 0), (2,)),
+        lambda: BinnedScorecard(5, 0.1, (2,)),
+    ],
+    ids=["gbm", "bagged gbm", "scorecard"],
 )
 def test_contributions_add_up_to_the_raw_score(risk_data, make):
     x, y = risk_data
@@ -101,9 +108,20 @@ def test_models_rank_risk_well_above_chance(risk_data, make):
     assert auc(y[1500:], make().fit(x[:1500], y[:1500]).raw_score(x[1500:])) > 0.75
 
 
-def test_gbm_respects_its_monotone_constraint(risk_data):
+def test_bagged_gbm_averages_one_gbm_per_seed(risk_data):
     x, y = risk_data
-    model = MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,)).fit(x, y)
+    bagged = MonotoneGBM(BAGGED_GBM, (1, 0, 0), (2,), random_state=4).fit(x, y)
+    singles = [MonotoneGBM(SMALL_GBM, (1, 0, 0), (2,), random_state=4 + bag).fit(x, y) for bag in range(3)]
+    assert len(bagged.boosters_) == 3 and bagged.n_trees_ == sum(m.n_trees_ for m in singles)
+    np.testing.assert_allclose(bagged.raw_score(x), np.mean([m.raw_score(x) for m in singles], axis=0))
+    np.testing.assert_allclose(bagged.importance(), np.mean([m.importance() for m in singles], axis=0))
+    assert not np.allclose(singles[0].raw_score(x), singles[1].raw_score(x))  # the seeds differ
+
+
+@pytest.mark.parametrize("params", [SMALL_GBM, BAGGED_GBM], ids=["gbm", "bagged gbm"])
+def test_gbm_respects_its_monotone_constraint(risk_data, params):
+    x, y = risk_data
+    model = MonotoneGBM(params, (1, 0, 0), (2,)).fit(x, y)
     grid = np.tile(x[:50], (21, 1, 1))
     grid[:, :, 0] = np.linspace(-3, 3, 21)[:, None]
     scores = np.stack([model.raw_score(g) for g in grid])  # (21 values, 50 rows)

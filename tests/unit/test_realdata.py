@@ -100,6 +100,15 @@ TAIWAN_EXPECTED = {
         "repayment_status_max_6m": 2,
         "repayment_status_min_6m": -2,
         "repayment_status_sum_6m": 2 + 2 - 1 - 1 - 2 - 2,
+        "spend_to_limit_1m": (3913 - 3102) / 20000,  # BILL_AMT1 minus the unpaid 3102 of BILL_AMT2
+        "spend_to_limit_mean_5m": ((3913 - 3102) + (3102 - 0) + 689 + 0 + 0) / 5 / 20000,
+        "unpaid_utilisation_max_5m": 3102 / 20000,
+        "payment_to_bill_max_5m": 689 / 689,  # the other ratios: 0 / 3102, then no bill to settle
+        "payment_to_bill_min_5m": 0 / 3102,
+        "months_since_worst_status": 0,
+        "n_months_at_worst_status": 2,
+        "payment_to_limit_1m": 0,
+        "utilisation_change_1m": (3913 - 3102) / 20000,
         "label_default_next_month": 1,
     },
     2: {
@@ -132,6 +141,12 @@ TAIWAN_EXPECTED = {
         "repayment_status_max_6m": 2,
         "repayment_status_min_6m": -1,
         "repayment_status_sum_6m": -1 + 2 + 0 + 0 + 0 + 2,
+        "spend_to_limit_1m": (2682 - 1725) / 120000,
+        "payment_to_bill_max_5m": 1000 / 2682,
+        "payment_to_bill_min_5m": 0,
+        "months_since_worst_status": 1,  # status 2 one and five months back
+        "n_months_at_worst_status": 2,
+        "utilisation_change_1m": (2682 - 1725) / 120000,
         "label_default_next_month": 1,
     },
 }
@@ -148,6 +163,13 @@ def test_taiwan_ratios_over_a_zero_bill_are_missing(taiwan):
     row = _row(taiwan.table, "customer_id", 1)  # BILL_AMT4 and BILL_AMT6 are 0
     assert np.isnan(row["bill_growth_3m"]) and np.isnan(row["bill_growth_5m"])
     assert np.isnan(row["payment_to_bill_m3"])  # PAY_AMT3 settles BILL_AMT4 = 0
+
+
+def test_taiwan_payment_ratio_extremes_are_missing_without_a_bill_to_settle():
+    raw, _ = read_taiwan(TAIWAN_DIR)
+    idle = raw.head(1).assign(**{f"BILL_AMT{m}": 0 for m in range(2, 7)})
+    row = taiwan_features(idle).iloc[0]
+    assert np.isnan(row["payment_to_bill_max_5m"]) and np.isnan(row["payment_to_bill_min_5m"])
 
 
 def test_taiwan_spreads_are_those_of_the_six_months(taiwan):

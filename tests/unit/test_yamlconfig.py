@@ -53,6 +53,11 @@ def test_a_training_rule_names_the_file_and_key(tmp_path: Path) -> None:
         load_train_config(write(tmp_path, "gbm:\n  n_estimators: 0\n"))
 
 
+def test_bagging_needs_at_least_one_bag(tmp_path: Path) -> None:
+    with pytest.raises(TrainConfigError, match=r"train.yaml: gbm.n_bags must be at least 1; got 0"):
+        load_train_config(write(tmp_path, "gbm:\n  n_bags: 0\n"))
+
+
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     assert load_train_config(write(tmp_path, "")) == TrainConfig()
 

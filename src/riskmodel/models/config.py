@@ -14,7 +14,11 @@ from riskmodel.yamlconfig import load_yaml_config
 
 @dataclass(frozen=True)
 class GBMParams:
-    """LightGBM parameters (``gbm.*`` params in MLflow); shallow trees keep TreeSHAP fast."""
+    """LightGBM parameters (``gbm.*`` params in MLflow); shallow trees keep TreeSHAP fast.
+
+    ``n_bags`` boosters with different seeds (bagging and feature sampling) are averaged
+    in log-odds; 1 keeps a single booster.
+    """
 
     n_estimators: int = 400
     learning_rate: float = 0.05
@@ -26,8 +30,11 @@ class GBMParams:
     reg_lambda: float = 5.0
     early_stopping_rounds: int = 40
     early_stopping_share: float = 0.2
+    n_bags: int = 1
 
     def __post_init__(self) -> None:
+        if self.n_bags < 1:
+            raise TrainConfigError(f"gbm.n_bags must be at least 1; got {self.n_bags}")
         if self.n_estimators < 1:
             raise TrainConfigError(f"gbm.n_estimators must be at least 1; got {self.n_estimators}")
         if not 0 < self.early_stopping_share < 0.5:

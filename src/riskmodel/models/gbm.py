@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import lightgbm as lgb
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -14,7 +16,9 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
     """LightGBM binary classifier whose raw score is the log-odds the reason codes explain.
 
     ``fit`` expects rows in time order: it holds out the latest ``early_stopping_share`` of
-    them to pick the number of trees, then refits on all rows with that many trees.
+    them to pick the number of trees, then refits on all rows with that many trees. With
+    ``params.n_bags`` above 1 it does so once per bag, seeded ``random_state + bag``, and
+    the raw score, contributions and importance are the bags' means.
 
     Parameters
     ----------
@@ -25,16 +29,18 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
     categorical : tuple of int
         Indices of integer-coded categorical columns.
     random_state : int
-        Seed of bagging and feature sampling.
+        Seed of bagging and feature sampling (of the first bag).
     n_threads : int
         LightGBM threads (0 = one per core).
 
     Attributes
     ----------
+    boosters_ : tuple of lightgbm.Booster
+        The fitted trees of each bag; predicting on numpy is the fast path.
     booster_ : lightgbm.Booster
-        The fitted trees; predicting on numpy is the fast path.
+        The first bag's trees (all of them when ``n_bags`` is 1).
     n_trees_ : int
-        Number of boosting rounds kept.
+        Number of boosting rounds kept, summed over the bags.
     """
 
     def __init__(
@@ -51,7 +57,7 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_threads = n_threads
 
-    def _lgb_params(self, n_columns: int) -> dict:
+    def _lgb_params(self, n_columns: int, seed: int) -> dict:
         p = self.params or GBMParams()
         return {
             "objective": "binary",
@@ -65,7 +71,7 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
             "lambda_l2": p.reg_lambda,
             "monotone_constraints": list(self.monotone) or [0] * n_columns,
             "monotone_constraints_method": "intermediate",
-            "seed": self.random_state,
+            "seed": seed,
             "deterministic": True,
             "force_row_wise": True,
             "num_threads": self.n_threads,
@@ -79,13 +85,18 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
         if self.monotone and len(self.monotone) != X.shape[1]:
             raise ValueError(f"monotone has {len(self.monotone)} entries for {X.shape[1]} columns")
         p = self.params or GBMParams()
-        params = self._lgb_params(X.shape[1])
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.n_trees_ = self._best_rounds(X, y, weight, params, p)
         full = lgb.Dataset(
-            X, y, weight=weight, categorical_feature=list(self.categorical), free_raw_data=True
+            X, y, weight=weight, categorical_feature=list(self.categorical), free_raw_data=False
         )
-        self.booster_ = lgb.train(params, full, num_boost_round=self.n_trees_)
+        boosters = []
+        for bag in range(p.n_bags):
+            params = self._lgb_params(X.shape[1], self.random_state + bag)
+            rounds = self._best_rounds(X, y, weight, params, p)
+            boosters.append(lgb.train(params, full, num_boost_round=rounds))
+        self.boosters_ = tuple(boosters)
+        self.booster_ = boosters[0]
+        self.n_trees_ = sum(b.current_iteration() for b in boosters)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self
@@ -116,21 +127,24 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
         )
         return max(int(booster.best_iteration or p.n_estimators), 1)
 
+    def _bag_mean(self, output: Callable[[lgb.Booster], np.ndarray]) -> np.ndarray:
+        """Mean of ``output`` over the bags' boosters."""
+        check_is_fitted(self, "booster_")
+        boosters = getattr(self, "boosters_", (self.booster_,))  # models pickled before bagging have one
+        return sum(output(booster) for booster in boosters) / len(boosters)
+
     def raw_score(self, X: np.ndarray) -> np.ndarray:
         """Log-odds score of each row, shape (n_rows,)."""
-        check_is_fitted(self, "booster_")
-        return self.booster_.predict(X, raw_score=True, num_threads=self.n_threads)
+        return self._bag_mean(lambda b: b.predict(X, raw_score=True, num_threads=self.n_threads))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions (n_rows, n_features) and base (n_rows,); they sum to ``raw_score``."""
-        check_is_fitted(self, "booster_")
-        values = self.booster_.predict(X, pred_contrib=True, num_threads=self.n_threads)
+        values = self._bag_mean(lambda b: b.predict(X, pred_contrib=True, num_threads=self.n_threads))
         return values[:, :-1], values[:, -1]
 
     def importance(self) -> np.ndarray:
-        """Total split gain of each feature."""
-        check_is_fitted(self, "booster_")
-        return self.booster_.feature_importance(importance_type="gain")
+        """Total split gain of each feature (mean over the bags)."""
+        return self._bag_mean(lambda b: b.feature_importance(importance_type="gain"))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated probabilities of shape (n_rows, 2)."""

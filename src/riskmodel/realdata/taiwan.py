@@ -31,14 +31,17 @@ Data-set features (``_PER_MONTH``, ``_EXTRA_ROWS``) add what card-default studie
 the same panel: each month's status, payment, bill, utilisation (bill / limit) and payment
 ratio (payment / the bill it settles); counts of revolving, paid-in-full, idle, unpaid and
 underpaid months; the revolving balance (previous bill minus the latest payment) over the
-limit; utilisation trend (least-squares slope) and spread; the worst, best and summed
-status and the months in delay in a row. Only the months-in-delay run carries a monotone
+limit; new charges (a bill minus the unpaid part of the bill before it) over the limit;
+the largest and smallest payment ratio; utilisation trend (least-squares slope), spread
+and latest change; the worst, best and summed status, how many months sit at the worst
+and how long ago the latest of them was, and the months in delay in a row. Only the months-in-delay run carries a monotone
 constraint: the others mix idle, revolving and fully paid cards, whose risks do not order.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +156,15 @@ _EXTRA_ROWS = (  # name, direction, unit, English, Chinese
     ("repayment_status_max_6m", 0, "code", "worst repayment status of the last 6 months", "近6个月最差还款状态"),
     ("repayment_status_min_6m", 0, "code", "best repayment status of the last 6 months", "近6个月最好还款状态"),
     ("repayment_status_sum_6m", 0, "code", "sum of the repayment statuses of the last 6 months", "近6个月还款状态之和"),
+    ("spend_to_limit_1m", 0, "share", "latest new charges (bill minus the unpaid part of the previous one) over the limit", "最近一期新增消费占额度比例"),
+    ("spend_to_limit_mean_5m", 0, "share", "mean new charges of the last 5 months over the limit", "近5个月平均新增消费占额度比例"),
+    ("unpaid_utilisation_max_5m", 0, "share", "largest bill minus the payment settling it over the limit, last 5 months", "近5个月最高循环余额占额度比例"),
+    ("payment_to_bill_max_5m", 0, "ratio", "largest payment over the bill it settles, last 5 months", "近5个月最高还款占对应账单比例"),
+    ("payment_to_bill_min_5m", 0, "ratio", "smallest payment over the bill it settles, last 5 months", "近5个月最低还款占对应账单比例"),
+    ("months_since_worst_status", 0, "count", "months back to the latest month at the worst repayment status", "距最近一次最差还款状态的月数"),
+    ("n_months_at_worst_status", 0, "count", "months of the last 6 at the worst repayment status", "近6个月处于最差还款状态的月数"),
+    ("payment_to_limit_1m", 0, "share", "latest payment over the limit", "最近一次还款占额度比例"),
+    ("utilisation_change_1m", 0, "share", "latest bill minus the one before, over the limit", "最新账单较上月变化占额度比例"),
     ("education", 0, "category", "education", "教育程度"),
 )
 _PROTECTED_ROWS = (
@@ -203,6 +215,8 @@ def taiwan_features(raw: pd.DataFrame, include_protected: bool = False) -> pd.Da
     utilisation = _ratio(bills, limit[:, None])
     settled = bills[:, 1:]  # the bill each of the latest 5 payments settles (the month before it)
     unpaid = settled - paid[:, :-1]
+    pay_ratio = _ratio(paid[:, :-1], settled)
+    at_worst = status == status.max(axis=1, keepdims=True)
     months_later = np.arange(MONTHS - 1, -1, -1) - (MONTHS - 1) / 2  # time axis, m1 the latest
     columns = {
         "customer_id": raw["ID"].to_numpy(),
@@ -256,6 +270,15 @@ def taiwan_features(raw: pd.DataFrame, include_protected: bool = False) -> pd.Da
         "repayment_status_max_6m": status.max(axis=1),
         "repayment_status_min_6m": status.min(axis=1),
         "repayment_status_sum_6m": status.sum(axis=1),
+        "spend_to_limit_1m": _ratio(bills[:, 0] - unpaid[:, 0], limit),
+        "spend_to_limit_mean_5m": _ratio((bills[:, :-1] - unpaid).mean(axis=1), limit),
+        "unpaid_utilisation_max_5m": _ratio(unpaid.max(axis=1), limit),
+        "payment_to_bill_max_5m": _row_reduce(np.nanmax, pay_ratio),
+        "payment_to_bill_min_5m": _row_reduce(np.nanmin, pay_ratio),
+        "months_since_worst_status": _months_since_first(at_worst),
+        "n_months_at_worst_status": at_worst.sum(axis=1),
+        "payment_to_limit_1m": _ratio(paid[:, 0], limit),
+        "utilisation_change_1m": utilisation[:, 0] - utilisation[:, 1],
         "education": _decode(raw["EDUCATION"], EDUCATION),
     }
     if include_protected:
@@ -296,6 +319,14 @@ def _months_since_first(mask: np.ndarray) -> np.ndarray:
     first = mask.argmax(axis=1).astype(np.float64)
     first[~mask.any(axis=1)] = np.nan
     return first
+
+
+def _row_reduce(reduce: Callable[..., np.ndarray], values: np.ndarray) -> np.ndarray:
+    """``reduce`` (``np.nanmax``, ``np.nanmin``) of each row's values, NaN for a row without any."""
+    out = np.full(len(values), np.nan)
+    has = ~np.isnan(values).all(axis=1)
+    out[has] = reduce(values[has], axis=1)
+    return out
 
 
 def _decode(codes: pd.Series, names: dict[int, str]) -> pd.Series:
