@@ -47,7 +47,7 @@ export function barChart(container, items, { labelWidth = 220, width = 560, barH
  * Weekly cash-in forecast as vertical bars (expected) with the 80 % band as a whisker per week.
  * weeks: [{week, week_start, expected, low, high}]; `format` prints amounts; `label(week)` names a week.
  */
-export function forecastChart(container, weeks, { format = String, width = 600, height = 240, empty = "", bandText = "" } = {}) {
+export function forecastChart(container, weeks, { format = String, width = 1100, height = 260, empty = "", bandText = "" } = {}) {
   container.replaceChildren();
   if (!weeks.length) {
     const note = document.createElement("p");
@@ -56,7 +56,7 @@ export function forecastChart(container, weeks, { format = String, width = 600, 
     container.append(note);
     return;
   }
-  const left = 64, bottom = 34, top = 10, right = 8;
+  const left = 80, bottom = 30, top = 10, right = 8;
   const plotWidth = width - left - right, plotHeight = height - top - bottom;
   const largest = Math.max(...weeks.map((w) => w.high), 1e-12);
   const y = (value) => top + plotHeight - (value / largest) * plotHeight;
