@@ -16,6 +16,7 @@ import bentoml
 
 from riskmodel.service import GUARDED_ROUTES, RequestGate, RiskApi, ServiceSettings, web_app
 from riskmodel.service.responses import (
+    CashForecastResponse,
     InvoiceRiskResponse,
     OnboardResponse,
     PortfolioResponse,
@@ -23,6 +24,7 @@ from riskmodel.service.responses import (
     ScoreResponse,
 )
 from riskmodel.service.schemas import (
+    CashForecastRequest,
     InvoiceRiskRequest,
     OnboardRequest,
     PortfolioRequest,
@@ -74,6 +76,11 @@ class RiskService:
     def portfolio(self, ctx: bentoml.Context, **request: Any) -> PortfolioResponse:
         """Grade distribution, exposure by grade and the most severe alerts of the active portfolio."""
         return self.api.portfolio(request, ctx)
+
+    @bentoml.api(route="/cash_forecast", input_spec=CashForecastRequest)
+    def cash_forecast(self, ctx: bentoml.Context, **request: Any) -> CashForecastResponse:
+        """Expected cash-in by week of the open invoices (portfolio or one customer), with an 80 % band."""
+        return self.api.cash_forecast(request, ctx)
 
 
 RiskService.add_asgi_middleware(RequestGate, settings=settings, routes=GUARDED_ROUTES)

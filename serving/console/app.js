@@ -1,7 +1,7 @@
 // The credit console: customer lookup, onboarding decision and portfolio overview over the service's API.
 
 import { apiKey, post, setApiKey, status } from "./api.js";
-import { barChart } from "./charts.js";
+import { barChart, forecastChart } from "./charts.js";
 import { lang, setLang, t } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -181,6 +181,32 @@ function renderPortfolio(body) {
   $("#portfolio-result").hidden = false;
 }
 
+// Expected cash-in by week with its band, under the page's other figures ("customer" or "portfolio").
+function renderForecast(prefix, body) {
+  forecastChart($(`#${prefix}-forecast-chart`), body.weeks, {
+    format: formatAmount, empty: t("forecast.none"), bandText: t("forecast.band"),
+  });
+  const summary = $(`#${prefix}-forecast-summary`);
+  summary.textContent = body.weeks.length
+    ? t("forecast.summary", {
+      open: formatAmount(body.open_amount), weeks: body.weeks.length,
+      expected: formatAmount(body.expected_in_weeks), remaining: formatAmount(body.remaining),
+    })
+    : t("forecast.open", { open: formatAmount(body.open_amount) });
+  summary.dataset.openAmount = String(body.open_amount);
+  summary.dataset.remaining = body.remaining === null ? "" : String(body.remaining);
+  showNotes(`#${prefix}-forecast-notes`, body.notes);
+}
+
+async function loadForecast(prefix, body) {
+  $(`#${prefix}-forecast-chart`).replaceChildren();
+  try {
+    renderForecast(prefix, await post("/cash_forecast", { ...body, lang: lang() }));
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 function formFields(form) {
   const body = {};
   for (const element of form.elements) {
@@ -235,13 +261,19 @@ function start() {
   $("#customer-form").addEventListener("submit", (event) => {
     const body = { customer_id: $("#customer-id").value.trim() };
     if ($("#customer-as-of").value) body.as_of = $("#customer-as-of").value;
-    submit(event, "/score", body, renderCustomer);
+    submit(event, "/score", body, (answer) => {
+      renderCustomer(answer);
+      loadForecast("customer", { customer_id: answer.customer_id, as_of: answer.as_of });
+    });
   });
   $("#onboard-form").addEventListener("submit", (event) =>
     submit(event, "/onboard", formFields(event.target), renderOnboarding));
   $("#portfolio-form").addEventListener("submit", (event) => {
     const body = $("#portfolio-as-of").value ? { as_of: $("#portfolio-as-of").value } : {};
-    submit(event, "/portfolio", body, renderPortfolio);
+    submit(event, "/portfolio", body, (answer) => {
+      renderPortfolio(answer);
+      loadForecast("portfolio", { as_of: answer.as_of });
+    });
   });
   showStatus();
   if (!apiKey()) $("#key-dialog").showModal();

@@ -32,6 +32,11 @@ const STRINGS = {
     "portfolio.grades": "Customers by grade", "portfolio.top": "Top alerts",
     "status": "models {model} · policy {policy} · ledger to {end}",
     "status.down": "The service does not answer /status.",
+    "forecast.title": "Expected cash-in by week, next 13 weeks (80% band)",
+    "forecast.summary": "open book {open} · expected in {weeks} weeks {expected} · still open after {remaining}",
+    "forecast.open": "open book {open}",
+    "forecast.none": "No forecast.",
+    "forecast.band": "80% band",
   },
   zh: {
     "title": "信用风险控制台",
@@ -64,6 +69,11 @@ const STRINGS = {
     "portfolio.grades": "各风险等级客户数", "portfolio.top": "重点预警",
     "status": "模型 {model} · 政策 {policy} · 数据截至 {end}",
     "status.down": "服务未响应 /status。",
+    "forecast.title": "未来13周每周预计现金回款（80%区间）",
+    "forecast.summary": "未结余额 {open} · {weeks}周内预计回款 {expected} · 之后仍未结 {remaining}",
+    "forecast.open": "未结余额 {open}",
+    "forecast.none": "无预测。",
+    "forecast.band": "80%区间",
   },
 };
 

@@ -160,6 +160,45 @@ def _score_invoices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from riskmodel.forecast import cash_forecast, check_forecast_request
+    from riskmodel.io import check_output_path, write_frame
+    from riskmodel.models import load_champion
+    from riskmodel.models.tracking import tracking_errors
+    from riskmodel.progress import spinner
+
+    check_output_path(args.out)
+    tracking_uri = _tracking_uri(args)
+    with tracking_errors(tracking_uri):
+        model, version = load_champion("riskmodel-late-payment", tracking_uri)
+    ledger = _load(args)
+    customers = [args.customer] if args.customer else None
+    check_forecast_request(ledger, args.as_of, customers, args.weeks)
+    who = f"customer {args.customer}" if args.customer else "the portfolio"
+    logger.info(
+        "forecasting %d weeks of cash-in of %s as of %s (late-payment version %s)",
+        args.weeks,
+        who,
+        args.as_of,
+        version,
+    )
+    with spinner(f"forecasting the cash-in of {who}"):
+        forecast = cash_forecast(model, ledger, args.as_of, args.weeks, customers)
+    write_frame(forecast.weeks, args.out)
+    summary = forecast.to_dict()
+    del summary["weeks"]
+    sys.stdout.write(
+        f"{forecast.n_invoices:,} open invoices of {who} owe {forecast.open_amount:,.0f} at {args.as_of}; "
+        f"expected in {args.weeks} weeks {summary['expected_in_weeks']:,.0f}, still open after "
+        f"{forecast.remaining:,.0f}; written to {args.out}\n"
+    )
+    sys.stdout.write(
+        json.dumps({**summary, "customer_id": args.customer, "model_version": f"late_payment:{version}"})
+        + "\n"
+    )
+    return EXIT_OK
+
+
 def _model_names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = sorted(set(names) - set(MODEL_NAMES))
@@ -246,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_model_commands(commands: argparse._SubParsersAction) -> None:
-    """The ``train`` and ``score-invoices`` subcommands."""
+    """The ``train``, ``score-invoices`` and ``forecast`` subcommands."""
     train = commands.add_parser("train", help="train, validate and register the models in MLflow")
     train.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
     train.add_argument(
@@ -286,6 +325,34 @@ def _add_model_commands(commands: argparse._SubParsersAction) -> None:
     score.add_argument("--tracking-uri", help=TRACKING_HELP)
     score.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
     score.set_defaults(handler=_score_invoices)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="expected cash-in by week of the open invoices (champion late-payment model), with an 80%% band",
+    )
+    forecast.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
+    forecast.add_argument(
+        "--as-of",
+        required=True,
+        type=_date,
+        help="forecast the invoices open at the end of this day (YYYY-MM-DD)",
+    )
+    forecast.add_argument(
+        "--weeks",
+        type=_positive_int,
+        default=13,
+        help="weeks forecast, the first starting the day after --as-of (default 13)",
+    )
+    forecast.add_argument("--customer", help="one customer's invoices (default: the whole portfolio)")
+    forecast.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output file, .csv or .parquet: week, week_start, week_end, expected, low, high",
+    )
+    forecast.add_argument("--tracking-uri", help=TRACKING_HELP)
+    forecast.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    forecast.set_defaults(handler=_forecast)
 
 
 def _serve(args: argparse.Namespace) -> int:

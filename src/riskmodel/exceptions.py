@@ -56,3 +56,7 @@ class RescoreError(RiskModelError, ValueError):
 
 class ReportError(RiskModelError, RuntimeError):
     """The validation report could not be produced (notebook missing, or a cell failed)."""
+
+
+class ForecastError(RiskModelError, ValueError):
+    """A cash forecast that cannot be made as asked (a date outside the ledger, an unknown customer)."""

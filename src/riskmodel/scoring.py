@@ -179,15 +179,7 @@ def late_payment_scores(
     ``paid_share`` of invoices open at a later date: their probabilities and payment dates
     are then conditional on being unpaid that long (:meth:`LatePaymentModel.predict_timing`).
     """
-    if status is None:
-        predicted = model.predict_timing(features)
-    else:
-        predicted = model.predict_timing(
-            features,
-            days_past_due=status["days_past_due"].to_numpy(dtype=float),
-            disputed=status["is_disputed"].fillna(False).to_numpy(dtype=float),
-            paid_share=status["paid_share"].fillna(0.0).to_numpy(dtype=float),
-        )
+    predicted = model.predict_timing(features, **({} if status is None else status_inputs(status)))
     predicted["invoice_id"] = features["invoice_id"].to_numpy()
     predicted["expected_payment_date"] = _payment_dates(features, predicted["expected_days_beyond_terms"])
     predicted["payment_date_p10"] = _payment_dates(features, predicted["days_beyond_terms_p10"])
@@ -228,6 +220,15 @@ def invoice_status(invoices: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def status_inputs(status: pd.DataFrame) -> dict[str, np.ndarray]:
+    """:func:`invoice_status` rows as the late-payment model's ``days_past_due, disputed, paid_share`` arguments."""
+    return {
+        "days_past_due": status["days_past_due"].to_numpy(dtype=float),
+        "disputed": status["is_disputed"].fillna(False).to_numpy(dtype=float),
+        "paid_share": status["paid_share"].fillna(0.0).to_numpy(dtype=float),
+    }
+
+
 def score_open_invoices(
     bundle: ModelBundle, ledger: Ledger, invoices: pd.DataFrame, features: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -246,14 +247,26 @@ def score_open_invoices(
         for column in INVOICE_SCORE_COLUMNS[1:]:
             out[column] = np.nan
         return out
-    model = bundle.late_payment
-    if features is None:
-        features = invoice_features(ledger, config=model.feature_config, invoice_ids=out["invoice_id"])
-    status = features[["invoice_id"]].merge(
-        invoice_status(out), on="invoice_id", how="left", validate="one_to_one"
-    )
-    scored = late_payment_scores(model, features, status)
+    features, status = open_invoice_inputs(bundle.late_payment, ledger, out, features)
+    scored = late_payment_scores(bundle.late_payment, features, status)
     return out.merge(scored, on="invoice_id", how="left", validate="one_to_one")
+
+
+def open_invoice_inputs(
+    model: LatePaymentModel, ledger: Ledger, invoices: pd.DataFrame, features: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The late-payment model's inputs for invoices listed by :func:`open_invoices`: features at issue and status that day.
+
+    Returns the invoices' features (``features`` when given, else computed with the model's
+    config) and :func:`invoice_status` in the same row order, so that row ``i`` of both
+    describes one invoice.
+    """
+    if features is None:
+        features = invoice_features(ledger, config=model.feature_config, invoice_ids=invoices["invoice_id"])
+    status = features[["invoice_id"]].merge(
+        invoice_status(invoices), on="invoice_id", how="left", validate="one_to_one"
+    )
+    return features, status
 
 
 def customer_default_state(

@@ -33,7 +33,8 @@ VALIDATION_SECTIONS = [
     "6. Benchmark against the logistic scorecard",
     "7. Grades: distribution and migration",
     "8. Credit policy on the portfolio",
-    "9. Summary for sign-off",
+    "9. Cash-in forecast",
+    "10. Summary for sign-off",
 ]
 EXPLORATION_SECTIONS = [
     "1. Data quality",
@@ -43,8 +44,9 @@ EXPLORATION_SECTIONS = [
     "5. DSO trend",
     "6. Default and late payment by segment",
 ]
-# ROC, grade calibration, reliability, PSI, 3 SHAP summaries, 3 dependence, grade distribution, migration, exposure
-VALIDATION_FIGURES = 13
+# ROC, grade calibration, reliability, PSI, 3 SHAP summaries, 3 dependence, grade distribution, migration, exposure,
+# cash-in forecast
+VALIDATION_FIGURES = 14
 EXPLORATION_FIGURES = 5
 
 

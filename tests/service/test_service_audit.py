@@ -23,6 +23,7 @@ def audit(service, api):
         "score_batch": {"customer_ids": ["C000007", "C000008"]},
         "invoice_risk": {"customer_id": "C000007"},
         "onboard": {"annual_revenue": 1e6, "requested_limit": 5_000},
+        "cash_forecast": {"customer_id": "C000007", "weeks": 4},
     }
     responses = {endpoint: api.post(f"/{endpoint}", json=body) for endpoint, body in calls.items()}
     assert all(r.status_code == 200 for r in responses.values()), {k: r.text for k, r in responses.items()}

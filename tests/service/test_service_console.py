@@ -43,6 +43,20 @@ def amount(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def assert_forecast_chart(page, panel: str, forecast: dict) -> None:
+    """The panel's chart has one bar per week of the API's forecast with its values, and the summary's figures."""
+    page.wait_for_selector(f"{panel}-chart g.week")
+    weeks = page.locator(f"{panel}-chart g.week").evaluate_all(
+        "gs => gs.map(g => [g.dataset.weekStart, Number(g.dataset.expected), Number(g.dataset.low), Number(g.dataset.high)])"
+    )
+    assert len(weeks) == len(forecast["weeks"]) == 13
+    for shown, week in zip(weeks, forecast["weeks"], strict=True):
+        assert shown[0] == week["week_start"]
+        assert shown[1:] == pytest.approx([week["expected"], week["low"], week["high"]])
+    summary = page.text_content(f"{panel}-summary")
+    assert amount(forecast["open_amount"]) in summary and amount(forecast["remaining"]) in summary
+
+
 @pytest.fixture(scope="module")
 def page(service) -> Iterator:
     executable = chromium_path()
@@ -91,6 +105,8 @@ def test_customer_lookup_shows_the_api_figures(page, api):
     )
     assert aging_total == pytest.approx(sum(i["open_amount"] for i in expected["open_invoices"]))
     assert page.locator("#alerts li.alert").count() == len(expected["alerts"])
+    forecast = api.post("/cash_forecast", json={"customer_id": CUSTOMER, "as_of": expected["as_of"]}).json()
+    assert_forecast_chart(page, "#customer-forecast", forecast)
     page.screenshot(path=str(SHOTS / "customer.png"), full_page=True)
 
 
@@ -118,6 +134,7 @@ def test_portfolio_page_shows_every_grade(page, api):
     assert page.text_content("#portfolio-n") == amount(expected["n_customers"])
     counts = page.locator("#grade-chart g.bar").evaluate_all("gs => gs.map(g => Number(g.dataset.value))")
     assert counts == [g["n_customers"] for g in expected["grades"]]
+    assert_forecast_chart(page, "#portfolio-forecast", api.post("/cash_forecast", json={}).json())
     page.screenshot(path=str(SHOTS / "portfolio.png"), full_page=True)
 
 
@@ -131,6 +148,7 @@ def test_chinese_switch_translates_labels_and_answers(page, api):
         "text => document.querySelector('#limit-text').textContent === text",
         arg=expected["limit_rationale"]["text"],
     )
+    assert page.text_content("#customer-forecast h2") == "未来13周每周预计现金回款（80%区间）"
     page.screenshot(path=str(SHOTS / "customer-zh.png"), full_page=True)
     page.select_option("#lang", "en")
 

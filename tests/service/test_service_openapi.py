@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 MAX_EXAMPLES = 25
-GUARDED = {"/score", "/score_batch", "/invoice_risk", "/onboard", "/portfolio"}
+GUARDED = {"/score", "/score_batch", "/invoice_risk", "/onboard", "/portfolio", "/cash_forecast"}
 
 
 @pytest.fixture(scope="module")

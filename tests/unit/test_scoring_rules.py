@@ -145,3 +145,13 @@ def test_rescoring_stores_and_exports_the_basis(ledger, portfolio, tmp_path):
     assert json.loads(stored.loc[performing, "reasons"]) == json.loads(
         json.dumps(batch.loc[performing, "reasons"])
     )
+
+
+def test_the_cash_forecast_without_a_late_payment_model_gives_the_open_book_and_says_why(scorer, portfolio):
+    body = scorer.cash_forecast(None, AS_OF, 13, "zh")
+    book = portfolio.open_invoices["open_amount"].sum()
+    assert body["weeks"] == [] and body["expected_in_weeks"] is None and body["remaining"] is None
+    assert body["open_amount"] == pytest.approx(book) and body["n_invoices"] == len(portfolio.open_invoices)
+    assert (
+        body["notes"] == [render("note.no_cash_forecast", "zh")] and body["model_version"] == "late_payment:"
+    )

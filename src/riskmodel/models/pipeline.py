@@ -185,18 +185,21 @@ class LatePaymentModel(RiskPipeline):
         disputed: np.ndarray | None = None,
         paid_share: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(still unpaid after each of ``days`` days beyond terms), shape (n_rows, len(days)).
+        """P(still unpaid after each of ``days`` days beyond terms), shape (n_rows, n_days).
 
+        ``days`` is one list for every row, shape (n_days,), or one per row, shape
+        (n_rows, n_days), e.g. week ends counted from each invoice's own due date.
         Conditional on the invoice's status as :meth:`predict_timing` takes it; 1 for days
         up to ``days_past_due``. Differences between columns are the chance of payment in
-        between (a cash-in forecast sums them with the open amounts).
+        between (:mod:`riskmodel.forecast` sums them with the open amounts).
         """
         dist, after = self._distribution(X, days_past_due, disputed, paid_share)
         days = np.asarray(days, dtype=float)
+        grid = np.broadcast_to(days, (len(X), days.shape[-1])) if days.ndim == 1 else days
         at_after = np.maximum(dist.at(after), 1e-12)
-        columns = [dist.at(np.full(len(X), day)) / at_after for day in days]
+        columns = [dist.at(grid[:, j]) / at_after for j in range(grid.shape[1])]
         out = np.column_stack(columns) if columns else np.zeros((len(X), 0))
-        return np.where(days[None, :] <= after[:, None], 1.0, np.minimum(out, 1.0))
+        return np.where(grid <= after[:, None], 1.0, np.minimum(out, 1.0))
 
     def predict_timing(
         self,

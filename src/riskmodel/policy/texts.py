@@ -260,6 +260,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "no late-payment model is registered: p_late, p_late_30, p_late_60, p_late_90 and the payment dates of the invoices are empty",
         "zh": "尚无已注册的逾期付款模型：发票的逾期概率（p_late、p_late_30、p_late_60、p_late_90）和预计付款日为空",
     },
+    "note.no_cash_forecast": {
+        "en": "no late-payment model is registered: the cash-in forecast needs its payment-timing distribution, so weeks is empty; train one with 'riskmodel train DIR --models late_payment'",
+        "zh": "尚无已注册的逾期付款模型：现金回款预测需要其付款时间分布，因此weeks为空；请用“riskmodel train DIR --models late_payment”训练",
+    },
     # reason codes
     "reason.line": {
         "en": "{description}: {value} (portfolio median {comparison})",

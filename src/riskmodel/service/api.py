@@ -18,6 +18,7 @@ from riskmodel.exceptions import ModelNotFoundError
 from riskmodel.service.errors import ApiError, json_response
 from riskmodel.service.keys import ANONYMOUS, KeyRing
 from riskmodel.service.schemas import (
+    CashForecastRequest,
     InvoiceRiskRequest,
     OnboardRequest,
     PortfolioRequest,
@@ -37,6 +38,7 @@ GUARDED_ROUTES: dict[str, type[BaseModel]] = {
     "/invoice_risk": InvoiceRiskRequest,
     "/onboard": OnboardRequest,
     "/portfolio": PortfolioRequest,
+    "/cash_forecast": CashForecastRequest,
 }
 APPLICATION_FIELDS = tuple(
     name for name in OnboardRequest.model_fields if name not in ("requested_limit", "lang")
@@ -119,6 +121,16 @@ class RiskApi:
             )
         except ApiError as err:
             return self._sent(ctx, err.response())
+
+    def cash_forecast(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = CashForecastRequest.model_construct(**fields)
+        return self._decide(
+            "cash_forecast",
+            body,
+            ctx,
+            lambda: self.scorer.cash_forecast(body.customer_id, body.as_of, body.weeks, body.lang),
+            body.customer_id,
+        )
 
     def status(self) -> dict[str, Any]:
         """What the service runs (models, policy, ledger) and whether calls need a key."""

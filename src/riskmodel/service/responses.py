@@ -197,6 +197,31 @@ class PortfolioResponse(_Body):
     notes: list[str] = NOTES
 
 
+class CashWeek(_Body):
+    """Expected cash collected in one week and the 80 % band (independent invoices, normal approximation)."""
+
+    week: int = Field(description="1 = the seven days after as_of")
+    week_start: date
+    week_end: date
+    expected: float
+    low: float
+    high: float
+
+
+class CashForecastResponse(_Body):
+    """The open invoices' expected collections by week; ``expected_in_weeks + remaining = open_amount``."""
+
+    as_of: date
+    customer_id: str | None = None
+    open_amount: float = Field(description="What the open invoices still owe at as_of")
+    n_invoices: int
+    expected_in_weeks: float | None = Field(None, description="Sum of the weeks' expected cash")
+    remaining: float | None = Field(None, description="Expected amount still open after the last week")
+    weeks: list[CashWeek] = Field(description="One row per week; empty without a late-payment model")
+    model_version: str
+    notes: list[str] = NOTES
+
+
 class LedgerInfo(_Body):
     source: str
     customers: int

@@ -19,6 +19,7 @@ MAX_DAYS = 36_500
 MAX_BATCH = 500
 MAX_INVOICE_IDS = 200
 MAX_HISTORY_ROWS = 20_000
+MAX_FORECAST_WEEKS = 104  # riskmodel.forecast.MAX_WEEKS (the schemas import nothing that loads models)
 
 Lang = Literal["en", "zh"]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -149,3 +150,19 @@ class PortfolioRequest(_Request):
     as_of: AsOf | None = None
     lang: LangField = "en"
     top_alerts: Annotated[int, Field(ge=1, le=200)] = 20
+
+
+class CashForecastRequest(_Request):
+    """Expected cash-in by week of the open invoices: the portfolio's, or one customer's."""
+
+    as_of: AsOf | None = None
+    customer_id: Identifier | None = Field(
+        None, description="One customer's open invoices; default: the portfolio"
+    )
+    weeks: Annotated[
+        int,
+        Field(
+            ge=1, le=MAX_FORECAST_WEEKS, description="Weeks forecast, the first starting the day after as_of"
+        ),
+    ] = 13
+    lang: LangField = "en"

@@ -20,14 +20,17 @@ import pandas as pd
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
 from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.forecast import cash_forecast
 from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
+from riskmodel.policy.texts import render
 from riskmodel.scoring import (
     CustomerScores,
     ModelBundle,
     customer_response,
     missing_model_notes,
     onboard,
+    open_invoices,
     score_customers,
 )
 from riskmodel.service.errors import ApiError
@@ -103,6 +106,7 @@ class RiskScorer:
         self.started_at = datetime.now(UTC)
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
+        self._forecasts = ComputedCache(8)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> RiskScorer:
@@ -310,6 +314,40 @@ class RiskScorer:
             **self.versions(),
             "notes": missing_model_notes(self.bundle, lang, invoices=False),
         }
+
+    def cash_forecast(
+        self, customer_id: str | None, as_of: date | None, weeks: int, lang: str
+    ) -> dict[str, Any]:
+        """Expected cash-in by week of the open invoices at ``as_of``: the portfolio's (computed once per date and length) or one customer's.
+
+        Without a late-payment model the open book is given, ``weeks`` is empty and ``notes`` says why.
+        """
+        as_of = self.as_of(as_of)
+        if customer_id is not None:
+            self.check_customer(customer_id, as_of)
+        model = self.bundle.late_payment
+        ledger = self.ledger if customer_id is None else self.store.customer_ledger(customer_id)
+        head = {"as_of": as_of.isoformat(), "customer_id": customer_id}
+        version = {"model_version": f"late_payment:{self.bundle.versions.get('late_payment', '')}"}
+        if model is None:
+            invoices = open_invoices(ledger, as_of)
+            return {
+                **head,
+                "open_amount": float(invoices["open_amount"].sum()),
+                "n_invoices": len(invoices),
+                "expected_in_weeks": None,
+                "remaining": None,
+                "weeks": [],
+                **version,
+                "notes": [render("note.no_cash_forecast", lang)],
+            }
+        if customer_id is None:
+            forecast = self._forecasts.get(
+                (as_of, weeks), lambda: cash_forecast(model, self.ledger, as_of, weeks)
+            )
+        else:
+            forecast = cash_forecast(model, ledger, as_of, weeks)
+        return to_jsonable({**head, **forecast.to_dict(), **version, "notes": []})
 
     def versions(self) -> dict[str, str]:
         return {"model_version": self.bundle.model_version, "policy_version": self.bundle.policy.version}

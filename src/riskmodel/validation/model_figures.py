@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
+from riskmodel.forecast import METHODS, CashBacktest
 from riskmodel.models.fit import HeadEvaluation
 from riskmodel.models.metrics import reliability_table
 from riskmodel.models.plots import plot_contribution_summary
@@ -212,3 +213,30 @@ def open_invoice_figure(table: pd.DataFrame) -> Figure:
         ax.set(title=f"{threshold} on open invoices", xlabel="days past due at the month end", ylim=(0, 1))
     axes[0].legend(fontsize=7)
     return axes[0].figure
+
+
+def cash_forecast_figure(backtest: CashBacktest) -> Figure:
+    """Weekly MAPE by week ahead of the forecast and both baselines, and the latest forecast against what was collected."""
+    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    by_week, latest = figure.subplots(1, 2)
+    errors = backtest.mape_by_week()
+    for name, text in METHODS.items():
+        by_week.plot(errors.index, errors[name] * 100, marker="o", label=text)
+    by_week.set(title="portfolio: weekly MAPE by week ahead", xlabel="week ahead", ylabel="MAPE (%)")
+    by_week.legend(fontsize=8)
+    weeks = backtest.weeks[backtest.weeks["as_of"] == backtest.weeks["as_of"].max()]
+    scale = 1e3
+    latest.bar(weeks["week"], weeks["actual"] / scale, color="lightgrey", label="collected")
+    latest.fill_between(
+        weeks["week"], weeks["low"] / scale, weeks["high"] / scale, alpha=0.25, label="80 % band"
+    )
+    latest.plot(weeks["week"], weeks["model"] / scale, marker="o", label=METHODS["model"])
+    for name in ("due_date", "average_delay"):
+        latest.plot(weeks["week"], weeks[name] / scale, ls="--", label=METHODS[name])
+    latest.set(
+        title=f"forecast at {weeks['as_of'].iloc[0]} against the cash collected",
+        xlabel="week",
+        ylabel="thousand",
+    )
+    latest.legend(fontsize=7)
+    return figure
