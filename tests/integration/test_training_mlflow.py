@@ -26,6 +26,7 @@ from riskmodel.models.card import ledger_fingerprint
 from riskmodel.models.config import load_train_config
 from riskmodel.models.fit import fit_model
 from riskmodel.models.specs import DEFAULT
+from riskmodel.models.timing import band_of
 from riskmodel.models.train import POLICY_ARTIFACT, log_fit
 from riskmodel.policy import Policy, load_policy, parse_policy
 from riskmodel.sample import make_sample_tables
@@ -100,8 +101,15 @@ def test_each_model_has_an_experiment_and_a_run_with_metrics_params_and_artifact
         run.data.params["gbm.n_estimators"] == "40"
         and run.data.params["features.windows_days"] == "(90, 180, 365)"
     )
-    assert run.data.tags["kind"] in ("gbm", "scorecard")
     top = {a.path for a in client.list_artifacts(run.info.run_id)}
+    if experiment == "riskmodel-late-payment":
+        assert run.data.tags["kind"] == "hazard" and "oot.past_late_rate_auc_90" in run.data.metrics
+        assert "open_invoice_calibration.csv" in top
+        assert run.data.metrics["oot.open_p_below_one_when_late"] == 0
+        assert run.data.metrics["oot.open_dates_before_as_of"] == 0
+    else:
+        assert run.data.tags["kind"] in ("gbm", "scorecard")
+        assert "cv.gbm_auc" in run.data.metrics and "significant" in run.data.tags["kind_reason"]
     assert {"model_card.md", "features.json", "data_fingerprint.json", "plots", "rolling_origins.csv"} <= top
     assert "validation_model" in top
     assert (
@@ -109,7 +117,6 @@ def test_each_model_has_an_experiment_and_a_run_with_metrics_params_and_artifact
         <= run.data.metrics["oot.auc"]
         <= run.data.metrics["oot.auc_ci_high"]
     )
-    assert "cv.gbm_auc" in run.data.metrics and "significant" in run.data.tags["kind_reason"]
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"roc.png", "calibration.png", "score_distribution.png"} <= plots
     assert any(name.startswith("shap_summary") for name in plots) and any(
@@ -143,13 +150,22 @@ def test_loader_and_pyfunc_give_the_same_pd(store, client):
     np.testing.assert_allclose(pyfunc.predict(features)["pd_12m"].to_numpy(), model.predict_proba(features))
 
 
-def test_loaded_models_explain_their_raw_score(store):
+def test_loaded_models_explain_their_scores(store):
+    """Late payment: the odds of no payment in the days before the due date; default: the raw score."""
     model, _ = load_champion("riskmodel-late-payment", store.uri)
     assert isinstance(model, LatePaymentModel)
     rows = invoice_features(load_ledger(store.ledger_dir)).tail(200)
     contributions, base = model.contributions(rows)
     assert contributions.shape == (200, len(model.feature_names))
-    np.testing.assert_allclose(contributions.sum(axis=1) + base, model.raw_score(rows), atol=1e-9)
+    earliest = -rows["invoice_terms_days"].to_numpy(dtype=float)
+    hazard = model.timing.hazards(model.preparer.transform(rows), earliest)[:, band_of(np.array([0.0]))[0]]
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, np.log((1 - hazard) / hazard), atol=1e-9)
+    default, _ = load_champion("riskmodel-default", store.uri)
+    snapshot = customer_features(
+        load_ledger(store.ledger_dir), date(2025, 3, 31), default.feature_config
+    ).head(50)
+    contributions, base = default.contributions(snapshot)
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, default.raw_score(snapshot), atol=1e-9)
 
 
 def _assert_graded_on(grades: pd.DataFrame, policy: Policy) -> None:
