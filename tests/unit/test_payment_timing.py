@@ -164,3 +164,15 @@ def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_a
     np.testing.assert_allclose(unpaid[:, :4], expected.to_numpy(), atol=1e-12)
     weekly = -np.diff(model.unpaid_after(frame, np.arange(-30.0, HORIZON_DAYS + 7, 7.0), *status), axis=1)
     assert (weekly >= -1e-12).all() and np.allclose(weekly.sum(axis=1) + unpaid[:, -1], 1.0)
+
+
+def test_a_clipped_stage_rescaling_keeps_the_stage_rate():
+    """A stage whose fitted slope is out of range keeps the clipped slope with an intercept refitted to its rate."""
+    from riskmodel.models.timing import MAX_SLOPE, _intercept_for
+
+    rng = np.random.default_rng(3)
+    offset = MAX_SLOPE * rng.normal(size=5000)
+    y = (rng.uniform(size=5000) < 0.03).astype(float)
+    b = _intercept_for(offset, y)
+    assert np.mean(1 / (1 + np.exp(-(offset + b)))) == pytest.approx(y.mean(), rel=1e-6)
+    assert _intercept_for(np.zeros(10), np.zeros(10)) < -25  # no payment at all: a hazard near 0, not NaN

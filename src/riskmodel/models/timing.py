@@ -226,6 +226,20 @@ class BandRates:
 
 
 CALIBRATION_SHARE = 0.2  # latest share of a stage's rows its hazard scale is calibrated on
+MAX_SLOPE = 1.5  # a stage's rescaling never stretches its log-odds more than this
+
+
+def _intercept_for(offset: np.ndarray, y: np.ndarray) -> float:
+    """The intercept ``b`` that makes ``sigmoid(offset + b)`` average to the rate of ``y`` (bisection on [-30, 30])."""
+    low, high = -30.0, 30.0
+    rate = float(np.mean(y))
+    for _ in range(60):
+        middle = (low + high) / 2
+        if np.mean(1.0 / (1.0 + np.exp(-np.clip(offset + middle, -700, 700)))) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 class CalibratedStage:
@@ -250,9 +264,11 @@ class CalibratedStage:
             return cls(full, 1.0, 0.0)
         raw = make().fit(X[early], y[early]).raw_score(X[late])
         regression = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y[late])
-        slope = float(np.clip(regression.coef_[0, 0], 0.2, 1.5))
-        intercept = float(regression.intercept_[0])
-        return cls(full, slope, intercept)
+        slope = float(regression.coef_[0, 0])
+        if 0.0 <= slope <= MAX_SLOPE:
+            return cls(full, slope, float(regression.intercept_[0]))
+        slope = float(np.clip(slope, 0.0, MAX_SLOPE))
+        return cls(full, slope, _intercept_for(slope * raw, y[late]))
 
     def raw_score(self, X: np.ndarray) -> np.ndarray:
         return self.slope * self.gbm.raw_score(X) + self.intercept
@@ -338,15 +354,15 @@ class PaymentTiming:
     def _band_rows(
         self,
         matrix: np.ndarray,
-        band: int,
+        band: int | np.ndarray,
         read_on: np.ndarray,
         earliest: np.ndarray,
         disputed: np.ndarray,
         paid_share: np.ndarray,
     ) -> np.ndarray:
-        start = band_start(np.full(len(matrix), band), earliest)
-        age = np.maximum(start - read_on, 0.0)
-        return np.column_stack([matrix, np.full(len(matrix), float(band)), disputed, paid_share, age])
+        band = np.broadcast_to(np.asarray(band, dtype=int), (len(matrix),))
+        age = np.maximum(band_start(band, earliest) - read_on, 0.0)
+        return np.column_stack([matrix, band.astype(float), disputed, paid_share, age])
 
     def hazards(
         self,
@@ -360,22 +376,27 @@ class PaymentTiming:
 
         ``earliest`` is each invoice's first possible payment day (``-terms``); the status
         (``disputed``, ``paid_share``; default none) is as read on day ``read_on`` (days
-        beyond terms; default the day before issue).
+        beyond terms; default the day before issue). Bands that end on or before
+        ``read_on`` are not scored and get 0: the invoice is known unpaid through them, and
+        nothing conditioned on that day depends on them.
         """
         n = len(matrix)
         earliest = np.asarray(earliest, dtype=float)
         read_on = earliest - 1 if read_on is None else np.asarray(read_on, dtype=float)
         disputed = np.zeros(n) if disputed is None else np.asarray(disputed, dtype=float)
         paid_share = np.zeros(n) if paid_share is None else np.asarray(paid_share, dtype=float)
-        raw = np.column_stack(
-            [
-                self.stages_[stage_of(np.array([b]))[0]].raw_score(
-                    self._band_rows(matrix, b, read_on, earliest, disputed, paid_share)
-                )
-                for b in range(N_BANDS)
-            ]
-        )
-        return 1.0 / (1.0 + np.exp(-raw))
+        first = np.maximum(band_of(earliest), band_of(np.maximum(read_on, earliest - 1) + 1e-9))
+        row, band = np.nonzero(np.arange(N_BANDS)[None, :] >= first[:, None])
+        stage = stage_of(band)
+        hazards = np.zeros((n, N_BANDS))
+        for s, scorer in enumerate(self.stages_):
+            pick = stage == s
+            if not pick.any():
+                continue
+            r, b = row[pick], band[pick]
+            X = self._band_rows(matrix[r], b, read_on[r], earliest[r], disputed[r], paid_share[r])
+            hazards[r, b] = 1.0 / (1.0 + np.exp(-scorer.raw_score(X)))
+        return hazards
 
     def band_contributions(
         self, matrix: np.ndarray, band: int, earliest: np.ndarray
