@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskmodel.models.config import GBMParams
+from riskmodel.models.specs import LATE_PAYMENT
 from riskmodel.models.timing import (
     BAND_EDGES,
     HORIZON_DAYS,
@@ -88,6 +89,24 @@ def fitted() -> tuple[PaymentTiming, np.ndarray]:
     return timing, x
 
 
+class _Columns:
+    """A preparer that passes the two test features through."""
+
+    feature_names_ = ["a", "b"]
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[["a", "b"]].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def late_model(fitted):
+    """The fitted timing model as a :class:`LatePaymentModel` reading columns ``a`` and ``b``."""
+    from riskmodel.models.pipeline import LatePaymentModel
+
+    timing, x = fitted
+    return LatePaymentModel("late_payment", _Columns(), timing, LATE_PAYMENT.targets, None, None), x
+
+
 def test_the_fitted_model_orders_invoices_by_their_delay_driver(fitted):
     timing, x = fitted
     dist = distribution(timing.hazards(x[:500], np.full(500, -30.0)), np.full(500, -30.0))
@@ -95,19 +114,8 @@ def test_the_fitted_model_orders_invoices_by_their_delay_driver(fitted):
     assert p_late[x[:500, 0] > 0].mean() > p_late[x[:500, 0] <= 0].mean() + 0.1
 
 
-def test_an_invoice_already_d_days_late_has_p_one_below_d_and_dates_after_as_of(fitted):
-    from riskmodel.models.pipeline import LatePaymentModel
-    from riskmodel.models.specs import LATE_PAYMENT
-
-    timing, x = fitted
-
-    class Identity:
-        feature_names_ = ["a", "b"]
-
-        def transform(self, frame: pd.DataFrame) -> np.ndarray:
-            return frame[["a", "b"]].to_numpy()
-
-    model = LatePaymentModel("late_payment", Identity(), timing, LATE_PAYMENT.targets, None, None)
+def test_an_invoice_already_d_days_late_has_p_one_below_d_and_dates_after_as_of(late_model):
+    model, x = late_model
     frame = pd.DataFrame({"a": x[:200, 0], "b": x[:200, 1], "invoice_terms_days": 30})
     days = np.tile([-5.0, 0.0, 31.0, 65.0, 100.0], 40)
     out = model.predict_timing(frame, days, np.zeros(200), np.zeros(200))
@@ -143,19 +151,8 @@ def test_the_timeline_counts_only_what_happened_by_the_observation_end():
     assert HORIZON_DAYS == BAND_EDGES[-1]
 
 
-def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_amount(fitted):
-    from riskmodel.models.pipeline import LatePaymentModel
-    from riskmodel.models.specs import LATE_PAYMENT
-
-    timing, x = fitted
-
-    class Identity:
-        feature_names_ = ["a", "b"]
-
-        def transform(self, frame: pd.DataFrame) -> np.ndarray:
-            return frame[["a", "b"]].to_numpy()
-
-    model = LatePaymentModel("late_payment", Identity(), timing, LATE_PAYMENT.targets, None, None)
+def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_amount(late_model):
+    model, x = late_model
     frame = pd.DataFrame({"a": x[:50, 0], "b": x[:50, 1], "invoice_terms_days": 30})
     days = np.tile([-10.0, 5.0, 40.0, 70.0, 95.0], 10)
     status = (days, np.zeros(50), np.zeros(50))
