@@ -24,7 +24,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from riskmodel.features.definitions import Feature, features_for
+from riskmodel.models.columns import FeaturePreparer
 from riskmodel.models.config import TrainConfig
+from riskmodel.models.design import Design
 from riskmodel.models.fit import (
     CUSTOMER,
     EXPLAIN_ROWS,
@@ -41,7 +43,7 @@ from riskmodel.models.fit import (
 from riskmodel.models.metrics import auc
 from riskmodel.models.pipeline import LatePaymentModel
 from riskmodel.models.specs import ModelSpec, Target, outcome_end, outcome_known
-from riskmodel.models.timing import HORIZON_DAYS, PaymentTiming, timeline_from_table
+from riskmodel.models.timing import HORIZON_DAYS, InvoiceTimeline, PaymentTiming, timeline_from_table
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,12 @@ def fit_payment_timing(
         matrix = preparer.transform(table)
         issued = pd.to_datetime(table[spec.date_column])
         seen = np.nonzero((issued <= design.cut).to_numpy())[0]
-        timing = _fit(matrix[seen], table.iloc[seen], design.cut, preparer, config)
+        timing = _fit(
+            matrix[seen],
+            timeline_from_table(table.iloc[seen].reset_index(drop=True), design.cut),
+            preparer,
+            config,
+        )
         validation_model = LatePaymentModel(
             spec.name, preparer, timing, spec.targets, config.features, design.cut.date()
         )
@@ -86,15 +93,16 @@ def fit_payment_timing(
             )
             for t in spec.targets
         ]
+        at_data_end = timeline_from_table(table, pd.Timestamp(data_end))
         later, later_metrics = open_invoice_checks(
-            validation_model, table, design.cut, pd.Timestamp(data_end)
+            validation_model, table, at_data_end, design.cut, pd.Timestamp(data_end)
         )
         refit_preparer = _prepare(spec, features, table.iloc[design.labelled])
         refit_matrix = refit_preparer.transform(table)
         model = LatePaymentModel(
             spec.name,
             refit_preparer,
-            _fit(refit_matrix, table, pd.Timestamp(data_end), refit_preparer, config),
+            _fit(refit_matrix, at_data_end, refit_preparer, config),
             spec.targets,
             config.features,
             data_end,
@@ -125,7 +133,7 @@ def fit_payment_timing(
 
 
 def _fit(
-    matrix: np.ndarray, rows: pd.DataFrame, seen_at: pd.Timestamp, preparer, config: TrainConfig
+    matrix: np.ndarray, timeline: InvoiceTimeline, preparer: FeaturePreparer, config: TrainConfig
 ) -> PaymentTiming:
     return PaymentTiming(
         config.gbm,
@@ -133,7 +141,7 @@ def _fit(
         tuple(preparer.categorical_indices_),
         config.random_state,
         config.threads,
-    ).fit(matrix, timeline_from_table(rows.reset_index(drop=True), seen_at))
+    ).fit(matrix, timeline)
 
 
 def past_late_rate(table: pd.DataFrame, target: Target, horizon_months: int, spec: ModelSpec) -> np.ndarray:
@@ -172,9 +180,9 @@ def _evaluate(
     matrix: np.ndarray,
     outputs: pd.DataFrame,
     known: dict[str, np.ndarray],
-    design,
+    design: Design,
     groups: np.ndarray,
-    preparer,
+    preparer: FeaturePreparer,
     config: TrainConfig,
 ) -> HeadEvaluation:
     """Validation at issue of one threshold, with the scorecard and the past late rate beside it."""
@@ -211,7 +219,7 @@ def _evaluate(
     )
 
 
-def _origins(evaluations: list[HeadEvaluation], design) -> pd.DataFrame:
+def _origins(evaluations: list[HeadEvaluation], design: Design) -> pd.DataFrame:
     """One row per threshold at the validation cut: rows, positives and the AUC of each comparison."""
     rows = []
     for e in evaluations:
@@ -232,9 +240,15 @@ def _origins(evaluations: list[HeadEvaluation], design) -> pd.DataFrame:
 
 
 def open_invoice_checks(
-    model: LatePaymentModel, table: pd.DataFrame, cut: pd.Timestamp, data_end: pd.Timestamp
+    model: LatePaymentModel,
+    table: pd.DataFrame,
+    timeline: InvoiceTimeline,
+    cut: pd.Timestamp,
+    data_end: pd.Timestamp,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Score the invoices open at each month end after ``cut`` as of that date, against what happened.
+
+    ``timeline`` is the table's :class:`~riskmodel.models.timing.InvoiceTimeline` seen at ``data_end``.
 
     Month ends with at least :data:`LATER_DATE_OUTCOME_DAYS` of data after them are used.
     Returns the calibration table (month-end invoices by days-past-due bucket and
@@ -246,7 +260,6 @@ def open_invoice_checks(
     month_ends = pd.date_range(
         cut + pd.Timedelta(days=1), data_end - pd.Timedelta(days=LATER_DATE_OUTCOME_DAYS), freq="ME"
     )
-    timeline = timeline_from_table(table, data_end)
     due = pd.to_datetime(table["due_date"])
     issued = pd.to_datetime(table["issue_date"])
     closed = pd.to_datetime(table["settled_date"]).fillna(pd.to_datetime(table["written_off_date"]))

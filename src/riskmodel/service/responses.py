@@ -7,7 +7,7 @@ The service sends the library's JSON-ready dicts as they are; these models descr
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,6 +69,17 @@ class Alert(_Body):
     status: str
 
 
+MedianPaymentDate = Annotated[
+    date | None, Field(description="Median payment date, after as_of for an open invoice")
+]
+PaymentDateP10 = Annotated[
+    date | None, Field(description="10 % of the chance of payment falls before this date")
+]
+PaymentDateP90 = Annotated[
+    date | None, Field(description="90 % of the chance of payment falls before this date")
+]
+
+
 class OpenInvoice(_Body):
     invoice_id: str
     issue_date: date
@@ -81,15 +92,9 @@ class OpenInvoice(_Body):
     p_late_30: float | None = None
     p_late_60: float | None = None
     p_late_90: float | None = None
-    expected_payment_date: date | None = Field(
-        None, description="Median payment date, after as_of for an open invoice"
-    )
-    payment_date_p10: date | None = Field(
-        None, description="10 % of the chance of payment falls before this date"
-    )
-    payment_date_p90: date | None = Field(
-        None, description="90 % of the chance of payment falls before this date"
-    )
+    expected_payment_date: MedianPaymentDate = None
+    payment_date_p10: PaymentDateP10 = None
+    payment_date_p90: PaymentDateP90 = None
 
 
 class ScoreResponse(_Body):
@@ -140,15 +145,9 @@ class InvoiceRisk(_Body):
     p_late_30: float | None = None
     p_late_60: float | None = None
     p_late_90: float | None = None
-    expected_payment_date: date | None = Field(
-        None, description="Median payment date, after as_of for an open invoice"
-    )
-    payment_date_p10: date | None = Field(
-        None, description="10 % of the chance of payment falls before this date"
-    )
-    payment_date_p90: date | None = Field(
-        None, description="90 % of the chance of payment falls before this date"
-    )
+    expected_payment_date: MedianPaymentDate = None
+    payment_date_p10: PaymentDateP10 = None
+    payment_date_p90: PaymentDateP90 = None
     reasons: list[Reason]
 
 
