@@ -72,6 +72,28 @@ def test_probabilities_never_rise_with_the_threshold_and_dates_follow_as_of(haza
         assert dist.quantile_days(q, np.array([float(after)]))[0] > after
     p10, p50, p90 = (dist.quantile_days(q, np.array([float(after)]))[0] for q in (0.1, 0.5, 0.9))
     assert p10 <= p50 <= p90
+    low, median, high = (d[0] for d in dist.interval_days(np.array([float(after)])))
+    assert after < low <= median <= high and median == p50
+
+
+def test_the_interval_days_leave_about_ten_percent_on_each_side():
+    """Payment before the interval's first day and after its last each has about 10 % probability.
+
+    Payments spread evenly over the seven days of one band: each end is off by at most
+    half a day's mass (1/14), the coverage by at most a day's; taking the whole days the
+    10 % and 90 % points fall in would give all seven days, 100 %.
+    """
+    hazards = np.zeros((1, N_BANDS))
+    band = int(band_of(np.array([14.0]))[0])  # days 8..14
+    hazards[0, band] = 1.0
+    dist = distribution(hazards, np.array([-30.0]))
+    low, _, high = (d[0] for d in dist.interval_days(np.array([-31.0])))
+    before = 1 - dist.at(np.array([low - 1]))[0]
+    after = dist.at(np.array([high]))[0]
+    assert before == pytest.approx(0.1, abs=0.5 / 7) and after == pytest.approx(0.1, abs=0.5 / 7)
+    assert 1 - before - after == pytest.approx(0.8, abs=1 / 7)
+    whole = dist.quantile_days(0.1, np.array([-31.0]))[0], dist.quantile_days(0.9, np.array([-31.0]))[0]
+    assert dist.at(np.array([whole[0] - 1]))[0] - dist.at(np.array([whole[1]]))[0] == pytest.approx(1.0)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +134,36 @@ def test_the_fitted_model_orders_invoices_by_their_delay_driver(fitted):
     dist = distribution(timing.hazards(x[:500], np.full(500, -30.0)), np.full(500, -30.0))
     p_late = dist.at(np.zeros(500))
     assert p_late[x[:500, 0] > 0].mean() > p_late[x[:500, 0] <= 0].mean() + 0.1
+
+
+def test_a_customers_habit_narrows_the_interval_and_its_band_columns_explain_as_the_habit():
+    """Customers paying on their own habitual day: placing each band against the habit gives narrower intervals.
+
+    The band-relative column's contributions go to the habit feature, so the features'
+    contributions and the base still add up to the band's log-odds.
+    """
+    rng = np.random.default_rng(1)
+    n = 4000
+    habit = rng.choice([-10.0, 0.0, 10.0, 25.0], n)
+    x = np.column_stack([habit + rng.normal(0, 1, n), rng.normal(size=n)])
+    paid = np.round(habit + rng.normal(0, 2, n))
+    timeline = _timeline(paid, np.full(n, 400.0))
+    params = GBMParams(n_estimators=60, min_child_samples=20)
+    plain = PaymentTiming(params).fit(x, timeline)
+    placed = PaymentTiming(params, typical_delay=(0,)).fit(x, timeline)
+    earliest = np.full(n, -30.0)
+
+    def width(model: PaymentTiming) -> float:
+        low, _, high = distribution(model.hazards(x, earliest), earliest).interval_days(earliest - 1)
+        return float(np.median(high - low))
+
+    assert width(placed) < width(plain)
+    band = int(band_of(np.array([0.0]))[0])
+    values, base = placed.band_contributions(x[:200], band, earliest[:200])
+    hazard = placed.hazards(x[:200], earliest[:200])[:, band]
+    np.testing.assert_allclose(values.sum(axis=1) + base, np.log((1 - hazard) / hazard), atol=1e-8)
+    assert values.shape == (200, 2) and np.abs(values[:, 0]).mean() > np.abs(values[:, 1]).mean()
+    assert placed.importance().shape == (2,)
 
 
 def test_an_invoice_already_d_days_late_has_p_one_below_d_and_dates_after_as_of(late_model):
@@ -163,13 +215,37 @@ def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_a
     assert (weekly >= -1e-12).all() and np.allclose(weekly.sum(axis=1) + unpaid[:, -1], 1.0)
 
 
-def test_a_clipped_stage_rescaling_keeps_the_stage_rate():
-    """A stage whose fitted slope is out of range keeps the clipped slope with an intercept refitted to its rate."""
-    from riskmodel.models.timing import MAX_SLOPE, _intercept_for
+def _stage_invoices(true_slope: float, n: int = 4000, seed: int = 3):
+    """Invoices of one five-band stage whose model log cumulative hazards spread ``1 / true_slope`` times too widely."""
+    rng = np.random.default_rng(seed)
+    bands = np.arange(5)
+    reference = np.log(np.array([0.05, 0.08, 0.1, 0.08, 0.05]))
+    invoice_error = rng.normal(scale=1.0, size=n)  # the model's own spread, shared by the invoice's bands
+    invoice = np.repeat(np.arange(n), len(bands))
+    band = np.tile(bands, n)
+    q_model = reference[band] + invoice_error[invoice]
+    q_true = reference[band] + true_slope * invoice_error[invoice]
+    stage_hazard = np.bincount(invoice, weights=np.exp(q_true))
+    paid = (rng.uniform(size=n) < -np.expm1(-stage_hazard)).astype(float)
+    raw = np.log(np.expm1(np.exp(q_model)))  # log-odds of the band hazard with that log cumulative hazard
+    return raw, band, invoice, paid
 
-    rng = np.random.default_rng(3)
-    offset = MAX_SLOPE * rng.normal(size=5000)
-    y = (rng.uniform(size=5000) < 0.03).astype(float)
-    b = _intercept_for(offset, y)
-    assert np.mean(1 / (1 + np.exp(-(offset + b)))) == pytest.approx(y.mean(), rel=1e-6)
-    assert _intercept_for(np.zeros(10), np.zeros(10)) < -25  # no payment at all: a hazard near 0, not NaN
+
+def test_a_stage_calibration_recovers_how_much_an_invoices_hazards_spread_too_widely():
+    """Fitted on whole invoices' outcomes in the stage, the slope undoes an over-wide spread shared across bands."""
+    from riskmodel.models.timing import StageCalibration
+
+    raw, band, invoice, paid = _stage_invoices(true_slope=0.6)
+    calibration = StageCalibration.fit(raw, band, invoice, paid)
+    assert calibration.slope == pytest.approx(0.6, abs=0.1)
+    rescaled = calibration.apply(raw, band)
+    stage_hazard = np.bincount(invoice, weights=np.log1p(np.exp(rescaled)))
+    assert np.mean(-np.expm1(-stage_hazard)) == pytest.approx(paid.mean(), abs=0.01)
+    np.testing.assert_allclose(StageCalibration().apply(raw, band), raw)  # no calibration: unchanged
+
+
+def test_a_stage_calibration_pulls_hazards_in_but_never_stretches_them():
+    from riskmodel.models.timing import SLOPE_BOUNDS, StageCalibration
+
+    raw, band, invoice, paid = _stage_invoices(true_slope=1.6)
+    assert StageCalibration.fit(raw, band, invoice, paid).slope == SLOPE_BOUNDS[1] == 1.0

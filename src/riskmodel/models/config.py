@@ -83,6 +83,22 @@ class CalibrationParams:
 
 
 @dataclass(frozen=True)
+class TimingParams:
+    """The payment-timing model's own settings (``timing.*``); its trees otherwise follow ``gbm``.
+
+    Its stage models learn from invoice x band rows, many more than the customer models
+    see, and a learning rate twice ``gbm``'s reaches the same validation AUC with half the
+    trees, which halves the cost of scoring open invoices.
+    """
+
+    learning_rate: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0 < self.learning_rate <= 1:
+            raise TrainConfigError(f"timing.learning_rate must be within (0, 1]; got {self.learning_rate}")
+
+
+@dataclass(frozen=True)
 class ChampionRule:
     """A challenger becomes champion when its out-of-time AUC gains at least ``min_auc_gain``
     over the champion's on the same rows and its Brier score is no worse than the champion's
@@ -116,6 +132,7 @@ class TrainConfig:
     scorecard: ScorecardParams = field(default_factory=ScorecardParams)
     champion: ChampionRule = field(default_factory=ChampionRule)
     calibration: CalibrationParams = field(default_factory=CalibrationParams)
+    timing: TimingParams = field(default_factory=TimingParams)
     validation_share: float = 0.25
     cv_folds: int = 3
     imbalance_power: float = 0.0

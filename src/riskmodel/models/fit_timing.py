@@ -15,6 +15,7 @@ The registered model is refitted on every invoice as seen at the data end.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import date
@@ -51,6 +52,11 @@ KIND = "hazard"
 LATER_DATE_OUTCOME_DAYS = 180  # a month end is used for the later-date checks when this much data follows it
 DPD_BUCKETS = (-np.inf, 0, 30, 60, 90, np.inf)
 DPD_LABELS = ("not yet due", "1-30", "31-60", "61-90", "over 90")
+TYPICAL_DELAY = (  # a customer's habits the hazard rows are placed against (PaymentTiming's typical_delay)
+    "days_beyond_terms_mean_last5",
+    "days_beyond_terms_mean_365d",
+    "days_beyond_terms_mean_similar_size",
+)
 
 
 def fit_payment_timing(
@@ -135,12 +141,14 @@ def fit_payment_timing(
 def _fit(
     matrix: np.ndarray, timeline: InvoiceTimeline, preparer: FeaturePreparer, config: TrainConfig
 ) -> PaymentTiming:
+    names = list(preparer.feature_names_)
     return PaymentTiming(
-        config.gbm,
+        dataclasses.replace(config.gbm, learning_rate=config.timing.learning_rate),
         tuple(preparer.monotone_),
         tuple(preparer.categorical_indices_),
         config.random_state,
         config.threads,
+        typical_delay=tuple(names.index(name) for name in TYPICAL_DELAY if name in names),
     ).fit(matrix, timeline)
 
 
@@ -254,8 +262,10 @@ def open_invoice_checks(
     Returns the calibration table (month-end invoices by days-past-due bucket and
     threshold: rows, mean P(> k), observed share) and the metrics: invoices scored, how
     many had P(> k) < 1 although more than ``k`` days late or a date before the month end
-    (both must be 0), the share of settled invoices paid inside their 80 % interval, and
-    the mean absolute error in days of the expected (median) date.
+    (both must be 0), the share of invoices paid inside their 80 % interval (an invoice
+    still unpaid at ``data_end`` counts as outside once past its P90 day, and is left out
+    before that; ``open_interval_outcomes`` counts those judged), and the mean absolute
+    error in days of the expected (median) date on the settled ones.
     """
     month_ends = pd.date_range(
         cut + pd.Timedelta(days=1), data_end - pd.Timedelta(days=LATER_DATE_OUTCOME_DAYS), freq="ME"
@@ -290,6 +300,8 @@ def open_invoice_checks(
     actual = np.where(np.isnan(actual) & written_off, HORIZON_DAYS, actual)
     settled = ~np.isnan(actual)
     inside = (frame["days_beyond_terms_p10"] <= actual) & (actual <= frame["days_beyond_terms_p90"])
+    # still unpaid at the data end: a miss when already past its P90 date, unknown otherwise
+    known_outcome = settled | (timeline.observed_until[frame["row"]] > frame["days_beyond_terms_p90"])
     frame["bucket"] = pd.cut(frame["days_past_due"], DPD_BUCKETS, labels=DPD_LABELS)
     rows = []
     for t in outputs:
@@ -309,7 +321,10 @@ def open_invoice_checks(
         "open_invoices_scored": float(len(frame)),
         "open_p_below_one_when_late": float(below_one),
         "open_dates_before_as_of": float(before),
-        "open_interval_coverage": float(inside[settled].mean()) if settled.any() else float("nan"),
+        "open_interval_coverage": float(inside[known_outcome].mean())
+        if known_outcome.any()
+        else float("nan"),
+        "open_interval_outcomes": float(known_outcome.sum()),
         "open_date_mae_days": float(
             np.mean(np.abs(frame["expected_days_beyond_terms"][settled] - actual[settled]))
         )

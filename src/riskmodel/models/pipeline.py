@@ -223,9 +223,10 @@ class LatePaymentModel(RiskPipeline):
         for target in self.targets:
             k = np.full(len(X), float(target.threshold_days or 0))
             frame[target.output] = np.where(k <= after, 1.0, dist.at(k) / np.maximum(at_after, 1e-12))
-        frame["expected_days_beyond_terms"] = dist.quantile_days(0.5, after)
-        frame["days_beyond_terms_p10"] = dist.quantile_days(0.1, after)
-        frame["days_beyond_terms_p90"] = dist.quantile_days(0.9, after)
+        low, median, high = dist.interval_days(after)
+        frame["expected_days_beyond_terms"] = median
+        frame["days_beyond_terms_p10"] = low
+        frame["days_beyond_terms_p90"] = high
         return frame
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
