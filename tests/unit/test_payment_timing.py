@@ -203,6 +203,28 @@ def test_the_timeline_counts_only_what_happened_by_the_observation_end():
     assert HORIZON_DAYS == BAND_EDGES[-1]
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    payments=st.lists(
+        st.lists(st.tuples(st.integers(-60, 400), st.floats(0.01, 0.99)), max_size=4), min_size=1, max_size=8
+    ),
+    queries=st.lists(st.tuples(st.integers(0, 7), st.integers(-100, 500)), min_size=1, max_size=20),
+)
+def test_the_share_paid_by_a_day_is_the_last_part_payment_on_or_before_it(payments, queries):
+    """Each invoice's cumulative share of its latest part payment on or before the day, 0 before the first."""
+    days = [np.array(sorted(d for d, _ in p), dtype=float) for p in payments]
+    shares = [np.sort(np.array([v for _, v in p], dtype=float)) for p in payments]
+    timeline = _timeline(np.full(len(payments), np.nan), np.full(len(payments), 500.0))
+    for i, (d, v) in enumerate(zip(days, shares, strict=True)):
+        timeline.payment_days[i], timeline.payment_shares[i] = d, v
+    rows = np.array([r % len(payments) for r, _ in queries])
+    on = np.array([float(d) for _, d in queries])
+    expected = [
+        shares[r][days[r] <= d][-1] if (days[r] <= d).any() else 0.0 for r, d in zip(rows, on, strict=True)
+    ]
+    np.testing.assert_array_equal(timeline.paid_share_at(rows, on), expected)
+
+
 def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_amount(late_model):
     model, x = late_model
     frame = pd.DataFrame({"a": x[:50, 0], "b": x[:50, 1], "invoice_terms_days": 30})

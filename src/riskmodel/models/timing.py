@@ -64,12 +64,22 @@ class InvoiceTimeline:
 
     def paid_share_at(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Share of each row's amount paid by the end of ``days`` (days beyond terms) before settlement."""
+        rows, days = np.asarray(rows, dtype=int), np.asarray(days, dtype=float)
+        lengths = np.fromiter(map(len, self.payment_days), dtype=int, count=len(self.payment_days))
         out = np.zeros(len(rows))
-        for i, (row, day) in enumerate(zip(rows, days, strict=True)):
-            paid = self.payment_days[row]
-            if len(paid):
-                n = int(np.searchsorted(paid, day, side="right"))
-                out[i] = self.payment_shares[row][n - 1] if n else 0.0
+        if not lengths.sum():
+            return out
+        paid_days = np.concatenate([np.asarray(d, dtype=float) for d in self.payment_days])
+        shares = np.concatenate([np.asarray(v, dtype=float) for v in self.payment_shares])
+        start = np.cumsum(lengths) - lengths
+        # one sorted key per payment, invoice by invoice: a search counts each row's payments by its day
+        low = paid_days.min() - 1.0
+        width = paid_days.max() - low + 2.0
+        keys = np.repeat(np.arange(len(lengths)), lengths) * width + (paid_days - low)
+        query = rows * width + (np.clip(days, low, low + width - 1.0) - low)
+        n = np.minimum(np.searchsorted(keys, query, side="right") - start[rows], lengths[rows])
+        some = n > 0
+        out[some] = shares[start[rows[some]] + n[some] - 1]
         return out
 
     def disputed_at(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
