@@ -279,3 +279,23 @@ def test_default_run_logs_the_calibration_choice_monotonicity_and_grade_coverage
     assert 1 <= populated <= 10 and sum(int(n) > 0 for n in coverage.values()) == populated
     card = mlflow.artifacts.load_text(f"{run.info.artifact_uri}/model_card.md")
     assert run.data.tags["calibration_reason"] in card and "Grades populated at the latest snapshot" in card
+
+
+def test_a_late_payment_model_of_an_earlier_riskmodel_is_refused_with_retrain(store):
+    """A registered payment-timing model from before the stage calibration on whole invoices is not served."""
+    from riskmodel.exceptions import ModelNotFoundError
+    from riskmodel.models.tracking import load_model_version
+
+    model, _ = load_champion("riskmodel-late-payment", store.uri)
+    del model.timing.typical_delay  # what a model pickled by the earlier release lacks
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        with mlflow.start_run():
+            mlflow.pyfunc.log_model(
+                name="model", python_model=model, registered_model_name="riskmodel-old-timing"
+            )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    with pytest.raises(ModelNotFoundError, match="earlier riskmodel.*riskmodel train"):
+        load_model_version("riskmodel-old-timing", "1", store.uri)

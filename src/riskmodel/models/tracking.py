@@ -243,10 +243,10 @@ def load_model_version(
         ) from err
     location = client.get_model_version_download_uri(name, version.version)
     model = mlflow.pyfunc.load_model(location).unwrap_python_model()
-    if isinstance(model, LatePaymentModel) and not hasattr(model, "timing"):
+    if isinstance(model, LatePaymentModel) and not hasattr(getattr(model, "timing", None), "typical_delay"):
         raise ModelNotFoundError(
             f"version {version.version} of '{name}' was trained by an earlier riskmodel (separate late-payment "
-            "heads, no payment-timing model); run 'riskmodel train' again"
+            "heads, or a payment-timing model calibrated row by row); run 'riskmodel train' again"
         )
     return model, str(version.version)
 
