@@ -17,7 +17,9 @@ class GBMParams:
     """LightGBM parameters (``gbm.*`` params in MLflow); shallow trees keep TreeSHAP fast.
 
     ``n_bags`` boosters with different seeds (bagging and feature sampling) are averaged
-    in log-odds; 1 keeps a single booster.
+    in log-odds; 1 keeps a single booster. Early stopping ends when the AUC on the latest
+    ``early_stopping_share`` of the rows has not gained more than ``early_stopping_min_delta``
+    for ``early_stopping_rounds`` rounds.
     """
 
     n_estimators: int = 400
@@ -30,6 +32,7 @@ class GBMParams:
     reg_lambda: float = 5.0
     early_stopping_rounds: int = 40
     early_stopping_share: float = 0.2
+    early_stopping_min_delta: float = 0.0
     n_bags: int = 1
 
     def __post_init__(self) -> None:
@@ -40,6 +43,10 @@ class GBMParams:
         if not 0 < self.early_stopping_share < 0.5:
             raise TrainConfigError(
                 f"gbm.early_stopping_share must be within (0, 0.5); got {self.early_stopping_share}"
+            )
+        if self.early_stopping_min_delta < 0:
+            raise TrainConfigError(
+                f"gbm.early_stopping_min_delta must be 0 or more; got {self.early_stopping_min_delta}"
             )
 
 
@@ -87,15 +94,22 @@ class TimingParams:
     """The payment-timing model's own settings (``timing.*``); its trees otherwise follow ``gbm``.
 
     Its stage models learn from invoice x band rows, many more than the customer models
-    see, and a learning rate twice ``gbm``'s reaches the same validation AUC with half the
-    trees, which halves the cost of scoring open invoices.
+    see: a learning rate twice ``gbm``'s reaches the same AUC with half the trees, and
+    stopping once 40 rounds gain less than 0.0002 of AUC drops about a quarter of the rest
+    at no loss (both judged on rolling origins inside development), so open invoices score
+    faster.
     """
 
     learning_rate: float = 0.1
+    early_stopping_min_delta: float = 0.0002
 
     def __post_init__(self) -> None:
         if not 0 < self.learning_rate <= 1:
             raise TrainConfigError(f"timing.learning_rate must be within (0, 1]; got {self.learning_rate}")
+        if self.early_stopping_min_delta < 0:
+            raise TrainConfigError(
+                f"timing.early_stopping_min_delta must be 0 or more; got {self.early_stopping_min_delta}"
+            )
 
 
 @dataclass(frozen=True)

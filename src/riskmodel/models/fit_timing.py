@@ -143,7 +143,11 @@ def _fit(
 ) -> PaymentTiming:
     names = list(preparer.feature_names_)
     return PaymentTiming(
-        dataclasses.replace(config.gbm, learning_rate=config.timing.learning_rate),
+        dataclasses.replace(
+            config.gbm,
+            learning_rate=config.timing.learning_rate,
+            early_stopping_min_delta=config.timing.early_stopping_min_delta,
+        ),
         tuple(preparer.monotone_),
         tuple(preparer.categorical_indices_),
         config.random_state,

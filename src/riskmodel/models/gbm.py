@@ -123,7 +123,11 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
             part,
             num_boost_round=p.n_estimators,
             valid_sets=[stop],
-            callbacks=[lgb.early_stopping(p.early_stopping_rounds, verbose=False)],
+            callbacks=[
+                lgb.early_stopping(
+                    p.early_stopping_rounds, verbose=False, min_delta=p.early_stopping_min_delta
+                )
+            ],
         )
         return max(int(booster.best_iteration or p.n_estimators), 1)
 
