@@ -212,6 +212,11 @@ MONOTONE_STAGES = (1, 2, 3, 4)  # stages whose hazards keep the features' risk d
 MIN_STAGE_EVENTS = 30  # fewer payments than this in a stage: its bands use their observed rates
 
 
+def band_column(X: np.ndarray) -> np.ndarray:
+    """The band of each hazard row (its first :data:`STATUS_COLUMNS` column)."""
+    return X[:, -len(STATUS_COLUMNS)].astype(int)
+
+
 def stage_of(band: np.ndarray) -> np.ndarray:
     """Stage of each band: 0 up to the due date, 1 up to 30 days beyond terms, ..., 4 beyond 90."""
     return np.searchsorted(np.asarray(STAGE_ENDS, dtype=float), BAND_EDGES[np.asarray(band)], side="left")
@@ -226,7 +231,7 @@ class BandRates:
         self.rate = (paid + 0.5) / (at_risk + 1.0)
 
     def raw_score(self, X: np.ndarray) -> np.ndarray:
-        rate = self.rate[X[:, -len(STATUS_COLUMNS)].astype(int)]
+        rate = self.rate[band_column(X)]
         return np.log(rate / (1 - rate))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -310,11 +315,8 @@ class CalibratedStage:
     def __init__(self, gbm: MonotoneGBM, calibration: StageCalibration) -> None:
         self.gbm, self.calibration = gbm, calibration
 
-    def _band(self, X: np.ndarray) -> np.ndarray:
-        return X[:, -len(STATUS_COLUMNS)].astype(int)
-
     def raw_score(self, X: np.ndarray) -> np.ndarray:
-        return self.calibration.apply(self.gbm.raw_score(X), self._band(X))
+        return self.calibration.apply(self.gbm.raw_score(X), band_column(X))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The GBM's contributions times the slope, the base taking up the rest of the rescaled log-odds."""
@@ -515,11 +517,8 @@ class PaymentTiming:
         scorer = self.stages_[stage_of(np.array([band]))[0]]
         rows = self._band_rows(matrix, band, earliest - 1, earliest, np.zeros(n), np.zeros(n))
         values, base = scorer.contributions(rows)
-        features = values[:, : self.n_features_].copy()
-        for k, j in enumerate(self.typical_delay):
-            features[:, j] += values[:, self.n_features_ + k]
         status = values[:, self.n_features_ + len(self.typical_delay) :]
-        return -features, -(base + status.sum(axis=1))
+        return -self._per_feature(values), -(base + status.sum(axis=1))
 
     def importance(self) -> np.ndarray:
         """Split gain of each invoice feature summed over the stage models (the status columns left out)."""
@@ -527,10 +526,15 @@ class PaymentTiming:
         for scorer in self.stages_:
             gain = scorer.importance()
             if len(gain):
-                total += gain[: self.n_features_]
-                for k, j in enumerate(self.typical_delay):
-                    total[j] += gain[self.n_features_ + k]
+                total += self._per_feature(gain)
         return total
+
+    def _per_feature(self, values: np.ndarray) -> np.ndarray:
+        """Per hazard-row column values (last axis) as per invoice feature: each habit column's added to its feature's."""
+        features = values[..., : self.n_features_].copy()
+        for k, j in enumerate(self.typical_delay):
+            features[..., j] += values[..., self.n_features_ + k]
+        return features
 
 
 @dataclass(frozen=True)
@@ -554,31 +558,13 @@ class TimingDistribution:
         between = s0 + (s1 - s0) * (days - x0) / width
         return np.where(n_below == 0, 1.0, np.where(inside, between, self.survival[:, -1]))
 
-    def quantile_days(self, q: float, after: np.ndarray, whole: bool = True) -> np.ndarray:
+    def quantile_days(self, q: float, after: np.ndarray) -> np.ndarray:
         """Whole days beyond terms by which each invoice is paid with probability ``q``, given unpaid through ``after``.
 
-        Capped at :data:`HORIZON_DAYS` unless ``after`` is already past it; always later than
-        ``after``. With ``whole=False``, the point where the curve reaches ``q`` (fractional
-        days, capped at the horizon).
+        Capped at :data:`HORIZON_DAYS` unless ``after`` is already past it; always later than ``after``.
         """
         after = np.asarray(after, dtype=float)
-        rows = np.arange(len(after))
-        start = self.at(after)
-        target = (1.0 - q) * start
-        reached = (self.x > after[:, None]) & (self.survival <= target[:, None])
-        found = reached.any(axis=1)
-        j = np.argmax(reached, axis=1)
-        previous = np.maximum(j - 1, 0)
-        x_prev, s_prev = self.x[rows, previous], self.survival[rows, previous]
-        from_after = (j == 0) | (x_prev <= after)
-        x0, s0 = np.where(from_after, after, x_prev), np.where(from_after, start, s_prev)
-        x1, s1 = self.x[rows, j], self.survival[rows, j]
-        drop = np.where(s0 > s1, s0 - s1, 1.0)
-        day = np.where(s0 > s1, x0 + (s0 - target) * (x1 - x0) / drop, x1)
-        out = np.where(found, day, float(HORIZON_DAYS))
-        if not whole:
-            return np.minimum(out, max(HORIZON_DAYS, 0.0))
-        return np.maximum(np.minimum(np.ceil(out - 1e-9), HORIZON_DAYS), np.floor(after) + 1)
+        return self._whole_day(self._crossing(q, after, self.at(after)), after)
 
     def interval_days(self, after: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The 80 % payment interval and its median as whole days beyond terms, all later than ``after``.
@@ -590,11 +576,32 @@ class TimingDistribution:
         whole days the two points fall in would add about half a day's mass at each end).
         """
         after = np.asarray(after, dtype=float)
-        first = np.floor(after) + 1
-        median = self.quantile_days(0.5, after)
-        low = np.clip(np.floor(self.quantile_days(0.1, after, whole=False) + 0.5) + 1, first, median)
-        high = np.maximum(np.floor(self.quantile_days(0.9, after, whole=False) + 0.5), median)
+        start = self.at(after)
+        median = self._whole_day(self._crossing(0.5, after, start), after)
+        low = np.clip(np.floor(self._crossing(0.1, after, start) + 0.5) + 1, np.floor(after) + 1, median)
+        high = np.maximum(np.floor(self._crossing(0.9, after, start) + 0.5), median)
         return low, median, high
+
+    @staticmethod
+    def _whole_day(point: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """The whole day holding each ``point``, and never before the day after ``after``."""
+        return np.maximum(np.ceil(point - 1e-9), np.floor(after) + 1)
+
+    def _crossing(self, q: float, after: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Fractional days where each curve, unpaid through ``after`` (``start = S(after)``), reaches ``q``; capped at the horizon."""
+        rows = np.arange(len(after))
+        target = (1.0 - q) * start
+        reached = (self.x > after[:, None]) & (self.survival <= target[:, None])
+        found = reached.any(axis=1)
+        j = np.argmax(reached, axis=1)
+        previous = np.maximum(j - 1, 0)
+        x_prev, s_prev = self.x[rows, previous], self.survival[rows, previous]
+        from_after = (j == 0) | (x_prev <= after)
+        x0, s0 = np.where(from_after, after, x_prev), np.where(from_after, start, s_prev)
+        x1, s1 = self.x[rows, j], self.survival[rows, j]
+        drop = np.where(s0 > s1, s0 - s1, 1.0)
+        day = np.where(s0 > s1, x0 + (s0 - target) * (x1 - x0) / drop, x1)
+        return np.minimum(np.where(found, day, float(HORIZON_DAYS)), HORIZON_DAYS)
 
 
 def distribution(hazards: np.ndarray, earliest: np.ndarray) -> TimingDistribution:
