@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskmodel.features.asof import truncate_ledger
 from riskmodel.features.customer import customer_features
@@ -54,3 +59,30 @@ def test_features_computed_in_customer_chunks_equal_one_pass(frames):
     one_pass = run_feature_query(ledger, snapshots, "invoice")
     chunked = run_feature_query(ledger, snapshots, "invoice", snapshots_per_chunk=3)
     pd.testing.assert_frame_equal(one_pass, chunked)
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames=random_ledger_frames(with_history=True), data=st.data())
+def test_features_at_issue_kept_with_the_ledger_equal_those_computed_afresh(frames, data):
+    """Named invoices are computed once per ledger: later requests, in any order and overlap, read the same rows."""
+    ledger = ledger_from_frames(frames, strict=True)
+    every = invoice_features(ledger)
+    ids = every["invoice_id"].tolist()
+    for _ in range(3):
+        asked = data.draw(st.lists(st.sampled_from(ids), unique=True) if ids else st.just([]))
+        kept = invoice_features(ledger, invoice_ids=asked)
+        expected = every[every["invoice_id"].isin(asked)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, expected, check_index_type=False, check_dtype=bool(asked))
+
+
+@settings(max_examples=10, deadline=None)
+@given(frames=random_ledger_frames(with_history=True))
+def test_features_at_issue_are_kept_per_ledger_object(frames):
+    """A ledger read again (new rows, a what-if history) never reads another ledger's kept features."""
+    ledger = ledger_from_frames(frames, strict=True)
+    ids = ledger.invoices["invoice_id"].to_pylist()
+    kept = invoice_features(ledger, invoice_ids=ids)
+    amounts = ledger.invoices.schema.get_field_index("amount")
+    doubled = ledger.invoices.set_column(amounts, "amount", pc.multiply(ledger.invoices["amount"], 2.0))
+    changed = invoice_features(dataclasses.replace(ledger, invoices=doubled), invoice_ids=ids)
+    np.testing.assert_allclose(changed["invoice_amount"], 2.0 * kept["invoice_amount"])

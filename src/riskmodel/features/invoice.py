@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from datetime import date
 
@@ -13,6 +14,10 @@ import pyarrow.compute as pc
 from riskmodel.features.definitions import FeatureConfig
 from riskmodel.features.engine import run_feature_query
 from riskmodel.ledger.tables import Ledger
+
+MAX_KEPT_ROWS = 200_000  # features at issue kept per ledger and config (about 100 MB at most)
+_AT_ISSUE: weakref.WeakKeyDictionary[Ledger, dict[FeatureConfig, pd.DataFrame]] = weakref.WeakKeyDictionary()
+_POSITIONS: weakref.WeakKeyDictionary[Ledger, pd.Index] = weakref.WeakKeyDictionary()
 
 
 def invoice_snapshots(
@@ -56,7 +61,19 @@ def invoice_features(
 
     Keyed by ``invoice_id``; the customer part is computed as of the day before issue, so
     an invoice never sees itself or anything issued, paid or disputed on its issue day.
+    Rows follow the ledger's invoice order. Named invoices (``invoice_ids``, no ``as_of``)
+    are computed once per ledger and config and kept with the ledger: an invoice's features
+    at issue cannot change while the ledger does not, so scoring the same open invoices
+    again (the service, month after month in a backtest) reads them back.
     """
+    if invoice_ids is not None and as_of is None:
+        return _kept_features(ledger, config or FeatureConfig(), invoice_ids)
+    return _computed_features(ledger, as_of, config, invoice_ids)
+
+
+def _computed_features(
+    ledger: Ledger, as_of: date | None, config: FeatureConfig | None, invoice_ids: Iterable[str] | None
+) -> pd.DataFrame:
     snapshots = invoice_snapshots(ledger, as_of, invoice_ids)
     frame = run_feature_query(ledger, snapshots, "invoice", config)
     # snapshot_id is the row number of ``snapshots`` and the query returns rows in its order: add the keys in place.
@@ -66,3 +83,31 @@ def invoice_features(
     frame.insert(0, "issue_date", snapshots["issue_date"].to_pandas(date_as_object=False))
     frame.insert(0, "invoice_id", snapshots["invoice_id"].to_pandas())
     return frame
+
+
+def _kept_features(ledger: Ledger, config: FeatureConfig, invoice_ids: Iterable[str]) -> pd.DataFrame:
+    """:func:`invoice_features` of the named invoices, computing only those not kept for ``ledger`` yet."""
+    wanted = pd.Index(pd.unique(pd.Series(list(invoice_ids), dtype=object)))
+    if wanted.empty:
+        return _computed_features(ledger, None, config, [])
+    by_config = _AT_ISSUE.setdefault(ledger, {})
+    kept = by_config.get(config)
+    missing = wanted if kept is None else wanted.difference(kept.index, sort=False)
+    if len(missing):
+        fresh = _computed_features(ledger, None, config, missing)
+        fresh.index = pd.Index(fresh["invoice_id"], dtype=object)
+        kept = fresh if kept is None else pd.concat([kept, fresh])
+        if len(kept) > MAX_KEPT_ROWS:  # a batch (or a long-running service) past the bound: start afresh
+            by_config.pop(config, None)
+        else:
+            by_config[config] = kept
+    rows = kept.loc[kept.index.intersection(wanted, sort=False)]
+    order = _ledger_positions(ledger).get_indexer(rows.index)
+    return rows.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+def _ledger_positions(ledger: Ledger) -> pd.Index:
+    """The ledger's invoice ids in row order, as an index to look positions up in."""
+    if ledger not in _POSITIONS:
+        _POSITIONS[ledger] = pd.Index(ledger.invoices["invoice_id"].to_pandas(), dtype=object)
+    return _POSITIONS[ledger]
