@@ -87,9 +87,20 @@ def judge_cut(ledger_dir: Path, table: pd.DataFrame, cut: date, work: Path, min_
     """Train on what was known at ``cut``, score at issue, and compare on the invoices issued after it."""
     store = f"sqlite:///{work / f'mlflow-{cut}.db'}"
     scores = work / f"scores-{cut}.csv"
-    _riskmodel("train", str(ledger_dir), "--as-of", cut.isoformat(), "--models", "late_payment", "--tracking-uri", store)
+    _riskmodel(
+        "train",
+        str(ledger_dir),
+        "--as-of",
+        cut.isoformat(),
+        "--models",
+        "late_payment",
+        "--tracking-uri",
+        store,
+    )
     _riskmodel("score-invoices", str(ledger_dir), "--out", str(scores), "--tracking-uri", store)
-    scored = table[["invoice_id"]].merge(pd.read_csv(scores), on="invoice_id", how="left", validate="one_to_one")
+    scored = table[["invoice_id"]].merge(
+        pd.read_csv(scores), on="invoice_id", how="left", validate="one_to_one"
+    )
     after = (pd.to_datetime(table["issue_date"]) > pd.Timestamp(cut)).to_numpy()
     rows = []
     for target in LATE_PAYMENT.targets:

@@ -14,6 +14,7 @@ from riskmodel.features.asof import truncate_ledger
 from riskmodel.features.customer import customer_features
 from riskmodel.features.engine import run_feature_query
 from riskmodel.features.invoice import invoice_features, invoice_snapshots
+from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.ledger import ledger_from_frames
 from tests.strategies import as_of_dates, random_ledger_frames
 
@@ -86,3 +87,18 @@ def test_features_at_issue_are_kept_per_ledger_object(frames):
     doubled = ledger.invoices.set_column(amounts, "amount", pc.multiply(ledger.invoices["amount"], 2.0))
     changed = invoice_features(dataclasses.replace(ledger, invoices=doubled), invoice_ids=ids)
     np.testing.assert_allclose(changed["invoice_amount"], 2.0 * kept["invoice_amount"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(frames=random_ledger_frames(with_history=True))
+def test_one_customer_cut_reads_the_whole_ledgers_kept_features(frames):
+    """The service scores a customer on its cut of the ledger; kept features of the whole serve it unchanged."""
+    ledger = ledger_from_frames(frames, strict=True)
+    ids = ledger.invoices["invoice_id"].to_pylist()
+    invoice_features(ledger, invoice_ids=ids)  # kept for the whole ledger, as at service start
+    store = OnlineFeatureStore(ledger)
+    for customer_id in ledger.customers["customer_id"].to_pylist():
+        part = store.customer_ledger(customer_id)
+        afresh = invoice_features(part)  # all the part's invoices, computed on its rows
+        read = invoice_features(part, invoice_ids=ids)  # every id asked: only the part's come back
+        pd.testing.assert_frame_equal(read, afresh, check_dtype=not afresh.empty)

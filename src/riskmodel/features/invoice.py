@@ -18,6 +18,16 @@ from riskmodel.ledger.tables import Ledger
 MAX_KEPT_ROWS = 200_000  # features at issue kept per ledger and config (about 100 MB at most)
 _AT_ISSUE: weakref.WeakKeyDictionary[Ledger, dict[FeatureConfig, pd.DataFrame]] = weakref.WeakKeyDictionary()
 _POSITIONS: weakref.WeakKeyDictionary[Ledger, pd.Index] = weakref.WeakKeyDictionary()
+_SHARED_WITH: weakref.WeakKeyDictionary[Ledger, Ledger] = weakref.WeakKeyDictionary()
+
+
+def share_kept_features(part: Ledger, whole: Ledger) -> None:
+    """Let ``part``, ``whole`` cut down to some customers' rows, read and add to the features kept for ``whole``.
+
+    An invoice's features at issue read only its own customer's rows, so they are the same
+    in both (the service scores one customer on such a cut).
+    """
+    _SHARED_WITH[part] = _SHARED_WITH.get(whole, whole)
 
 
 def invoice_snapshots(
@@ -90,7 +100,7 @@ def _kept_features(ledger: Ledger, config: FeatureConfig, invoice_ids: Iterable[
     wanted = pd.Index(pd.unique(pd.Series(list(invoice_ids), dtype=object)))
     if wanted.empty:
         return _computed_features(ledger, None, config, [])
-    by_config = _AT_ISSUE.setdefault(ledger, {})
+    by_config = _AT_ISSUE.setdefault(_SHARED_WITH.get(ledger, ledger), {})
     kept = by_config.get(config)
     missing = wanted if kept is None else wanted.difference(kept.index, sort=False)
     if len(missing):
@@ -102,8 +112,9 @@ def _kept_features(ledger: Ledger, config: FeatureConfig, invoice_ids: Iterable[
         else:
             by_config[config] = kept
     rows = kept.loc[kept.index.intersection(wanted, sort=False)]
-    order = _ledger_positions(ledger).get_indexer(rows.index)
-    return rows.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    order = _ledger_positions(ledger).get_indexer(rows.index)  # -1: kept from the whole, not in this part
+    inside = np.nonzero(order >= 0)[0]
+    return rows.iloc[inside[np.argsort(order[inside], kind="stable")]].reset_index(drop=True)
 
 
 def _ledger_positions(ledger: Ledger) -> pd.Index:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from riskmodel.features.customer import customer_snapshots, snapshot_features
 from riskmodel.features.definitions import FeatureConfig
+from riskmodel.features.invoice import share_kept_features
 from riskmodel.features.query import build_feature_sql
 from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
@@ -97,7 +98,9 @@ class OnlineFeatureStore:
         for name in _TABLES:
             start, count = self._rows[name].get(customer_id, (0, 0))
             tables[name] = self._tables[name].slice(start, count)
-        return dataclasses.replace(self.ledger, **tables)
+        part = dataclasses.replace(self.ledger, **tables)
+        share_kept_features(part, self.ledger)
+        return part
 
     def compute(self, customer_id: str, as_of: date) -> pd.Series:
         """Run the feature query on this customer's rows only (no cache)."""

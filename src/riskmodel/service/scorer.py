@@ -9,7 +9,9 @@ The default ``as_of`` is the ledger's data end (the last date anything is known)
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -19,6 +21,7 @@ import pandas as pd
 
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
+from riskmodel.features.invoice import MAX_KEPT_ROWS, invoice_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.forecast import cash_forecast
 from riskmodel.jsonable import to_jsonable
@@ -42,6 +45,7 @@ from riskmodel.service.settings import ServiceSettings
 from riskmodel.store import ResultsStore
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class ComputedCache:
@@ -107,6 +111,27 @@ class RiskScorer:
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
+        self._keep_open_invoice_features()
+
+    def _keep_open_invoice_features(self) -> None:
+        """Compute the features at issue of the invoices open at the data end once, at start: requests read them back."""
+        model = self.bundle.late_payment
+        if model is None:
+            return
+        invoice_ids = open_invoices(self.ledger, self.data_end)["invoice_id"]
+        if len(invoice_ids) > MAX_KEPT_ROWS:
+            logger.info(
+                "%s open invoices: more than are kept; their features are computed per request",
+                f"{len(invoice_ids):,}",
+            )
+            return
+        started = time.perf_counter()
+        invoice_features(self.ledger, config=model.feature_config, invoice_ids=invoice_ids)
+        logger.info(
+            "features at issue of %s open invoices computed in %.1fs",
+            f"{len(invoice_ids):,}",
+            time.perf_counter() - started,
+        )
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> RiskScorer:
