@@ -111,6 +111,8 @@ def _kept_features(ledger: Ledger, config: FeatureConfig, invoice_ids: Iterable[
             by_config.pop(config, None)
         else:
             by_config[config] = kept
+        if len(missing) == len(wanted):  # all computed now, in the ledger's order already
+            return fresh.reset_index(drop=True)
     rows = kept.loc[kept.index.intersection(wanted, sort=False)]
     order = _ledger_positions(ledger).get_indexer(rows.index)  # -1: kept from the whole, not in this part
     inside = np.nonzero(order >= 0)[0]
