@@ -118,6 +118,18 @@ def test_bagged_gbm_averages_one_gbm_per_seed(risk_data):
     assert not np.allclose(singles[0].raw_score(x), singles[1].raw_score(x))  # the seeds differ
 
 
+def test_gbm_passes_bins_and_early_stopping_metric_to_lightgbm(risk_data):
+    """Coarser bins change the trees; log loss may stop at another round than AUC; both still rank risk."""
+    x, y = risk_data
+    default = MonotoneGBM(SMALL_GBM).fit(x, y)
+    coarse = MonotoneGBM(
+        dataclasses.replace(SMALL_GBM, max_bin=3, early_stopping_metric="binary_logloss")
+    ).fit(x, y)
+    assert coarse.booster_.params["max_bin"] == 3
+    assert not np.allclose(default.raw_score(x), coarse.raw_score(x))
+    assert auc(y, coarse.raw_score(x)) > 0.7
+
+
 @pytest.mark.parametrize("params", [SMALL_GBM, BAGGED_GBM], ids=["gbm", "bagged gbm"])
 def test_gbm_respects_its_monotone_constraint(risk_data, params):
     x, y = risk_data

@@ -101,3 +101,12 @@ def test_generic_errors(text: str, message: str) -> None:
 def test_the_caller_chooses_the_error_class() -> None:
     with pytest.raises(PolicyError):
         parse_yaml_config(Outer, "other: 1\n", "x.yaml", PolicyError)
+
+
+def test_early_stopping_metric_and_bins_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(
+        TrainConfigError, match=r"gbm.early_stopping_metric must be 'auc' or 'binary_logloss'"
+    ):
+        load_train_config(write(tmp_path, "gbm:\n  early_stopping_metric: gini\n"))
+    with pytest.raises(TrainConfigError, match=r"gbm.max_bin must be at least 2; got 1"):
+        load_train_config(write(tmp_path, "gbm:\n  max_bin: 1\n"))

@@ -17,9 +17,11 @@ class GBMParams:
     """LightGBM parameters (``gbm.*`` params in MLflow); shallow trees keep TreeSHAP fast.
 
     ``n_bags`` boosters with different seeds (bagging and feature sampling) are averaged
-    in log-odds; 1 keeps a single booster. Early stopping ends when the AUC on the latest
-    ``early_stopping_share`` of the rows has not gained more than ``early_stopping_min_delta``
-    for ``early_stopping_rounds`` rounds.
+    in log-odds; 1 keeps a single booster. Early stopping ends when ``early_stopping_metric``
+    (``auc`` or ``binary_logloss``) on the latest ``early_stopping_share`` of the rows has not
+    improved by more than ``early_stopping_min_delta`` for ``early_stopping_rounds`` rounds.
+    ``max_bin`` is the most histogram bins a feature's values fall into (LightGBM's 255 by
+    default; fewer bins split on coarser thresholds).
     """
 
     n_estimators: int = 400
@@ -33,6 +35,8 @@ class GBMParams:
     early_stopping_rounds: int = 40
     early_stopping_share: float = 0.2
     early_stopping_min_delta: float = 0.0
+    early_stopping_metric: str = "auc"
+    max_bin: int = 255
     n_bags: int = 1
 
     def __post_init__(self) -> None:
@@ -44,6 +48,12 @@ class GBMParams:
             raise TrainConfigError(
                 f"gbm.early_stopping_share must be within (0, 0.5); got {self.early_stopping_share}"
             )
+        if self.early_stopping_metric not in ("auc", "binary_logloss"):
+            raise TrainConfigError(
+                f"gbm.early_stopping_metric must be 'auc' or 'binary_logloss'; got {self.early_stopping_metric!r}"
+            )
+        if self.max_bin < 2:
+            raise TrainConfigError(f"gbm.max_bin must be at least 2; got {self.max_bin}")
         if self.early_stopping_min_delta < 0:
             raise TrainConfigError(
                 f"gbm.early_stopping_min_delta must be 0 or more; got {self.early_stopping_min_delta}"

@@ -69,6 +69,7 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
             "bagging_freq": 1 if p.subsample < 1 else 0,
             "feature_fraction": p.colsample_bytree,
             "lambda_l2": p.reg_lambda,
+            "max_bin": p.max_bin,
             "monotone_constraints": list(self.monotone) or [0] * n_columns,
             "monotone_constraints_method": "intermediate",
             "seed": seed,
@@ -119,7 +120,7 @@ class MonotoneGBM(ClassifierMixin, BaseEstimator):
             X[stop_part], y[stop_part], weight=None if weight is None else weight[stop_part], reference=part
         )
         booster = lgb.train(
-            {**params, "metric": "auc"},
+            {**params, "metric": p.early_stopping_metric},
             part,
             num_boost_round=p.n_estimators,
             valid_sets=[stop],
