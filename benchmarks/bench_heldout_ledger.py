@@ -46,9 +46,27 @@ HORIZON_MONTHS = 12
 CUT_SHARES = (0.55, 0.70, 0.85)
 
 
+AR_COLUMNS = (
+    "customerID",
+    "invoiceNumber",
+    "InvoiceDate",
+    "DueDate",
+    "InvoiceAmount",
+    "SettledDate",
+    "countryCode",
+)
+
+
 def ledger_from_ar_csv(path: Path, folder: Path) -> Path:
     """An accounts-receivable export (IBM sample columns) as a ledger folder: customers and invoices."""
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file; give the accounts-receivable CSV export")
     raw = pd.read_csv(path)
+    missing = [c for c in AR_COLUMNS if c not in raw.columns]
+    if missing:
+        raise SystemExit(
+            f"{path}: missing column(s) {', '.join(missing)}; the export needs {', '.join(AR_COLUMNS)}"
+        )
     dates = {c: pd.to_datetime(raw[c], format="%m/%d/%Y") for c in ("InvoiceDate", "DueDate", "SettledDate")}
     invoices = pd.DataFrame(
         {
