@@ -41,7 +41,6 @@ from riskmodel.models.metrics import auc
 from riskmodel.models.specs import LATE_PAYMENT
 from riskmodel.training_tables import late_payment_training_table
 
-RISKMODEL = Path(sys.executable).with_name("riskmodel")
 HORIZON_MONTHS = 12
 CUT_SHARES = (0.55, 0.70, 0.85)
 
@@ -96,7 +95,8 @@ def default_cuts(table: pd.DataFrame) -> list[date]:
 
 def _riskmodel(*args: str) -> None:
     env = os.environ | {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    done = subprocess.run([str(RISKMODEL), "-q", *args], capture_output=True, text=True, env=env)
+    command = [sys.executable, "-m", "riskmodel.cli", "-q", *args]  # the interpreter running this script
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:
         raise SystemExit(f"riskmodel {args[0]} failed:\n{done.stderr[-2000:]}")
 

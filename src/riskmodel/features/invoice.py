@@ -74,7 +74,7 @@ def invoice_features(
     Rows follow the ledger's invoice order. Named invoices (``invoice_ids``, no ``as_of``)
     are computed once per ledger and config and kept with the ledger: an invoice's features
     at issue cannot change while the ledger does not, so scoring the same open invoices
-    again (the service, month after month in a backtest) reads them back.
+    again (the service's later requests) reads them back.
     """
     if invoice_ids is not None and as_of is None:
         return _kept_features(ledger, config or FeatureConfig(), invoice_ids)
