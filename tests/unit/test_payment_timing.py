@@ -237,37 +237,53 @@ def test_unpaid_after_matches_the_threshold_probabilities_and_sums_to_the_open_a
     assert (weekly >= -1e-12).all() and np.allclose(weekly.sum(axis=1) + unpaid[:, -1], 1.0)
 
 
-def _stage_invoices(true_slope: float, n: int = 4000, seed: int = 3):
-    """Invoices of one five-band stage whose model log cumulative hazards spread ``1 / true_slope`` times too widely."""
+def _stage_invoices(level_error: float, n: int = 4000, seed: int = 3):
+    """Invoices of one five-band stage whose true cumulative hazards are ``exp(level_error)`` times the model's."""
     rng = np.random.default_rng(seed)
     bands = np.arange(5)
     reference = np.log(np.array([0.05, 0.08, 0.1, 0.08, 0.05]))
-    invoice_error = rng.normal(scale=1.0, size=n)  # the model's own spread, shared by the invoice's bands
+    spread = rng.normal(scale=1.0, size=n)  # the invoice's own risk, shared by its bands
     invoice = np.repeat(np.arange(n), len(bands))
     band = np.tile(bands, n)
-    q_model = reference[band] + invoice_error[invoice]
-    q_true = reference[band] + true_slope * invoice_error[invoice]
-    stage_hazard = np.bincount(invoice, weights=np.exp(q_true))
+    q_model = reference[band] + spread[invoice]
+    stage_hazard = np.bincount(invoice, weights=np.exp(q_model + level_error))
     paid = (rng.uniform(size=n) < -np.expm1(-stage_hazard)).astype(float)
     raw = np.log(np.expm1(np.exp(q_model)))  # log-odds of the band hazard with that log cumulative hazard
-    return raw, band, invoice, paid
+    return raw, invoice, paid
 
 
-def test_a_stage_calibration_recovers_how_much_an_invoices_hazards_spread_too_widely():
-    """Fitted on whole invoices' outcomes in the stage, the slope undoes an over-wide spread shared across bands."""
+@pytest.mark.parametrize("level_error", [-0.5, 0.0, 0.4])
+def test_a_stage_calibration_recovers_the_level_of_an_invoices_hazards_and_keeps_their_order(level_error):
+    """Fitted on whole invoices' outcomes in the stage, the intercept moves P(paid within it) to what was observed."""
     from riskmodel.models.timing import StageCalibration
 
-    raw, band, invoice, paid = _stage_invoices(true_slope=0.6)
-    calibration = StageCalibration.fit(raw, band, invoice, paid)
-    assert calibration.slope == pytest.approx(0.6, abs=0.1)
-    rescaled = calibration.apply(raw, band)
+    raw, invoice, paid = _stage_invoices(level_error)
+    calibration = StageCalibration.fit(raw, invoice, paid)
+    assert calibration.intercept == pytest.approx(level_error, abs=0.1)
+    rescaled = calibration.apply(raw)
     stage_hazard = np.bincount(invoice, weights=np.log1p(np.exp(rescaled)))
     assert np.mean(-np.expm1(-stage_hazard)) == pytest.approx(paid.mean(), abs=0.01)
-    np.testing.assert_allclose(StageCalibration().apply(raw, band), raw)  # no calibration: unchanged
+    assert (np.diff(rescaled[np.argsort(raw)]) >= -1e-9).all()  # the order within the stage is kept
+    np.testing.assert_allclose(StageCalibration().apply(raw), raw)  # no calibration: unchanged
 
 
-def test_a_stage_calibration_pulls_hazards_in_but_never_stretches_them():
-    from riskmodel.models.timing import SLOPE_BOUNDS, StageCalibration
+def test_a_timeline_seen_earlier_holds_nothing_that_happened_after_that_day():
+    """The calibration model learns from the earlier invoices as they were known before the calibration invoices."""
+    from riskmodel.models.timing import InvoiceTimeline, person_periods
 
-    raw, band, invoice, paid = _stage_invoices(true_slope=1.6)
-    assert StageCalibration.fit(raw, band, invoice, paid).slope == SLOPE_BOUNDS[1] == 1.0
+    timeline = InvoiceTimeline(
+        earliest=np.array([-30.0, -30.0, -30.0]),
+        paid_day=np.array([5.0, 50.0, np.nan]),
+        observed_until=np.array([100.0, 100.0, 100.0]),
+        dispute_day=np.array([np.nan, 20.0, 45.0]),
+        payment_days=np.array([np.array([]), np.array([10.0, 35.0]), np.array([])], dtype=object),
+        payment_shares=np.array([np.array([]), np.array([0.2, 0.5]), np.array([])], dtype=object),
+    )
+    seen = timeline.seen_earlier(70.0)  # 30 days beyond terms
+    np.testing.assert_array_equal(seen.observed_until, [30.0, 30.0, 30.0])
+    np.testing.assert_array_equal(seen.paid_day, [5.0, np.nan, np.nan])
+    np.testing.assert_array_equal(seen.dispute_day, [np.nan, 20.0, np.nan])
+    np.testing.assert_array_equal(seen.payment_days[1], [10.0])
+    rows, band, event = person_periods(seen)
+    assert event[rows == 1].sum() == 0  # paid on day 50: not seen yet
+    assert (BAND_EDGES[band] <= 30.0).all()  # no band ends after the day it was seen

@@ -20,11 +20,11 @@ they have been seen unpaid through, with no payment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.optimize import minimize_scalar
 
 from riskmodel.models.config import GBMParams
 from riskmodel.models.gbm import MonotoneGBM
@@ -85,6 +85,23 @@ class InvoiceTimeline:
     def disputed_at(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
         dispute = self.dispute_day[rows]
         return (~np.isnan(dispute) & (dispute <= days)).astype(float)
+
+    def seen_earlier(self, days: float) -> InvoiceTimeline:
+        """The same invoices as seen ``days`` calendar days before the observation end: later events not yet happened."""
+        until = self.observed_until - days
+
+        def before(day: np.ndarray) -> np.ndarray:
+            return np.where(day <= until, day, np.nan)
+
+        seen = [d <= u for d, u in zip(self.payment_days, until, strict=True)]
+        return InvoiceTimeline(
+            earliest=self.earliest,
+            paid_day=before(self.paid_day),
+            observed_until=until,
+            dispute_day=before(self.dispute_day),
+            payment_days=_objects([d[k] for d, k in zip(self.payment_days, seen, strict=True)]),
+            payment_shares=_objects([v[k] for v, k in zip(self.payment_shares, seen, strict=True)]),
+        )
 
 
 def timeline_from_table(table: pd.DataFrame, observation_end: pd.Timestamp) -> InvoiceTimeline:
@@ -242,8 +259,6 @@ class BandRates:
 
 
 CALIBRATION_SHARE = 0.2  # latest share of the invoices each stage's calibration is fitted on
-# a stage's calibration slope stays inside these: it may pull hazards in, never stretch them
-SLOPE_BOUNDS = (0.2, 1.0)
 
 
 def _cloglog(raw: np.ndarray) -> np.ndarray:
@@ -259,69 +274,52 @@ def _log_odds_of_cumulative(q: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StageCalibration:
-    """Rescaling of a stage's band hazards that makes P(paid within the stage) at issue calibrated.
+    """Level of a stage's band hazards: each band's cumulative hazard ``-log(1 - h)`` times ``exp(intercept)``.
 
-    On the complementary log-log scale of each band's hazard, ``q = log(-log(1 - h))``,
-    the rescaled hazard has ``q' = intercept + reference[b] + slope * (q - reference[b])``,
-    ``reference[b]`` being band ``b``'s mean ``q`` on the calibration invoices. A slope
-    below 1 pulls every invoice's hazards in the stage towards the band's usual level.
-    Fitted on whole invoices (paid within the stage or not), not on invoice x band rows:
-    rows can each be calibrated while an invoice's hazards err together across its bands,
-    which spreads the far thresholds too widely.
+    On the complementary log-log scale, ``q' = q + intercept``: invoices keep their order
+    within the stage and P(paid within the stage) at issue moves to the level the latest
+    invoices showed. Fitted on whole invoices (paid within the stage or not), not on invoice
+    x band rows: rows can each be right while an invoice's hazards err together across its
+    bands.
     """
 
-    slope: float = 1.0
     intercept: float = 0.0
-    reference: np.ndarray = field(default_factory=lambda: np.zeros(N_BANDS))
 
-    def apply(self, raw: np.ndarray, band: np.ndarray) -> np.ndarray:
-        """Rescaled log-odds of the hazards with log-odds ``raw`` in bands ``band``."""
-        if self.slope == 1.0 and self.intercept == 0.0:
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """Rescaled log-odds of the hazards with log-odds ``raw``."""
+        if self.intercept == 0.0:
             return raw
-        reference = self.reference[band]
-        return _log_odds_of_cumulative(self.intercept + reference + self.slope * (_cloglog(raw) - reference))
+        return _log_odds_of_cumulative(_cloglog(raw) + self.intercept)
 
     @classmethod
-    def fit(
-        cls, raw: np.ndarray, band: np.ndarray, invoice: np.ndarray, paid: np.ndarray
-    ) -> StageCalibration:
-        """Maximum-likelihood slope and intercept from the stage's band rows of the calibration invoices.
+    def fit(cls, raw: np.ndarray, invoice: np.ndarray, paid: np.ndarray) -> StageCalibration:
+        """Maximum-likelihood intercept from the stage's band rows of the calibration invoices.
 
         ``raw`` are the hazards' log-odds as scored at issue, ``invoice`` each row's position
         in ``paid`` (1 when that invoice was paid within the stage, 0 when it was still
         unpaid at the stage's end).
         """
-        q = _cloglog(raw)
-        counts = np.bincount(band, minlength=N_BANDS)
-        reference = np.bincount(band, weights=q, minlength=N_BANDS) / np.maximum(counts, 1)
-        centred = q - reference[band]
+        cumulative = np.bincount(invoice, weights=np.exp(_cloglog(raw)), minlength=len(paid))
 
-        def loss(theta: np.ndarray) -> float:
-            cumulative = np.bincount(
-                invoice,
-                weights=np.exp(np.minimum(theta[1] + reference[band] + theta[0] * centred, 50.0)),
-                minlength=len(paid),
-            )
-            paid_in = np.log(-np.expm1(-np.maximum(cumulative, 1e-12)))
-            return float(-np.sum(np.where(paid == 1, paid_in, -cumulative)))
+        def loss(intercept: float) -> float:
+            scaled = np.maximum(cumulative * np.exp(intercept), 1e-12)
+            return float(-np.sum(np.where(paid == 1, np.log(-np.expm1(-scaled)), -scaled)))
 
-        theta = minimize(loss, np.array([1.0, 0.0]), method="L-BFGS-B", bounds=[SLOPE_BOUNDS, (-5.0, 5.0)]).x
-        return cls(float(theta[0]), float(theta[1]), reference)
+        return cls(float(minimize_scalar(loss, bounds=(-5.0, 5.0), method="bounded").x))
 
 
 class CalibratedStage:
-    """A stage's GBM with its hazards rescaled by a :class:`StageCalibration` fitted on later invoices it never saw."""
+    """A stage's GBM with its hazards' level set by a :class:`StageCalibration` fitted on later invoices, out of time."""
 
     def __init__(self, gbm: MonotoneGBM, calibration: StageCalibration) -> None:
         self.gbm, self.calibration = gbm, calibration
 
     def raw_score(self, X: np.ndarray) -> np.ndarray:
-        return self.calibration.apply(self.gbm.raw_score(X), band_column(X))
+        return self.calibration.apply(self.gbm.raw_score(X))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The GBM's contributions times the slope, the base taking up the rest of the rescaled log-odds."""
-        values, base = self.gbm.contributions(X)
-        values = self.calibration.slope * values
+        """The GBM's contributions, the base taking up the rest of the rescaled log-odds."""
+        values, _ = self.gbm.contributions(X)
         return values, self.raw_score(X) - values.sum(axis=1)
 
     def importance(self) -> np.ndarray:
@@ -388,6 +386,7 @@ class PaymentTiming:
         hazard_direction = tuple(-d for d in self.monotone) or (0,) * matrix.shape[1]
         free, relative = (0,) * matrix.shape[1], (0,) * len(self.typical_delay)
         stage = stage_of(band)
+        earlier_X, earlier_event = self._rows_before_calibration(matrix, timeline)
         self.stages_: list[CalibratedStage | BandRates] = []
         for s in range(len(STAGE_ENDS) + 1):
             mask = stage == s
@@ -403,7 +402,10 @@ class PaymentTiming:
                     self.params, directions, self.categorical, self.random_state, self.n_threads
                 )
 
-            calibration = self._calibration(make, matrix, timeline, s, X[mask], rows[mask], event[mask])
+            in_stage = stage_of(band_column(earlier_X)) == s
+            calibration = self._calibration(
+                make, matrix, timeline, s, (earlier_X[in_stage], earlier_event[in_stage])
+            )
             self.stages_.append(CalibratedStage(make().fit(X[mask], event[mask]), calibration))
         self.n_rows_, self.n_events_ = len(event), int(event.sum())
         return self
@@ -414,17 +416,18 @@ class PaymentTiming:
         matrix: np.ndarray,
         timeline: InvoiceTimeline,
         stage: int,
-        X: np.ndarray,
-        rows: np.ndarray,
-        event: np.ndarray,
+        earlier: tuple[np.ndarray, np.ndarray],
     ) -> StageCalibration:
-        """Stage ``stage``'s :class:`StageCalibration`, from a model of the earlier invoices scoring the latest ones at issue.
+        """Stage ``stage``'s :class:`StageCalibration`: a model of what was known before the latest invoices, scoring them at issue.
 
         The latest :data:`CALIBRATION_SHARE` of the invoices that entered the stage unpaid
-        and were seen through its end are the calibration invoices; ``X``, ``rows`` and
-        ``event`` are the stage's invoice x band rows. No rescaling when either outcome has
-        fewer than :data:`MIN_STAGE_EVENTS` invoices.
+        and were seen through its end are the calibration invoices. ``earlier`` are the
+        stage's hazard rows and events of the other invoices as seen the day before the first
+        calibration invoice's issue (:meth:`_rows_before_calibration`), so the calibration
+        model, like the model it calibrates, scores a period it never saw. No rescaling when
+        either outcome has fewer than :data:`MIN_STAGE_EVENTS` invoices or rows.
         """
+        X, event = earlier
         split = int(len(matrix) * (1.0 - CALIBRATION_SHARE))
         start = STAGE_ENDS[stage - 1] if stage else -np.inf
         end = STAGE_ENDS[stage] if stage < len(STAGE_ENDS) else HORIZON_DAYS
@@ -433,11 +436,7 @@ class PaymentTiming:
         entered = np.isnan(paid_day) | (paid_day > start)
         invoices = late[entered & (timeline.observed_until[late] >= end)]
         paid = (timeline.paid_day[invoices] <= end).astype(float)
-        early = rows < split
-        if (
-            min(paid.sum(), len(paid) - paid.sum(), event[early].sum(), (1 - event[early]).sum())
-            < MIN_STAGE_EVENTS
-        ):
+        if min(paid.sum(), len(paid) - paid.sum(), event.sum(), (1 - event).sum()) < MIN_STAGE_EVENTS:
             return StageCalibration()
         bands = np.nonzero(stage_of(np.arange(N_BANDS)) == stage)[0]
         earliest = timeline.earliest[invoices]
@@ -447,8 +446,23 @@ class PaymentTiming:
         at_issue = self._band_rows(
             matrix[invoices[position]], band, earliest[position] - 1, earliest[position], none, none
         )
-        raw = make().fit(X[early], event[early]).raw_score(at_issue)
-        return StageCalibration.fit(raw, band, position, paid)
+        return StageCalibration.fit(make().fit(X, event).raw_score(at_issue), position, paid)
+
+    def _rows_before_calibration(
+        self, matrix: np.ndarray, timeline: InvoiceTimeline
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Hazard rows and events of the invoices before the calibration share, as seen the day before it begins."""
+        split = int(len(matrix) * (1.0 - CALIBRATION_SHARE))
+        if split >= len(matrix):
+            return self._with_status(matrix[:0], np.zeros((0, len(STATUS_COLUMNS)))), np.zeros(0)
+        # calendar days from the day before the first calibration invoice's issue to the observation end
+        days = timeline.observed_until[split] - timeline.earliest[split] + 1.0
+        seen = timeline.seen_earlier(days)
+        rows, band, event = person_periods(seen)
+        before = rows < split
+        rows, status, event = status_rows(seen, rows[before], band[before], event[before])
+        order = np.argsort(rows, kind="stable")  # time order, for early stopping
+        return self._with_status(matrix[rows[order]], status[order]), event[order]
 
     def _band_rows(
         self,
