@@ -36,3 +36,30 @@ def test_postgres_bad_rows_are_rejected_with_row_numbers(write_ledger_files):
     reject = ledger.report.rejected["invoices"].iloc[0]
     assert (reject["file"], reject["row"], reject["column"]) == ("invoices table", 2, "amount")
     assert "must be greater than 0" in reject["reason"]
+
+
+def test_rows_pushed_into_a_postgres_ledger_are_kept_in_it_and_read_back(write_ledger_files):
+    from datetime import date
+
+    import pyarrow.compute as pc
+
+    from riskmodel.ledger.load import push_rows
+    from riskmodel.ledger.pushes import PushRefused, journal_version
+
+    original = load_ledger(write_ledger_files())
+    invoice = {
+        "invoice_id": "I9",
+        "customer_id": "C2",
+        "issue_date": "2024-01-02",
+        "due_date": "2024-03-02",
+        "amount": 75,
+    }
+    with fresh_postgres_database() as url:
+        write_tables_sql({n: getattr(original, n) for n in ("customers", "invoices", "payments")}, url)
+        push_rows(load_ledger(url), {"invoices": [invoice]}, date(2024, 1, 31))
+        with pytest.raises(PushRefused):
+            push_rows(load_ledger(url), {"invoices": [{**invoice, "amount": 80}]}, date(2024, 1, 31))
+        reloaded = load_ledger(url)
+        version = journal_version(url)
+    rows = reloaded.invoices.filter(pc.equal(reloaded.invoices["invoice_id"], "I9")).to_pylist()
+    assert version == 1 and rows[0]["amount"] == 75.0 and rows[0]["customer_id"] == "C2"

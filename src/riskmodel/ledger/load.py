@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.exceptions import LedgerError
+from riskmodel.ledger.pushes import (
+    UPDATABLE,
+    Change,
+    PushOutcome,
+    PushRefused,
+    apply_changes,
+    classify,
+    journal_url,
+    read_journal,
+    write_journal,
+)
 from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
-from riskmodel.ledger.schema import TABLES, TableSpec
+from riskmodel.ledger.schema import TABLE_BY_NAME, TABLE_NAMES, TABLES, TableSpec
 from riskmodel.ledger.tables import Ledger, ValidationReport
 from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, PER_INVOICE, validate_table
 
@@ -39,7 +54,25 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
         When the input is unusable (missing file, table or column, empty file, wrong
         encoding, no header row), or with ``strict`` when any row was rejected.
     """
-    return _build(read_raw_tables(source), strict, str(source))
+    raw = read_raw_tables(source)
+    changes = read_journal(source)
+    if not changes:
+        return _build(raw, strict, str(source))
+    tables, traced = apply_changes(raw, changes)
+    ledger = _build(tables, strict, str(source))
+    for name, rows in traced.items():
+        bad = ledger.report.rejected.get(name)
+        pushed = [] if bad is None else [rows[int(r)] for r in bad["row"] if int(r) in rows]
+        if pushed:
+            reason = bad.loc[bad["row"] == next(r for r, c in rows.items() if c is pushed[0]), "reason"].iloc[
+                0
+            ]
+            raise LedgerError(
+                f"{name}: a row pushed into this ledger (journal entry {pushed[0].index}) no longer fits the "
+                f"source tables: {reason}; fix the source, or move the journal {journal_url(source)} aside to load without pushed rows"
+            )
+    logger.info("%s: %d pushed row(s) applied from the journal", source, len(changes))
+    return ledger
 
 
 def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger:
@@ -162,3 +195,95 @@ def _strict_message(report: ValidationReport) -> str:
     rows = report.rejected_rows()
     first = "; ".join(f"{r.file} row {r.row}: {r.reason}" for r in rows.head(3).itertuples())
     return f"{report.n_rejected} row(s) rejected and --strict is set; first: {first}. Run 'riskmodel validate' for the full list"
+
+
+def push_rows(
+    ledger: Ledger, batch: Mapping[str, Sequence[Mapping[str, Any]]], today: date
+) -> tuple[Ledger, PushOutcome]:
+    """Apply a pushed batch to ``ledger``: check it, keep it in the ledger's journal, return the new ledger.
+
+    The batch is refused whole (:class:`~riskmodel.ledger.pushes.PushRefused`, nothing
+    written) when a row conflicts with a held one, is dated after ``today``, or breaks a
+    ledger rule once applied. Rows already held are left as they are, so a batch sent
+    twice changes nothing the second time.
+    """
+    held = {name: getattr(ledger, name) for name in TABLE_NAMES}
+    if not ledger.has_payments:  # stand-in payments of settled invoices, not rows anyone pushed
+        held["payments"] = held["payments"].slice(0, 0)
+    changes, outcome = classify(held, batch)
+    if not outcome.changed:
+        return ledger, outcome
+    _refuse_future(changes, today)
+    present = {"customers", "invoices", "events"}
+    present |= {"payments"} if ledger.has_payments else set()
+    present |= {"customer_history"} if ledger.has_customer_history else set()
+    raw = {
+        name: RawTable(
+            TABLE_BY_NAME[name],
+            name,
+            held[name].append_column(ROW, pa.array(np.arange(1, held[name].num_rows + 1), pa.int64())),
+            is_text=False,
+        )
+        for name in present
+    }
+    tables, traced = apply_changes(raw, changes)
+    merged = _build(tables, strict=False, source=ledger.source)
+    problems = _pushed_rejections(merged.report, traced)
+    if problems:
+        raise PushRefused(422, problems)
+    write_journal(ledger.source, changes)
+    owners = dict(
+        zip(
+            merged.invoices["invoice_id"].to_pylist(), merged.invoices["customer_id"].to_pylist(), strict=True
+        )
+    )
+    customers = {c.row.get("customer_id") or owners.get(c.row.get("invoice_id")) for c in changes}
+    outcome = dataclasses.replace(outcome, customers=frozenset(c for c in customers if c))
+    return dataclasses.replace(merged, report=ledger.report), outcome
+
+
+NOT_EVENTS = ("due_date",)  # a date a row may hold before it comes: an invoice falls due after it is issued
+
+
+def _refuse_future(changes: Sequence[Change], today: date) -> None:
+    """Refuse rows recording something on a day after ``today`` (a due date is not such a day)."""
+    problems = []
+    for change in changes:
+        spec = TABLE_BY_NAME[change.table]
+        columns = UPDATABLE[change.table] if change.op == "update" else spec.column_names
+        for column in columns:
+            value = change.row.get(column)
+            if column in NOT_EVENTS or spec.column(column).kind != "date":
+                continue
+            if value and value[:10] > today.isoformat():
+                problems.append(
+                    {
+                        "table": change.table,
+                        "row": change.index,
+                        "column": column,
+                        "reason": f"{value} is after today ({today}); push rows once they have happened",
+                    }
+                )
+    if problems:
+        raise PushRefused(422, problems)
+
+
+def _pushed_rejections(
+    report: ValidationReport, traced: dict[str, dict[int, Change]]
+) -> list[dict[str, Any]]:
+    """The rejected rows of a ledger with pushed changes applied, named by the pushed row behind each."""
+    problems = []
+    for name, rejected in report.rejected.items():
+        for row in rejected.itertuples():
+            change = traced.get(name, {}).get(int(row.row)) if row.row is not None else None
+            problems.append(
+                {
+                    "table": name,
+                    "row": None if change is None else change.index,
+                    "column": row.column,
+                    "reason": row.reason
+                    if change is not None
+                    else f"a row already held becomes invalid with this batch: {row.reason}",
+                }
+            )
+    return problems
