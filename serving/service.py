@@ -18,6 +18,8 @@ from riskmodel.service import GUARDED_ROUTES, RequestGate, RiskApi, ServiceSetti
 from riskmodel.service.responses import (
     CashForecastResponse,
     InvoiceRiskResponse,
+    LedgerPushResponse,
+    LedgerResponse,
     OnboardResponse,
     PortfolioResponse,
     ScoreBatchResponse,
@@ -26,6 +28,8 @@ from riskmodel.service.responses import (
 from riskmodel.service.schemas import (
     CashForecastRequest,
     InvoiceRiskRequest,
+    LedgerPushRequest,
+    LedgerRefreshRequest,
     OnboardRequest,
     PortfolioRequest,
     ScoreBatchRequest,
@@ -81,6 +85,16 @@ class RiskService:
     def cash_forecast(self, ctx: bentoml.Context, **request: Any) -> CashForecastResponse:
         """Expected cash-in by week of the open invoices (portfolio or one customer), with an 80 % band."""
         return self.api.cash_forecast(request, ctx)
+
+    @bentoml.api(route="/ledger", input_spec=LedgerPushRequest)
+    def ledger(self, ctx: bentoml.Context, **request: Any) -> LedgerPushResponse:
+        """Push new or changed ledger rows; checked whole, kept durably, seen by the next answer."""
+        return self.api.push_ledger(request, ctx)
+
+    @bentoml.api(route="/ledger/refresh", input_spec=LedgerRefreshRequest)
+    def ledger_refresh(self, ctx: bentoml.Context, **request: Any) -> LedgerResponse:
+        """Read the ledger again from its source, e.g. rows an ERP wrote into the ledger database."""
+        return self.api.refresh_ledger(request, ctx)
 
 
 RiskService.add_asgi_middleware(RequestGate, settings=settings, routes=GUARDED_ROUTES)

@@ -280,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_commands(commands)
     _add_rescore_command(commands)
     _add_serve_command(commands)
+    _add_push_command(commands)
     _add_report_command(commands)
     return parser
 
@@ -399,6 +400,53 @@ def _serve(args: argparse.Namespace) -> int:
     sys.stdout.write(usage(settings, args.host, args.port) + "\n")
     sys.stdout.flush()
     return run_service(settings, args.host, args.port, os.environ, root, workers=args.workers)
+
+
+def _push(args: argparse.Namespace) -> int:
+    from riskmodel.push import push_folder
+    from riskmodel.service.keys import read_key_file
+    from riskmodel.service.settings import DEFAULT_KEY_FILE, ENV_KEY_FILE
+
+    key = args.key or os.environ.get("RISKMODEL_API_KEY")
+    if key is None:
+        keys = read_key_file(Path(args.key_file or os.environ.get(ENV_KEY_FILE) or DEFAULT_KEY_FILE))
+        key = keys[0] if keys else None
+    summary = push_folder(args.source, args.url, key, args.batch_rows)
+    totals = {name: sum(getattr(summary, name).values()) for name in ("added", "updated", "unchanged")}
+    sys.stdout.write(
+        f"pushed {args.source} to {args.url} in {summary.batches} batch(es): {totals['added']:,} row(s) added, "
+        f"{totals['updated']:,} updated, {totals['unchanged']:,} already held; data end {summary.data_end}\n"
+    )
+    sys.stdout.write(json.dumps({"batches": summary.batches, **totals, "data_end": summary.data_end}) + "\n")
+    return EXIT_OK
+
+
+def _add_push_command(commands: argparse._SubParsersAction) -> None:
+    """The ``push`` subcommand (send new ledger rows to a running service)."""
+    push = commands.add_parser(
+        "push", help="send new or changed ledger rows (a folder or one table file) to a running service"
+    )
+    push.add_argument(
+        "source",
+        type=Path,
+        help="folder holding any of the ledger tables (.csv or .parquet), or one table file",
+    )
+    push.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:3000")
+    push.add_argument(
+        "--key",
+        help="API key (default $RISKMODEL_API_KEY, else the first key of --key-file)",
+    )
+    push.add_argument(
+        "--key-file",
+        help="API key file, one key a line (default $RISKMODEL_API_KEY_FILE, else .riskmodel/api_keys)",
+    )
+    push.add_argument(
+        "--batch-rows",
+        type=_positive_int,
+        default=1000,
+        help="rows per request (default 1000; each request is accepted or refused whole)",
+    )
+    push.set_defaults(handler=_push)
 
 
 def _add_serve_command(commands: argparse._SubParsersAction) -> None:

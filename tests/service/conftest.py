@@ -34,6 +34,7 @@ class RunningService:
     tracking_uri: str
     log: Path
     started_in_s: float
+    pid: int  # the service's process group (its workers too)
 
     def client(self, key: str | None = None) -> httpx.Client:
         """An HTTP client sending ``key`` (the service's key by default; empty string: no header)."""
@@ -98,7 +99,7 @@ def running_service(ledger: Path, tracking_uri: str, root: Path) -> Iterator[Run
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield RunningService(url, API_KEY, db_url, tracking_uri, log, time.monotonic() - started)
+        yield RunningService(url, API_KEY, db_url, tracking_uri, log, time.monotonic() - started, process.pid)
     finally:
         _stop(process)
 

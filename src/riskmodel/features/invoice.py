@@ -124,3 +124,17 @@ def _ledger_positions(ledger: Ledger) -> pd.Index:
     if ledger not in _POSITIONS:
         _POSITIONS[ledger] = pd.Index(ledger.invoices["invoice_id"].to_pandas(), dtype=object)
     return _POSITIONS[ledger]
+
+
+def carry_kept_features(old: Ledger, new: Ledger, changed_customers: frozenset[str]) -> None:
+    """Keep for ``new`` (``old`` with rows added or changed) the features at issue kept for ``old``.
+
+    Rows of ``changed_customers`` are left out: a row pushed for a customer may be dated
+    before some of its invoices' issue dates. Every other invoice reads only its own
+    customer's rows, which did not change.
+    """
+    kept = _AT_ISSUE.get(_SHARED_WITH.get(old, old))
+    if not kept:
+        return
+    changed = list(changed_customers)
+    _AT_ISSUE[new] = {config: frame[~frame["customer_id"].isin(changed)] for config, frame in kept.items()}

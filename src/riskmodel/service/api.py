@@ -20,6 +20,8 @@ from riskmodel.service.keys import ANONYMOUS, KeyRing
 from riskmodel.service.schemas import (
     CashForecastRequest,
     InvoiceRiskRequest,
+    LedgerPushRequest,
+    LedgerRefreshRequest,
     OnboardRequest,
     PortfolioRequest,
     ScoreBatchRequest,
@@ -39,6 +41,8 @@ GUARDED_ROUTES: dict[str, type[BaseModel]] = {
     "/onboard": OnboardRequest,
     "/portfolio": PortfolioRequest,
     "/cash_forecast": CashForecastRequest,
+    "/ledger": LedgerPushRequest,
+    "/ledger/refresh": LedgerRefreshRequest,
 }
 APPLICATION_FIELDS = tuple(
     name for name in OnboardRequest.model_fields if name not in ("requested_limit", "lang")
@@ -116,9 +120,10 @@ class RiskApi:
         body = PortfolioRequest.model_construct(**fields)
         try:
             self._caller(ctx)
-            return self._sent(
-                ctx, json_response(self.scorer.portfolio(body.as_of, body.lang, body.top_alerts))
-            )
+            self.scorer.catch_up()
+            with self.scorer.lock.reading():
+                answer = self.scorer.portfolio(body.as_of, body.lang, body.top_alerts)
+            return self._sent(ctx, json_response(answer))
         except ApiError as err:
             return self._sent(ctx, err.response())
 
@@ -132,9 +137,23 @@ class RiskApi:
             body.customer_id,
         )
 
+    def push_ledger(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = LedgerPushRequest.model_construct(**fields)
+        batch = {
+            name: [row.model_dump(mode="json", exclude_none=True) for row in rows]
+            for name in LedgerPushRequest.model_fields
+            if (rows := getattr(body, name)) is not None
+        }
+        return self._decide("ledger", body, ctx, lambda: self.scorer.push(batch), writes=True)
+
+    def refresh_ledger(self, fields: Mapping[str, Any], ctx: Context | None) -> Response:
+        body = LedgerRefreshRequest.model_construct(**fields)
+        return self._decide("ledger_refresh", body, ctx, self.scorer.refresh, writes=True)
+
     def status(self) -> dict[str, Any]:
         """What the service runs (models, policy, ledger) and whether calls need a key."""
-        return {**self.scorer.status(), "auth": self.settings.auth}
+        with self.scorer.lock.reading():
+            return {**self.scorer.status(), "auth": self.settings.auth}
 
     # -- shared ----------------------------------------------------------------------------
     def _sent(self, ctx: Context | None, response: Response) -> Response:
@@ -158,11 +177,21 @@ class RiskApi:
         ctx: Context | None,
         answer: Callable[[], dict[str, Any]],
         customer_id: str | None = None,
+        writes: bool = False,
     ) -> Response:
-        """Answer, then record the decision (caller, request, response, versions) in the audit trail."""
+        """Answer, then record the decision (caller, request, response, versions) in the audit trail.
+
+        Answers read the served ledger under its read lock; one that ``writes`` it takes the
+        write lock itself.
+        """
         try:
             key_id = self._caller(ctx)
-            response = answer()
+            if writes:
+                response = answer()
+            else:
+                self.scorer.catch_up()
+                with self.scorer.lock.reading():
+                    response = answer()
         except ApiError as err:
             return self._sent(ctx, err.response())
         except ModelNotFoundError as err:

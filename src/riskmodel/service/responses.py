@@ -225,7 +225,26 @@ class LedgerInfo(_Body):
     source: str
     customers: int
     invoices: int
+    payments: int | None = None
     data_end: date | None = None
+    pushed_rows: int | None = Field(None, description="Rows pushed into the ledger's journal so far")
+
+
+class LedgerResponse(_Body):
+    """The ledger served after a refresh."""
+
+    data_end: date
+    ledger: LedgerInfo
+
+
+class LedgerPushResponse(_Body):
+    """What a push did per table, and the ledger served now."""
+
+    added: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+    data_end: date
+    ledger: LedgerInfo
 
 
 class StatusResponse(_Body):

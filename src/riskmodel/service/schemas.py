@@ -19,6 +19,7 @@ MAX_DAYS = 36_500
 MAX_BATCH = 500
 MAX_INVOICE_IDS = 200
 MAX_HISTORY_ROWS = 20_000
+MAX_PUSH_ROWS = 5_000  # rows per table in one POST /ledger; riskmodel push sends larger folders in batches
 MAX_FORECAST_WEEKS = 104  # riskmodel.forecast.MAX_WEEKS (the schemas import nothing that loads models)
 
 Lang = Literal["en", "zh"]
@@ -85,6 +86,56 @@ class EventRow(_Row):
     customer_id: Identifier
     date: date
     type: Text
+
+
+class CustomerHistoryRow(_Row):
+    customer_id: Identifier
+    date: date
+    credit_limit: LedgerNumber | None = None
+    payment_terms_days: LedgerDays | None = None
+    annual_revenue: LedgerNumber | None = None
+    employees: LedgerNumber | None = None
+    registered_capital: LedgerNumber | None = None
+    bureau_score: LedgerNumber | None = None
+
+
+_PushRows = ConfigDict(
+    extra="forbid", allow_inf_nan=False
+)  # a pushed column the ledger does not have is an error
+
+
+class PushedCustomer(CustomerRow):
+    model_config = _PushRows
+
+
+class PushedInvoice(InvoiceRow):
+    model_config = _PushRows
+
+
+class PushedPayment(PaymentRow):
+    model_config = _PushRows
+
+
+class PushedEvent(EventRow):
+    model_config = _PushRows
+
+
+class PushedCustomerHistory(CustomerHistoryRow):
+    model_config = _PushRows
+
+
+class LedgerPushRequest(_Request):
+    """New or changed rows for the served ledger (any subset of its tables), applied whole or not at all."""
+
+    customers: Annotated[list[PushedCustomer], Field(max_length=MAX_PUSH_ROWS)] | None = None
+    invoices: Annotated[list[PushedInvoice], Field(max_length=MAX_PUSH_ROWS)] | None = None
+    payments: Annotated[list[PushedPayment], Field(max_length=MAX_PUSH_ROWS)] | None = None
+    events: Annotated[list[PushedEvent], Field(max_length=MAX_PUSH_ROWS)] | None = None
+    customer_history: Annotated[list[PushedCustomerHistory], Field(max_length=MAX_PUSH_ROWS)] | None = None
+
+
+class LedgerRefreshRequest(_Request):
+    """Read the ledger again from its source (rows an ERP wrote there); the body is empty."""
 
 
 class History(_Request):

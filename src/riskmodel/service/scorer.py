@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -21,11 +22,13 @@ import pandas as pd
 
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
-from riskmodel.features.invoice import MAX_KEPT_ROWS, invoice_features
+from riskmodel.features.invoice import MAX_KEPT_ROWS, carry_kept_features, invoice_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.forecast import cash_forecast
 from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
+from riskmodel.ledger.load import push_rows
+from riskmodel.ledger.pushes import PushRefused, journal_stamp, journal_version, push_lock
 from riskmodel.policy.texts import render
 from riskmodel.scoring import (
     CustomerScores,
@@ -99,19 +102,85 @@ class RiskScorer:
 
     def __init__(self, bundle: ModelBundle, ledger: Ledger, results: ResultsStore) -> None:
         self.bundle = bundle
-        self.ledger = ledger
         self.results = results
+        self.started_at = datetime.now(UTC)
+        self.lock = ReadWriteLock()
+        self._serve(ledger)
+
+    def _serve(
+        self, ledger: Ledger, replaces: Ledger | None = None, changed: frozenset[str] = frozenset()
+    ) -> None:
+        """Serve ``ledger``: everything derived from it is built again (call under the write lock).
+
+        When it ``replaces`` a served ledger by adding rows of the ``changed`` customers, the
+        other customers' invoice features at issue carry over.
+        """
+        if replaces is not None:
+            carry_kept_features(replaces, ledger, changed)
+        self.ledger = ledger
         self.data_end = ledger.require_data_end("score")
-        self.store = OnlineFeatureStore(ledger, bundle.feature_config)
+        self.store = OnlineFeatureStore(ledger, self.bundle.feature_config)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
         self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
         self.invoice_issued = dict(zip(invoice_ids, _column(ledger, "invoices", "issue_date"), strict=True))
-        self.started_at = datetime.now(UTC)
+        self.pushed_rows = journal_version(ledger.source) or 0
+        self.journal_stamp = journal_stamp(ledger.source)
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
         self._keep_open_invoice_features()
+
+    def push(self, batch: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+        """The ``POST /ledger`` body: apply pushed rows (all or none), kept durably before the answer."""
+        with push_lock(self.ledger.source), self.lock.writing():
+            self._catch_up_locked()
+            try:
+                ledger, outcome = push_rows(self.ledger, batch, date.today())
+            except PushRefused as err:
+                raise ApiError(
+                    err.status,
+                    str(err),
+                    [{"field": _pushed_field(p), "message": str(p["reason"])} for p in err.problems],
+                ) from err
+            if outcome.changed:
+                started = time.perf_counter()
+                self._serve(ledger, replaces=self.ledger, changed=outcome.customers)
+                self.comparison(self.data_end)
+                logger.info(
+                    "ledger: %d row(s) added, %d updated; data end %s (%.2fs)",
+                    sum(outcome.added.values()),
+                    sum(outcome.updated.values()),
+                    self.data_end,
+                    time.perf_counter() - started,
+                )
+            return {
+                "added": outcome.added,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "data_end": self.data_end.isoformat(),
+                "ledger": self._ledger_info(),
+            }
+
+    def catch_up(self) -> None:
+        """Load rows another worker pushed into the ledger since this one last read it (a file check when none)."""
+        if journal_stamp(self.ledger.source) == self.journal_stamp:
+            return
+        with self.lock.writing():
+            self._catch_up_locked()
+
+    def _catch_up_locked(self) -> None:
+        if journal_stamp(self.ledger.source) != self.journal_stamp:
+            logger.info("ledger: rows were pushed through another worker; reading the ledger again")
+            self._serve(load_ledger(self.ledger.source))
+
+    def refresh(self) -> dict[str, Any]:
+        """The ``POST /ledger/refresh`` body: read the ledger again from its source (rows written there by others)."""
+        ledger = load_ledger(self.ledger.source)
+        with self.lock.writing():
+            self._serve(ledger)
+            self.comparison(self.data_end)
+            return {"data_end": self.data_end.isoformat(), "ledger": self._ledger_info()}
 
     def _keep_open_invoice_features(self) -> None:
         """Compute the features at issue of the invoices open at the data end once, at start: requests read them back."""
@@ -387,14 +456,71 @@ class RiskScorer:
                 "score": self.bundle.basis,
                 "onboard": "rules" if self.bundle.onboarding is None else "model",
             },
-            "ledger": {
-                "source": _safe_source(self.ledger.source),
-                "customers": self.ledger.customers.num_rows,
-                "invoices": self.ledger.invoices.num_rows,
-                "data_end": self.data_end.isoformat(),
-            },
+            "ledger": self._ledger_info(),
             "started_at": self.started_at.isoformat(timespec="seconds"),
         }
+
+    def _ledger_info(self) -> dict[str, Any]:
+        return {
+            "source": _safe_source(self.ledger.source),
+            "customers": self.ledger.customers.num_rows,
+            "invoices": self.ledger.invoices.num_rows,
+            "payments": self.ledger.payments.num_rows,
+            "data_end": self.data_end.isoformat(),
+            "pushed_rows": self.pushed_rows,
+        }
+
+
+def _pushed_field(problem: Mapping[str, Any]) -> str:
+    """Where a pushed row's problem is, as a body path: ``invoices[3].due_date``."""
+    path = str(problem["table"])
+    if problem.get("row") is not None:
+        path += f"[{problem['row']}]"
+    if problem.get("column"):
+        path += f".{problem['column']}"
+    return path
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer goes before readers that come after it.
+
+    Requests read the served ledger; a push writes a new one. Once a push is answered,
+    every later request reads the ledger with it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._condition:
+            while self._writing or self._writers_waiting:
+                self._condition.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._condition.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writing = False
+                self._condition.notify_all()
 
 
 def _safe_source(source: str) -> str:
