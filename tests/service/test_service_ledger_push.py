@@ -135,6 +135,19 @@ def test_riskmodel_push_sends_a_folder_in_batches(live: RunningService, tmp_path
     assert refused.returncode != 0 and "invoices.csv row 2, due_date" in refused.stderr
 
 
+def test_rows_written_into_the_source_are_read_on_refresh(live: RunningService, ledger_copy: Path):
+    with live.client() as client:
+        before = client.get("/status").json()["ledger"]
+        issued, due = _day(client, 0), _day(client, 30)
+        with (ledger_copy / "invoices.csv").open("a", encoding="utf-8") as out:  # what an ERP export job does
+            out.write(f"ERP-1,{CUSTOMER},{issued},{due},321.5,,,\n")
+        assert "ERP-1" not in _open_ids(client)
+        refreshed = client.post("/ledger/refresh", json={})
+        assert refreshed.status_code == 200, refreshed.text
+        assert refreshed.json()["ledger"]["invoices"] == before["invoices"] + 1
+        assert "ERP-1" in _open_ids(client)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["valid", "invalid"])
 def test_no_generated_push_makes_a_server_error(live: RunningService, mode: str):
