@@ -178,3 +178,39 @@ def test_pushes_into_a_parquet_ledger_and_a_database_ledger_are_read_back(write_
         push_rows(load_ledger(source), {"invoices": [NEW_INVOICE]}, TODAY)
         assert _invoice(load_ledger(source), "I9")["amount"] == 90.0
     assert journal_version(url) == 1  # the journal is a table of the ledger database
+
+
+@pytest.mark.parametrize("with_payments", [True, False], ids=["payments-table", "no-payments-table"])
+def test_the_ledger_a_push_returns_equals_the_ledger_loaded_again(write_ledger_files, with_payments):
+    """A push checks only the customers it touches and splices their rows in: the same tables as a full load."""
+    folder = write_ledger_files(**({} if with_payments else {"payments": None}))
+    ledger = load_ledger(folder)
+    held = _held(ledger, "I2")
+    batches = [
+        {
+            "customers": [{"customer_id": "C3", "onboarding_date": "2023-06-01"}],
+            "invoices": [{**NEW_INVOICE, "customer_id": "C3"}],
+        },
+        {"invoices": [held | {"dispute_date": "2023-04-15", "settled_date": "2023-05-02"}]},
+        {"events": [{"customer_id": "C2", "date": "2023-06-30", "type": "bankruptcy"}]},
+    ]
+    if with_payments:
+        batches.append(
+            {
+                "payments": [
+                    {"payment_id": "P9", "invoice_id": "I9", "payment_date": "2024-01-10", "amount": 90}
+                ]
+            }
+        )
+    for batch in batches:
+        ledger, _ = push_rows(ledger, batch, TODAY)
+    reloaded = load_ledger(folder)
+    assert (ledger.has_payments, ledger.data_end) == (reloaded.has_payments, reloaded.data_end)
+    for name, key in (
+        ("customers", "customer_id"),
+        ("invoices", "invoice_id"),
+        ("payments", "payment_id"),
+        ("events", "date"),
+    ):
+        pushed, loaded = getattr(ledger, name).sort_by(key), getattr(reloaded, name).sort_by(key)
+        assert pushed.select(loaded.column_names).to_pylist() == loaded.to_pylist(), name

@@ -205,7 +205,9 @@ def push_rows(
     The batch is refused whole (:class:`~riskmodel.ledger.pushes.PushRefused`, nothing
     written) when a row conflicts with a held one, is dated after ``today``, or breaks a
     ledger rule once applied. Rows already held are left as they are, so a batch sent
-    twice changes nothing the second time.
+    twice changes nothing the second time. Only the rows of the customers the batch touches
+    are checked again: every ledger rule reads one customer's rows, and keys shared with
+    other customers' rows are conflicts found before.
     """
     held = {name: getattr(ledger, name) for name in TABLE_NAMES}
     if not ledger.has_payments:  # stand-in payments of settled invoices, not rows anyone pushed
@@ -214,32 +216,70 @@ def push_rows(
     if not outcome.changed:
         return ledger, outcome
     _refuse_future(changes, today)
+    customers = _customers_touched(ledger, changes)
+    inside = {
+        name: pc.is_in(getattr(ledger, name)["customer_id"], value_set=customers) for name in TABLE_NAMES
+    }
     present = {"customers", "invoices", "events"}
     present |= {"payments"} if ledger.has_payments else set()
     present |= {"customer_history"} if ledger.has_customer_history else set()
-    raw = {
-        name: RawTable(
-            TABLE_BY_NAME[name],
-            name,
-            held[name].append_column(ROW, pa.array(np.arange(1, held[name].num_rows + 1), pa.int64())),
-            is_text=False,
-        )
-        for name in present
-    }
+    raw = {}
+    for name in present:
+        rows = getattr(ledger, name).filter(inside[name])
+        numbers = pa.array(np.arange(1, rows.num_rows + 1), pa.int64())
+        raw[name] = RawTable(TABLE_BY_NAME[name], name, rows.append_column(ROW, numbers), is_text=False)
     tables, traced = apply_changes(raw, changes)
-    merged = _build(tables, strict=False, source=ledger.source)
-    problems = _pushed_rejections(merged.report, traced)
+    part = _build(tables, strict=False, source=ledger.source)
+    problems = _pushed_rejections(part.report, traced)
     if problems:
         raise PushRefused(422, problems)
+    merged = _spliced(ledger, part, inside)
     write_journal(ledger.source, changes)
-    owners = dict(
-        zip(
-            merged.invoices["invoice_id"].to_pylist(), merged.invoices["customer_id"].to_pylist(), strict=True
-        )
+    outcome = dataclasses.replace(outcome, customers=frozenset(customers.to_pylist()))
+    return merged, outcome
+
+
+def _customers_touched(ledger: Ledger, changes: Sequence[Change]) -> pa.Array:
+    """Customers whose rows a batch adds or changes (a payment's: its invoice's customer, held or pushed)."""
+    pushed_owners = {c.row["invoice_id"]: c.row["customer_id"] for c in changes if c.table == "invoices"}
+    paid = [c.row["invoice_id"] for c in changes if c.table == "payments"]
+    held = ledger.invoices.filter(
+        pc.is_in(ledger.invoices["invoice_id"], value_set=pa.array(paid, pa.string()))
     )
-    customers = {c.row.get("customer_id") or owners.get(c.row.get("invoice_id")) for c in changes}
-    outcome = dataclasses.replace(outcome, customers=frozenset(c for c in customers if c))
-    return dataclasses.replace(merged, report=ledger.report), outcome
+    owners = pushed_owners | dict(
+        zip(held["invoice_id"].to_pylist(), held["customer_id"].to_pylist(), strict=True)
+    )
+    touched = {c.row.get("customer_id") for c in changes} | {owners.get(i) for i in paid}
+    return pa.array(sorted(c for c in touched if c), pa.string())
+
+
+def _spliced(ledger: Ledger, part: Ledger, inside: Mapping[str, pa.ChunkedArray]) -> Ledger:
+    """``ledger`` with the touched customers' rows replaced by those of ``part`` (their rows, checked again).
+
+    Columns outside the schema come back as text, as a load with pushed rows gives them.
+    """
+    tables = {}
+    for name in TABLE_NAMES:
+        kept, fresh = getattr(ledger, name).filter(pc.invert(inside[name])), getattr(part, name)
+        spec_columns = set(TABLE_BY_NAME[name].column_names) | {"customer_id"}
+        columns = {}
+        for column in dict.fromkeys([*kept.column_names, *fresh.column_names]):
+            old = kept[column] if column in kept.column_names else pa.nulls(kept.num_rows, pa.string())
+            new = fresh[column] if column in fresh.column_names else pa.nulls(fresh.num_rows, old.type)
+            if column not in spec_columns:
+                old, new = pc.cast(old, pa.string()), pc.cast(new, pa.string())
+            columns[column] = pa.chunked_array([*_chunks(old), *_chunks(pc.cast(new, old.type))], old.type)
+        tables[name] = pa.table(columns)
+    return dataclasses.replace(
+        ledger,
+        **tables,
+        has_payments=part.has_payments or ledger.has_payments,
+        has_customer_history=part.has_customer_history or ledger.has_customer_history,
+    )
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 NOT_EVENTS = ("due_date",)  # a date a row may hold before it comes: an invoice falls due after it is issued
