@@ -15,6 +15,7 @@ from typing import Any
 import bentoml
 
 from riskmodel.service import GUARDED_ROUTES, RequestGate, RiskApi, ServiceSettings, web_app
+from riskmodel.service.launch import stop_with_parent
 from riskmodel.service.responses import (
     CashForecastResponse,
     InvoiceRiskResponse,
@@ -54,6 +55,7 @@ class RiskService:
     """Credit-risk scores of trade-credit customers with reasons, limits, alerts and onboarding decisions."""
 
     def __init__(self) -> None:
+        stop_with_parent()  # a worker goes when its server goes, even after a SIGKILL
         self.api = RiskApi.from_settings(settings())
 
     @bentoml.api(route="/score", input_spec=ScoreRequest)

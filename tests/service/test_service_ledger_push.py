@@ -10,10 +10,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import REPO, SAMPLE
@@ -175,7 +177,21 @@ def test_pushed_rows_survive_kill_9(
         }
         assert client.post("/ledger", json={"invoices": [invoice]}).status_code == 200
         data_end = client.get("/status").json()["ledger"]["data_end"]
-    os.killpg(live.pid, signal.SIGKILL)  # no shutdown: only what was committed before the answer remains
+    os.kill(
+        live.pid, signal.SIGKILL
+    )  # the server only, no shutdown: only what was committed before the answer remains
+    assert _stops_answering(live.url), "a worker outlived its killed server and still holds the port"
     with running_service(ledger_copy, sample_models, tmp_path) as again, again.client() as client:
         assert client.get("/status").json()["ledger"]["data_end"] == data_end
         assert "LIVE-KILL" in _open_ids(client, as_of=day)
+
+
+def _stops_answering(url: str, within_s: float = 15.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/readyz", timeout=1)
+        except httpx.HTTPError:
+            return True
+        time.sleep(0.2)
+    return False

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import subprocess
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -184,17 +184,32 @@ def run_service(
     base_env: Mapping[str, str],
     root: Path,
     workers: int | None = None,
-) -> int:
-    """Run ``bentoml serve`` from ``root`` (the folder holding ``serving/``) until it stops and return its exit code.
+) -> NoReturn:
+    """Become ``bentoml serve`` run from ``root`` (the folder holding ``serving/``).
 
-    Ctrl+C or SIGTERM stop it too.
+    The command's process is replaced by the server's (same pid), so whatever stops or
+    kills it, Ctrl+C, SIGTERM or SIGKILL, reaches the server itself; no server is left
+    behind holding the port.
     """
-    process = subprocess.Popen(
-        serve_command(host, port, root), env=server_env(settings, base_env, workers), cwd=root
-    )
-    signal.signal(signal.SIGTERM, lambda *_: process.terminate())  # stopping this command stops the server
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(root)
+    os.execve(sys.executable, serve_command(host, port, root), server_env(settings, base_env, workers))
+
+
+def stop_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux): a service worker never outlives its server.
+
+    Without it, a server killed with SIGKILL leaves its workers answering on the port, and a
+    restarted service cannot listen there.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG
+    ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGKILL)
