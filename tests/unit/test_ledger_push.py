@@ -214,3 +214,35 @@ def test_the_ledger_a_push_returns_equals_the_ledger_loaded_again(write_ledger_f
     ):
         pushed, loaded = getattr(ledger, name).sort_by(key), getattr(reloaded, name).sort_by(key)
         assert pushed.select(loaded.column_names).to_pylist() == loaded.to_pylist(), name
+
+
+@pytest.mark.parametrize(
+    ("batch", "table", "column"),
+    [
+        (
+            {"events": [{"customer_id": "C404", "date": "2024-01-05", "type": "bankruptcy"}]},
+            "events",
+            "customer_id",
+        ),
+        (
+            {
+                "payments": [
+                    {"payment_id": "P404", "invoice_id": "I404", "payment_date": "2024-01-05", "amount": 5}
+                ]
+            },
+            "payments",
+            "invoice_id",
+        ),
+    ],
+    ids=["event-of-unknown-customer", "payment-of-unknown-invoice"],
+)
+def test_a_row_whose_parent_is_nowhere_is_refused_naming_it(write_ledger_files, batch, table, column):
+    folder = write_ledger_files()
+    with pytest.raises(PushRefused) as refused:
+        push_rows(load_ledger(folder), batch, TODAY)
+    assert (
+        refused.value.status,
+        refused.value.problems[0]["table"],
+        refused.value.problems[0]["column"],
+    ) == (422, table, column)
+    assert not (folder / JOURNAL_FILE).exists()

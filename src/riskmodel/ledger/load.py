@@ -216,6 +216,7 @@ def push_rows(
     if not outcome.changed:
         return ledger, outcome
     _refuse_future(changes, today)
+    _refuse_unknown_parents(ledger, changes)
     customers = _customers_touched(ledger, changes)
     inside = {
         name: pc.is_in(getattr(ledger, name)["customer_id"], value_set=customers) for name in TABLE_NAMES
@@ -237,6 +238,46 @@ def push_rows(
     write_journal(ledger.source, changes)
     outcome = dataclasses.replace(outcome, customers=frozenset(customers.to_pylist()))
     return merged, outcome
+
+
+def _refuse_unknown_parents(ledger: Ledger, changes: Sequence[Change]) -> None:
+    """Refuse rows whose customer (or a payment's invoice) is neither held nor pushed in the batch."""
+    customers = {c.row["customer_id"] for c in changes if c.table == "customers"}
+    invoices = {c.row["invoice_id"] for c in changes if c.table == "invoices"}
+    wanted_customers = [
+        c.row["customer_id"] for c in changes if c.table in ("invoices", "events", "customer_history")
+    ]
+    wanted_invoices = [c.row["invoice_id"] for c in changes if c.table == "payments"]
+    held_customers = set(
+        ledger.customers.filter(
+            pc.is_in(ledger.customers["customer_id"], value_set=pa.array(wanted_customers, pa.string()))
+        )["customer_id"].to_pylist()
+    )
+    held_invoices = set(
+        ledger.invoices.filter(
+            pc.is_in(ledger.invoices["invoice_id"], value_set=pa.array(wanted_invoices, pa.string()))
+        )["invoice_id"].to_pylist()
+    )
+    problems = []
+    for change in changes:
+        if change.table in ("invoices", "events", "customer_history"):
+            parent, known, noun = "customer_id", customers | held_customers, "customers"
+        elif change.table == "payments":
+            parent, known, noun = "invoice_id", invoices | held_invoices, "invoices"
+        else:
+            continue
+        if change.row[parent] not in known:
+            problems.append(
+                {
+                    "table": change.table,
+                    "row": change.index,
+                    "column": parent,
+                    "reason": f"{parent} {change.row[parent]!r} is neither among the ledger's {noun} nor in this "
+                    f"batch; push the {noun[:-1]} first (or in the same batch) or fix the id",
+                }
+            )
+    if problems:
+        raise PushRefused(422, problems)
 
 
 def _customers_touched(ledger: Ledger, changes: Sequence[Change]) -> pa.Array:
