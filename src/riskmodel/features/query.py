@@ -19,10 +19,6 @@ from riskmodel.features.definitions import Feature, FeatureConfig, Level, featur
 from riskmodel.ledger.schema import DATED_FIELDS
 
 SNAPSHOT_KEY = "snapshot_id"
-PAID_BEFORE_DAYS = 90  # open_balance_prev_90d reads what was paid this many days before as_of
-PAYMENTS_READ_DAYS = (
-    365  # share_paid_in_instalments_365d counts the payments of invoices settled this recently
-)
 INVOICE_SNAPSHOT_COLUMNS = ("invoice_amount", "invoice_terms_days", "invoice_issue_month")
 CUSTOMER_COLUMNS = (
     "credit_limit",
@@ -41,32 +37,21 @@ def _days(start: str, end: str) -> str:
     return f"date_diff('day', {start}, {end})"
 
 
-def _recent_sql(recent: list[Feature], last_n: int) -> str:
-    """Each settled invoice's statistics over its customer's last ``last_n`` settlements up to and including it.
-
-    A snapshot's ``recent`` features are those of the latest invoice settled by its
-    ``as_of`` (``settlement_seq`` orders settlements by date, then invoice id), so they are
-    computed once per invoice instead of once per snapshot and invoice.
-    """
-    window = (
-        "OVER (PARTITION BY customer_id ORDER BY settled_date, invoice_id "
-        f"ROWS BETWEEN {last_n - 1} PRECEDING AND CURRENT ROW)"
-    )
-    stats = "".join(f",\n           {f.sql} {window} AS {f.name}" for f in recent)
-    return f"""
-settled_runs AS (
-    SELECT invoice_id,
-           row_number() OVER (PARTITION BY customer_id ORDER BY settled_date, invoice_id) AS settlement_seq{stats}
-    FROM (SELECT invoice_id, customer_id, settled_date, {_days("due_date", "settled_date")} AS days_beyond_terms, amount
-          FROM invoices WHERE settled_date IS NOT NULL) settled
-),"""
-
-
 def _history_sql(level: Level) -> str:
     invoice_amount = ", s.invoice_amount" if level == "invoice" else ""
     return f"""
-status AS (
-    SELECT s.{SNAPSHOT_KEY}, s.as_of, i.invoice_id, i.amount{invoice_amount},
+paid AS (
+    SELECT s.{SNAPSHOT_KEY}, p.invoice_id,
+           sum(p.amount) AS paid,
+           count(*) AS n_payments,
+           min({_days("p.payment_date", "s.as_of")}) AS days_since_last_payment,
+           sum(CASE WHEN {_days("p.payment_date", "s.as_of")} >= 90 THEN p.amount ELSE 0 END) AS paid_prev_90d
+    FROM snapshots s
+    JOIN payments p ON p.customer_id = s.customer_id AND p.payment_date <= s.as_of
+    GROUP BY s.{SNAPSHOT_KEY}, p.invoice_id
+),
+known AS (
+    SELECT s.{SNAPSHOT_KEY}, i.invoice_id, i.amount{invoice_amount},
            CASE WHEN i.settled_date <= s.as_of THEN i.settled_date END AS settled_date,
            coalesce(i.settled_date <= s.as_of, false) AS is_settled,
            coalesce(i.written_off_date <= s.as_of, false) AS is_written_off,
@@ -77,41 +62,13 @@ status AS (
            CASE WHEN i.settled_date <= s.as_of THEN {_days("i.due_date", "i.settled_date")} END AS days_beyond_terms,
            CASE WHEN i.written_off_date <= s.as_of THEN {_days("i.written_off_date", "s.as_of")} END AS days_since_written_off,
            CASE WHEN i.dispute_date <= s.as_of THEN {_days("i.dispute_date", "s.as_of")} END AS days_since_dispute,
-           CASE WHEN i.settled_date <= s.as_of THEN r.settlement_seq END AS settlement_seq
-    FROM snapshots s
-    JOIN invoices i ON i.customer_id = s.customer_id AND i.issue_date <= s.as_of
-    LEFT JOIN settled_runs r ON r.invoice_id = i.invoice_id
-),
--- Payments per (snapshot, invoice) only where a feature reads them: invoices open at as_of or
--- {PAID_BEFORE_DAYS} days before, and invoices settled within the last {PAYMENTS_READ_DAYS} days (elsewhere 0).
-paid AS (
-    SELECT k.{SNAPSHOT_KEY}, k.invoice_id,
-           sum(p.amount) AS paid,
-           count(*) AS n_payments,
-           sum(CASE WHEN {_days("p.payment_date", "k.as_of")} >= {PAID_BEFORE_DAYS} THEN p.amount ELSE 0 END) AS paid_prev_90d
-    FROM status k
-    JOIN payments p ON p.invoice_id = k.invoice_id AND p.payment_date <= k.as_of
-    WHERE (NOT k.is_settled AND NOT k.is_written_off)
-       OR (k.days_since_issue >= {PAID_BEFORE_DAYS} AND NOT coalesce(k.days_since_settled >= {PAID_BEFORE_DAYS}, false)
-           AND NOT coalesce(k.days_since_written_off >= {PAID_BEFORE_DAYS}, false))
-       OR (k.is_settled AND k.days_since_settled < {PAYMENTS_READ_DAYS})
-    GROUP BY k.{SNAPSHOT_KEY}, k.invoice_id
-),
-last_payment AS (
-    SELECT s.{SNAPSHOT_KEY}, min({_days("p.payment_date", "s.as_of")}) AS days_since_last_payment
-    FROM snapshots s
-    JOIN payments p ON p.customer_id = s.customer_id AND p.payment_date <= s.as_of
-    GROUP BY s.{SNAPSHOT_KEY}
-),
-known AS (
-    SELECT k.*,
            coalesce(pd.paid, 0) AS paid,
            coalesce(pd.n_payments, 0) AS n_payments,
-           lp.days_since_last_payment,
+           pd.days_since_last_payment,
            coalesce(pd.paid_prev_90d, 0) AS paid_prev_90d
-    FROM status k
-    LEFT JOIN paid pd ON pd.{SNAPSHOT_KEY} = k.{SNAPSHOT_KEY} AND pd.invoice_id = k.invoice_id
-    LEFT JOIN last_payment lp ON lp.{SNAPSHOT_KEY} = k.{SNAPSHOT_KEY}
+    FROM snapshots s
+    JOIN invoices i ON i.customer_id = s.customer_id AND i.issue_date <= s.as_of
+    LEFT JOIN paid pd ON pd.{SNAPSHOT_KEY} = s.{SNAPSHOT_KEY} AND pd.invoice_id = i.invoice_id
 ),
 history AS (
     SELECT *,
@@ -197,7 +154,7 @@ def build_feature_sql(
         for stage in ("history", "recent", "events", "derived")
     }
     history_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["history"])
-    recent_aggs = ",\n           ".join(f"r.{f.name}" for f in by_stage["recent"])
+    recent_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["recent"])
     event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in by_stage["events"])
     derived = _inline_derived(features)
     snapshot_extras = "".join(f", s.{c}" for c in INVOICE_SNAPSHOT_COLUMNS) if level == "invoice" else ""
@@ -208,18 +165,20 @@ def build_feature_sql(
     output_sql = ",\n       ".join(outputs)
     inline = f"snapshots AS ({snapshots_sql})," if snapshots_sql else ""
     return f"""
-WITH {inline}{_recent_sql(by_stage["recent"], config.last_n)}{_history_sql(level)},
+WITH {inline}{_history_sql(level)},
 aggregated AS (
     SELECT {SNAPSHOT_KEY},
            {history_aggs}
     FROM history GROUP BY {SNAPSHOT_KEY}
 ),
 recent AS (
-    SELECT h.{SNAPSHOT_KEY},
+    SELECT {SNAPSHOT_KEY},
            {recent_aggs}
-    FROM (SELECT {SNAPSHOT_KEY}, arg_max(invoice_id, settlement_seq) AS invoice_id
-          FROM history WHERE is_settled GROUP BY {SNAPSHOT_KEY}) h
-    JOIN settled_runs r ON r.invoice_id = h.invoice_id
+    FROM (SELECT {SNAPSHOT_KEY}, days_beyond_terms,
+                 row_number() OVER (PARTITION BY {SNAPSHOT_KEY} ORDER BY settled_date DESC, invoice_id DESC) AS recency_rank
+          FROM history WHERE is_settled) ranked
+    WHERE recency_rank <= {config.last_n}
+    GROUP BY {SNAPSHOT_KEY}
 ),
 credit_events AS (
     SELECT s.{SNAPSHOT_KEY},

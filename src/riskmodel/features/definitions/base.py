@@ -4,9 +4,7 @@ the shared constants and the two SQL helpers.
 Stages
 ------
 ``history``  an aggregate over the snapshot's history rows (columns listed in ``HISTORY_COLUMNS``)
-``recent``   an aggregate over the customer's last ``last_n`` settled invoices, run as a window
-             function over each settlement and the ones before it (so it may read only the
-             settled invoice's own columns: ``days_beyond_terms``, ``amount``)
+``recent``   an aggregate over the last ``last_n`` settled invoices
 ``events``   an aggregate over the customer's credit events up to ``as_of``
 ``derived``  an expression over the features of the earlier stages and the customer row
 """
