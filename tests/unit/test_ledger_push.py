@@ -246,3 +246,13 @@ def test_a_row_whose_parent_is_nowhere_is_refused_naming_it(write_ledger_files, 
         refused.value.problems[0]["column"],
     ) == (422, table, column)
     assert not (folder / JOURNAL_FILE).exists()
+
+
+def test_a_journal_row_that_no_longer_fits_the_source_stops_the_load_naming_it(write_ledger_files):
+    from riskmodel.exceptions import LedgerError
+
+    folder = write_ledger_files()
+    push_rows(load_ledger(folder), {"invoices": [{**NEW_INVOICE, "customer_id": "C2"}]}, TODAY)
+    write_ledger_files(customers="customer_id,onboarding_date\nC1,2023-01-01\n")  # C2 removed from the source
+    with pytest.raises(LedgerError, match=r"journal entry 1\) no longer fits .*customer_id 'C2'"):
+        load_ledger(folder)

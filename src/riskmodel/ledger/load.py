@@ -60,17 +60,13 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
         return _build(raw, strict, str(source))
     tables, traced = apply_changes(raw, changes)
     ledger = _build(tables, strict, str(source))
-    for name, rows in traced.items():
-        bad = ledger.report.rejected.get(name)
-        pushed = [] if bad is None else [rows[int(r)] for r in bad["row"] if int(r) in rows]
-        if pushed:
-            reason = bad.loc[bad["row"] == next(r for r, c in rows.items() if c is pushed[0]), "reason"].iloc[
-                0
-            ]
-            raise LedgerError(
-                f"{name}: a row pushed into this ledger (journal entry {pushed[0].index}) no longer fits the "
-                f"source tables: {reason}; fix the source, or move the journal {journal_url(source)} aside to load without pushed rows"
-            )
+    pushed = [p for p in _pushed_rejections(ledger.report, traced) if p["row"] is not None]
+    if pushed:
+        raise LedgerError(
+            f"{pushed[0]['table']}: a row pushed into this ledger (journal entry {pushed[0]['row']}) no longer fits "
+            f"the source tables: {pushed[0]['reason']}; fix the source, or move the journal {journal_url(source)} "
+            "aside to load without pushed rows"
+        )
     logger.info("%s: %d pushed row(s) applied from the journal", source, len(changes))
     return ledger
 
@@ -216,8 +212,9 @@ def push_rows(
     if not outcome.changed:
         return ledger, outcome
     _refuse_future(changes, today)
-    _refuse_unknown_parents(ledger, changes)
-    customers = _customers_touched(ledger, changes)
+    owners = _invoice_owners(ledger, changes)
+    _refuse_unknown_parents(ledger, changes, owners)
+    customers = _customers_touched(changes, owners)
     inside = {
         name: pc.is_in(getattr(ledger, name)["customer_id"], value_set=customers) for name in TABLE_NAMES
     }
@@ -240,30 +237,30 @@ def push_rows(
     return merged, outcome
 
 
-def _refuse_unknown_parents(ledger: Ledger, changes: Sequence[Change]) -> None:
-    """Refuse rows whose customer (or a payment's invoice) is neither held nor pushed in the batch."""
+def _invoice_owners(ledger: Ledger, changes: Sequence[Change]) -> dict[str, str]:
+    """The customer of each invoice the batch's payments name, held or pushed in the batch (unknown ones left out)."""
+    paid = [c.row["invoice_id"] for c in changes if c.table == "payments"]
+    held = ledger.invoices.filter(
+        pc.is_in(ledger.invoices["invoice_id"], value_set=pa.array(paid, pa.string()))
+    )
+    pushed = {c.row["invoice_id"]: c.row["customer_id"] for c in changes if c.table == "invoices"}
+    return dict(zip(held["invoice_id"].to_pylist(), held["customer_id"].to_pylist(), strict=True)) | pushed
+
+
+def _refuse_unknown_parents(ledger: Ledger, changes: Sequence[Change], owners: Mapping[str, str]) -> None:
+    """Refuse rows whose customer (or a payment's invoice, see ``owners``) is neither held nor pushed in the batch."""
     customers = {c.row["customer_id"] for c in changes if c.table == "customers"}
-    invoices = {c.row["invoice_id"] for c in changes if c.table == "invoices"}
-    wanted_customers = [
-        c.row["customer_id"] for c in changes if c.table in ("invoices", "events", "customer_history")
-    ]
-    wanted_invoices = [c.row["invoice_id"] for c in changes if c.table == "payments"]
-    held_customers = set(
-        ledger.customers.filter(
-            pc.is_in(ledger.customers["customer_id"], value_set=pa.array(wanted_customers, pa.string()))
-        )["customer_id"].to_pylist()
+    wanted = [c.row["customer_id"] for c in changes if c.table in ("invoices", "events", "customer_history")]
+    held = ledger.customers.filter(
+        pc.is_in(ledger.customers["customer_id"], value_set=pa.array(wanted, pa.string()))
     )
-    held_invoices = set(
-        ledger.invoices.filter(
-            pc.is_in(ledger.invoices["invoice_id"], value_set=pa.array(wanted_invoices, pa.string()))
-        )["invoice_id"].to_pylist()
-    )
+    customers |= set(held["customer_id"].to_pylist())
     problems = []
     for change in changes:
         if change.table in ("invoices", "events", "customer_history"):
-            parent, known, noun = "customer_id", customers | held_customers, "customers"
+            parent, known, noun = "customer_id", customers, "customers"
         elif change.table == "payments":
-            parent, known, noun = "invoice_id", invoices | held_invoices, "invoices"
+            parent, known, noun = "invoice_id", owners, "invoices"
         else:
             continue
         if change.row[parent] not in known:
@@ -280,17 +277,9 @@ def _refuse_unknown_parents(ledger: Ledger, changes: Sequence[Change]) -> None:
         raise PushRefused(422, problems)
 
 
-def _customers_touched(ledger: Ledger, changes: Sequence[Change]) -> pa.Array:
-    """Customers whose rows a batch adds or changes (a payment's: its invoice's customer, held or pushed)."""
-    pushed_owners = {c.row["invoice_id"]: c.row["customer_id"] for c in changes if c.table == "invoices"}
-    paid = [c.row["invoice_id"] for c in changes if c.table == "payments"]
-    held = ledger.invoices.filter(
-        pc.is_in(ledger.invoices["invoice_id"], value_set=pa.array(paid, pa.string()))
-    )
-    owners = pushed_owners | dict(
-        zip(held["invoice_id"].to_pylist(), held["customer_id"].to_pylist(), strict=True)
-    )
-    touched = {c.row.get("customer_id") for c in changes} | {owners.get(i) for i in paid}
+def _customers_touched(changes: Sequence[Change], owners: Mapping[str, str]) -> pa.Array:
+    """Customers whose rows a batch adds or changes (a payment's: its invoice's customer, ``owners``)."""
+    touched = {c.row.get("customer_id") or owners.get(c.row.get("invoice_id")) for c in changes}
     return pa.array(sorted(c for c in touched if c), pa.string())
 
 

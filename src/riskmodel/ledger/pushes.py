@@ -205,7 +205,7 @@ def classify(
             ]
             if not differs:
                 unchanged += 1
-            elif set(differs) <= set(UPDATABLE.get(name, ())):
+            elif set(differs) <= set(updatable):
                 changes.append(Change(name, "update", row, i))
                 updated += 1
             else:
@@ -216,7 +216,7 @@ def classify(
                         "row": i,
                         "column": differs[0],
                         "reason": f"{'/'.join(spec.key_columns) or 'an identical row'} {', '.join(str(k) for k in key)} "
-                        f"is held with {held_values}; only {', '.join(UPDATABLE.get(name, ())) or 'nothing'} "
+                        f"is held with {held_values}; only {', '.join(updatable) or 'nothing'} "
                         "may change on a held row",
                     }
                 )
@@ -361,13 +361,6 @@ def journal_url(source: str | Path) -> str:
     return f"sqlite:///{Path(source).resolve() / JOURNAL_FILE}"
 
 
-def has_journal(source: str | Path) -> bool:
-    """Whether rows were ever pushed into this ledger (cheap for a folder; one query for a database)."""
-    if not is_url(source):
-        return (Path(source) / JOURNAL_FILE).is_file()
-    return _journal_version(str(source)) is not None
-
-
 def journal_stamp(source: str | Path) -> object:
     """Something that changes whenever rows are pushed into this ledger (a file's size and time; a database's last entry)."""
     if is_url(source):
@@ -420,7 +413,7 @@ def read_journal(source: str | Path) -> list[Change]:
     """The changes pushed into this ledger, in the order they were accepted."""
     import sqlalchemy as sa
 
-    if not has_journal(source):
+    if journal_version(source) is None:
         return []
     with _engine(journal_url(source)).connect() as connection:
         rows = connection.execute(

@@ -39,7 +39,7 @@ from riskmodel.scoring import (
     open_invoices,
     score_customers,
 )
-from riskmodel.service.errors import ApiError
+from riskmodel.service.errors import ApiError, field_path
 from riskmodel.service.history import history_ledger
 from riskmodel.service.invoices import customer_invoices, invoice_risk
 from riskmodel.service.portfolio import portfolio_summary
@@ -141,7 +141,15 @@ class RiskScorer:
                 raise ApiError(
                     err.status,
                     str(err),
-                    [{"field": _pushed_field(p), "message": str(p["reason"])} for p in err.problems],
+                    [
+                        {
+                            "field": field_path(
+                                k for k in (p["table"], p["row"], p["column"]) if k is not None
+                            ),
+                            "message": str(p["reason"]),
+                        }
+                        for p in err.problems
+                    ],
                 ) from err
             if outcome.changed:
                 started = time.perf_counter()
@@ -469,16 +477,6 @@ class RiskScorer:
             "data_end": self.data_end.isoformat(),
             "pushed_rows": self.pushed_rows,
         }
-
-
-def _pushed_field(problem: Mapping[str, Any]) -> str:
-    """Where a pushed row's problem is, as a body path: ``invoices[3].due_date``."""
-    path = str(problem["table"])
-    if problem.get("row") is not None:
-        path += f"[{problem['row']}]"
-    if problem.get("column"):
-        path += f".{problem['column']}"
-    return path
 
 
 class ReadWriteLock:
