@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve_command(commands)
     _add_push_command(commands)
     _add_report_command(commands)
+    _add_backtest_command(commands)
     return parser
 
 
@@ -638,6 +639,67 @@ def _add_rescore_command(commands: argparse._SubParsersAction) -> None:
     )
     rescore.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
     rescore.set_defaults(handler=_rescore)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from riskmodel.backtest import backtest_config, run_backtest
+    from riskmodel.backtest.report import write_backtest
+    from riskmodel.models import load_train_config
+    from riskmodel.policy import load_policy
+
+    policy = load_policy(args.policy)
+    config = load_train_config(args.config) if args.config else backtest_config()
+    ledger = _load(args)
+    logger.info("backtest from %s to %s with policy %s", args.start, args.end, policy.version)
+    result = run_backtest(ledger, args.start, args.end, policy=policy, config=config, workdir=args.workdir)
+    summary = result.summary
+    sys.stdout.write(
+        f"{summary['months']} month(s) after the warm-up, {summary['active_customers_mean']:,.0f} active customers a month\n"
+        f"defaults warned 30+ days ahead: {summary['defaults_warned_30d']} of {summary['defaults']}\n"
+        f"new severe alerts: precision {summary['alert_precision']} against a base rate of {summary['base_rate']} "
+        f"(lift {summary['lift']})\n"
+        f"customers with a new alert a month: {summary['new_alert_rate']}; open alerts per customer "
+        f"{summary['open_alerts_per_customer']}\n"
+        f"limits raised / cut / unchanged: {summary['limits_raised_share']} / {summary['limits_cut_share']} / "
+        f"{summary['limits_unchanged_share']}; customers who stayed good keep {summary['good_limit_ratio']} of "
+        f"their current total; exposure at default {summary['ead_recommended_limits']:,.0f} under recommended "
+        f"against {summary['ead_current_limits']:,.0f} under current limits\n"
+    )
+    if args.out:
+        for path in write_backtest(result, args.out):
+            sys.stdout.write(f"wrote {path}\n")
+    sys.stdout.write(json.dumps(summary) + "\n")
+    return EXIT_OK
+
+
+def _add_backtest_command(commands: argparse._SubParsersAction) -> None:
+    """The ``backtest`` subcommand (decisions measured against what happened)."""
+    backtest = commands.add_parser(
+        "backtest",
+        help="train on what was known at --start, rescore each month end to --end, judge alerts and limits by outcomes",
+    )
+    backtest.add_argument("ledger", help="ledger folder (CSV or Parquet files) or SQLAlchemy URL")
+    backtest.add_argument("--start", required=True, type=_date, help="training date and warm-up scoring date")
+    backtest.add_argument(
+        "--end", required=True, type=_date, help="last scoring date (the ledger must reach 6 months past it)"
+    )
+    backtest.add_argument(
+        "--out", type=Path, help="folder for summary.json, the monthly tables and the figures"
+    )
+    backtest.add_argument(
+        "--policy", help="policy YAML to judge (default: the policy shipped with riskmodel)"
+    )
+    backtest.add_argument(
+        "--config",
+        help="training config YAML of the model set to judge (default: the train defaults with validation_share 0.1, cv_folds 2)",
+    )
+    backtest.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the backtest's own MLflow store and results database here (default: a temporary folder)",
+    )
+    backtest.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
+    backtest.set_defaults(handler=_backtest)
 
 
 def _key_value(text: str) -> tuple[str, str]:

@@ -60,3 +60,7 @@ class ReportError(RiskModelError, RuntimeError):
 
 class ForecastError(RiskModelError, ValueError):
     """A cash forecast that cannot be made as asked (a date outside the ledger, an unknown customer)."""
+
+
+class BacktestError(RiskModelError, ValueError):
+    """A backtest cannot run as asked (dates, or a ledger too short for its outcomes)."""

@@ -21,7 +21,7 @@ import pandas as pd
 
 from riskmodel.features.definitions import Feature, build_registry
 from riskmodel.jsonable import to_jsonable
-from riskmodel.policy.texts import check_lang, render
+from riskmodel.policy.texts import check_lang, format_feature_value, render
 
 REASON_COLUMNS = [
     "row",
@@ -33,7 +33,9 @@ REASON_COLUMNS = [
     "comparison",
     "direction",
     "description",
+    "unit",
 ]
+MEMBER_SHOWN = 1e-6  # a feature's own contribution is listed inside its reason when at least this large
 
 
 def split_contributions(pred_contrib: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -51,13 +53,14 @@ def comparison_points(values: pd.DataFrame) -> pd.Series:
 
 def _group_features(
     feature_names: Sequence[str], registry: Sequence[Feature], lang: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(group index of each feature, group names, description of each feature); unknown names stand for themselves."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(group index, group names, description and unit of each feature); unknown names stand for themselves."""
     known = {feature.name: feature for feature in registry}
     groups = [known[name].group if name in known else name for name in feature_names]
     descriptions = [getattr(known[name], lang) if name in known else name for name in feature_names]
+    units = [known[name].unit if name in known else "" for name in feature_names]
     group_names, group_index = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
-    return group_index, group_names, np.asarray(descriptions, dtype=object)
+    return group_index, group_names, np.asarray(descriptions, dtype=object), np.asarray(units, dtype=object)
 
 
 def _dominant_features(
@@ -122,6 +125,7 @@ def reason_table(
     lang: str = "en",
     risk_raising_only: bool = True,
     registry: Sequence[Feature] | None = None,
+    min_contribution: float = 0.0,
 ) -> pd.DataFrame:
     """Reasons of every row as a long table (columns ``REASON_COLUMNS``), ``rank`` 1 the strongest.
 
@@ -144,11 +148,13 @@ def reason_table(
         groups by absolute contribution.
     registry
         Features to describe and group by; defaults to the registry with default windows.
+    min_contribution
+        A group whose contribution (log-odds, absolute) is below this gives no reason.
     """
     check_lang(lang)
     contributions = np.asarray(contributions, dtype=float)
     _check_inputs(contributions, feature_names, values, top_n)
-    group_index, group_names, descriptions = _group_features(
+    group_index, group_names, descriptions, units = _group_features(
         feature_names, registry or build_registry(), lang
     )
     one_hot = np.zeros((len(feature_names), len(group_names)))
@@ -157,7 +163,8 @@ def reason_table(
     strength = np.where(group_sums > 0, group_sums, 0.0) if risk_raising_only else np.abs(group_sums)
     kept = min(top_n, len(group_names))
     order = np.argsort(-strength, axis=1, kind="stable")[:, :kept]
-    valid = (np.take_along_axis(strength, order, axis=1) > 0).ravel()
+    strongest = np.take_along_axis(strength, order, axis=1)
+    valid = ((strongest > 0) & (strongest >= min_contribution)).ravel()
     rows = np.repeat(np.arange(len(contributions)), kept)[valid]
     groups = order.ravel()[valid]
     features = _dominant_features(contributions, group_sums, group_index)[rows, groups]
@@ -175,6 +182,7 @@ def reason_table(
             "comparison": pd.Series(point_of_feature[features], dtype=object),
             "direction": pd.Series(_directions(found, point_of_feature[features]), dtype=object),
             "description": descriptions[features],
+            "unit": units[features],
         }
     )
 
@@ -188,12 +196,15 @@ def reason_codes(
     lang: str = "en",
     risk_raising_only: bool = True,
     registry: Sequence[Feature] | None = None,
+    min_contribution: float = 0.0,
 ) -> list[list[dict[str, Any]]]:
     """Per row, at most ``top_n`` reasons as JSON-ready dicts, largest risk-raising first.
 
     Each reason has ``feature, value, contribution, description`` (the ``reasons[]`` of
-    DESIGN.md) and ``group, comparison, direction``; see :func:`reason_table` for the
-    parameters.
+    DESIGN.md) and ``group, comparison, direction``; ``value_text`` and ``comparison_text``
+    format the values by the feature's unit ("12,300", "45 days", "37%", "not provided");
+    ``members`` lists each feature of the group with its own contribution, largest first.
+    See :func:`reason_table` for the parameters.
 
     Examples
     --------
@@ -203,22 +214,50 @@ def reason_codes(
     >>> [(r["feature"], r["value"], r["direction"]) for r in reasons[0]]
     [('max_days_past_due', 75.0, 'higher'), ('bureau_score', 610.0, None)]
     """
+    registry = registry or build_registry()
     table = reason_table(
-        contributions, feature_names, values, comparison, top_n, lang, risk_raising_only, registry
+        contributions,
+        feature_names,
+        values,
+        comparison,
+        top_n,
+        lang,
+        risk_raising_only,
+        registry,
+        min_contribution,
     )
+    matrix = np.asarray(contributions, dtype=float)
+    group_of = dict(
+        zip(feature_names, _group_features(feature_names, registry, lang)[0].tolist(), strict=True)
+    )
+    names = np.asarray(feature_names, dtype=object)
+    index_of = {name: i for i, name in enumerate(feature_names)}
     reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(values))]
     columns = [table[name].to_numpy(dtype=object) for name in REASON_COLUMNS[2:]]
     for row, *fields in zip(table["row"].tolist(), *columns, strict=True):
-        group, feature, value, contribution, point, direction, description = fields
+        group, feature, value, contribution, point, direction, description, unit = fields
+        members = np.flatnonzero(np.array([group_of[n] == group_of[feature] for n in feature_names]))
+        own = matrix[row, members]
+        listed = [
+            {"feature": names[i], "contribution": float(c)}
+            for i, c in sorted(zip(members.tolist(), own.tolist(), strict=True), key=lambda p: -abs(p[1]))
+            if abs(c) >= MEMBER_SHOWN
+        ]
+        value = to_jsonable(value)
+        point = to_jsonable(point)
         reasons[row].append(
             {
                 "feature": feature,
-                "value": to_jsonable(value),
+                "value": value,
+                "value_text": format_feature_value(value, unit, lang),
                 "contribution": float(contribution),
                 "description": description,
                 "group": group,
-                "comparison": to_jsonable(point),
+                "comparison": point,
+                "comparison_text": None if point is None else format_feature_value(point, unit, lang),
                 "direction": to_jsonable(direction),
+                "members": listed
+                or [{"feature": feature, "contribution": float(matrix[row, index_of[feature]])}],
             }
         )
     return reasons

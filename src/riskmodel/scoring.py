@@ -41,6 +41,7 @@ from riskmodel.policy import (
     load_policy,
     recommend_limits,
 )
+from riskmodel.policy.config import ReasonPolicy
 from riskmodel.policy.limits import limit_rationale, limit_rationale_texts
 from riskmodel.policy.payment_rules import grade_by_payment_rules, rule_features
 from riskmodel.policy.texts import render
@@ -286,9 +287,13 @@ def customer_default_state(
 
 
 def _model_scores(
-    model: CreditModel, features: pd.DataFrame, comparison: pd.Series | None, lang: str
+    model: CreditModel,
+    features: pd.DataFrame,
+    comparison: pd.Series | None,
+    lang: str,
+    shown: ReasonPolicy = ReasonPolicy(),
 ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
-    """The default model's PD and SHAP reason codes of each row."""
+    """The default model's PD and SHAP reason codes of each row (as many and as strong as the policy shows)."""
     values = features[model.feature_names]
     if len(features):
         pd_12m = np.asarray(model.predict_proba(features), dtype=float)
@@ -300,7 +305,9 @@ def _model_scores(
         model.feature_names,
         values,
         comparison if comparison is not None else comparison_points(values),
+        top_n=shown.top_n,
         lang=lang,
+        min_contribution=shown.min_contribution,
     )
     return pd_12m, reasons
 
@@ -332,7 +339,7 @@ def score_features(
         by_rules = grade_by_payment_rules(bundle.policy, features, lang, bundle.feature_config)
         pd_12m, reasons = by_rules.pd_12m, by_rules.reasons
     else:
-        pd_12m, reasons = _model_scores(bundle.default, features, comparison, lang)
+        pd_12m, reasons = _model_scores(bundle.default, features, comparison, lang, bundle.policy.reasons)
     if default_state is None:
         default_state = pd.DataFrame({"default_date": pd.Series(pd.NaT, index=range(len(features)))})
     default_date = pd.to_datetime(default_state["default_date"]).reset_index(drop=True)
@@ -424,7 +431,12 @@ def score_prepared(
             f"order; got {len(scored)} rows in another order. Score prepared.features and keep its row order"
         )
     pd_12m, grade = scored["pd_12m"].to_numpy(dtype=float), scored["grade"].to_numpy(dtype=int)
-    current = features.assign(pd_12m=pd_12m, grade=grade)
+    current = features.assign(
+        pd_12m=pd_12m,
+        grade=grade,
+        in_default=scored["in_default"].to_numpy(),
+        default_date=scored["default_date"].to_numpy(),
+    )
     alerts = evaluate_alerts(
         bundle.policy, current, prepared.invoices, previous=previous, open_alerts=open_alerts, lang=lang
     )

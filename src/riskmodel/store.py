@@ -79,7 +79,9 @@ alerts = sa.Table(
     sa.Column("facts", sa.Text, nullable=False),
     sa.Column("action", sa.String(100), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
-    sa.Column("status", sa.String(10), nullable=False),  # open | closed
+    sa.Column(
+        "status", sa.String(10), nullable=False
+    ),  # open | resolved (closed in databases written before)
     sa.Column("opened_as_of", sa.Date, nullable=False),
     sa.Column("opened_run_id", sa.String(36)),
     sa.Column("closed_as_of", sa.Date),
@@ -241,24 +243,32 @@ class ResultsStore:
                 return False
             if records:
                 con.execute(scores.insert(), records)
-            if opened:
-                con.execute(alerts.insert(), [_alert_row(a) for a in opened])
-            for alert in closed:
-                con.execute(
-                    alerts.update()
-                    .where(*(alerts.c[k] == alert[k] for k in ALERT_IDENTITY), alerts.c.status == "open")
-                    .values(
-                        status="closed",
-                        closed_as_of=alert["closed_as_of"],
-                        closed_run_id=alert.get("closed_run_id"),
-                    )
-                )
+            _write_alert_changes(con, opened, closed)
             con.execute(
                 run_chunks.insert().values(
                     run_id=run_id, chunk=chunk, n_rows=len(records), committed_at=_now()
                 )
             )
         return True
+
+    def record_alert_changes(
+        self, opened: Sequence[Mapping[str, Any]], closed: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Store alerts the service raised or resolved (one transaction); an alert already open is not opened twice."""
+        if not opened and not closed:
+            return
+        with self.engine.begin() as con:
+            fresh = [
+                alert
+                for alert in opened
+                if con.execute(
+                    sa.select(alerts.c.alert_id).where(
+                        *(alerts.c[k] == str(alert[k]) for k in ALERT_IDENTITY), alerts.c.status == "open"
+                    )
+                ).first()
+                is None
+            ]
+            _write_alert_changes(con, fresh, closed)
 
     def scores_for(
         self, as_of: date, model_version: str | None = None, customer_ids: Iterable[str] | None = None
@@ -318,6 +328,11 @@ class ResultsStore:
             frame = pd.read_sql(query, con)
         return frame
 
+    def alert_history(self) -> pd.DataFrame:
+        """Every alert ever opened, open or closed, in the order opened."""
+        with self.engine.connect() as con:
+            return pd.read_sql(sa.select(alerts).order_by(alerts.c.alert_id), con)
+
     def alerts_opened_in(self, run_id: str) -> pd.DataFrame:
         with self.engine.connect() as con:
             return pd.read_sql(sa.select(alerts).where(alerts.c.opened_run_id == run_id), con)
@@ -359,6 +374,24 @@ class ResultsStore:
             query = query.where(audit.c.customer_id == customer_id)
         with self.engine.connect() as con:
             return pd.read_sql(query, con)
+
+
+def _write_alert_changes(
+    con: sa.Connection, opened: Sequence[Mapping[str, Any]], closed: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert the opened alerts and mark the closed ones ``resolved`` (only while still open)."""
+    if opened:
+        con.execute(alerts.insert(), [_alert_row(a) for a in opened])
+    for alert in closed:
+        con.execute(
+            alerts.update()
+            .where(*(alerts.c[k] == alert[k] for k in ALERT_IDENTITY), alerts.c.status == "open")
+            .values(
+                status="resolved",
+                closed_as_of=alert["closed_as_of"],
+                closed_run_id=alert.get("closed_run_id"),
+            )
+        )
 
 
 def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def table_counts(db: Path) -> dict[str, int]:
             for name in ("score_runs", "score_run_chunks", "scores", "alerts")
         }
         counts["closed"] = con.execute(
-            sa.text("SELECT count(*) FROM alerts WHERE status = 'closed'")
+            sa.text("SELECT count(*) FROM alerts WHERE status = 'resolved'")
         ).scalar_one()
     engine.dispose()
     return counts

@@ -47,7 +47,7 @@ def test_december_opens_and_closes_what_one_unchunked_evaluation_does(two_month_
     assert len(opened) > 0 and len(closed) > 0
     assert identities(opened) == identities(reference.new)
     assert identities(closed) == identities(reference.closed)
-    assert set(opened["alert_type"]) >= {"pd_jump", "grade_downgrade"}  # need the previous run's scores
+    assert "pd_jump" in set(opened["alert_type"])  # needs the previous run's scores
     assert (closed["closed_as_of"] == DECEMBER).all()
 
 

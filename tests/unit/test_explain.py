@@ -9,6 +9,7 @@ import pytest
 
 from riskmodel.explain import comparison_points, reason_codes, reason_table, split_contributions
 from riskmodel.features.definitions import build_registry
+from riskmodel.policy.texts import format_feature_value
 
 REGISTRY = {feature.name: feature for feature in build_registry()}
 # two payment-delay features, one aging, one firmographic, one dispute, one name the registry does not know
@@ -91,6 +92,12 @@ def test_related_features_are_one_reason_told_by_the_dominant_feature() -> None:
         "group": "payment_delay",
         "comparison": 5.0,
         "direction": "higher",
+        "value_text": "40 days",
+        "comparison_text": "5 days",
+        "members": [
+            {"feature": "days_beyond_terms_max_90d", "contribution": pytest.approx(0.3)},
+            {"feature": "days_beyond_terms_mean_90d", "contribution": pytest.approx(0.2)},
+        ],
     }
 
 
@@ -124,6 +131,44 @@ def test_missing_value_and_missing_comparison_give_none() -> None:
     contributions, values = one_row([0.0, 0.0, 0.9, 0.0, 0.0, 0.0], [1.0, 1.0, np.nan, 1.0, 1.0, 1.0])
     reason = reason_codes(contributions, NAMES, values)[0][0]
     assert (reason["value"], reason["comparison"], reason["direction"]) == (None, None, None)
+    assert reason["value_text"] == "not provided"
+    assert reason_codes(contributions, NAMES, values, lang="zh")[0][0]["value_text"] == "未提供"
+
+
+def test_reasons_below_the_threshold_are_left_out() -> None:
+    contributions, values = one_row([0.0, 0.0, 0.9, 0.0, 0.099, 0.1])
+    reasons = reason_codes(contributions, NAMES, values, min_contribution=0.1)[0]
+    assert [r["feature"] for r in reasons] == ["max_days_past_due", "erp_flag"]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "lang", "text"),
+    [
+        (12300.4, "amount", "en", "12,300"),
+        (0.374, "share", "en", "37%"),
+        (45.0, "days", "en", "45 days"),
+        (45.0, "days", "zh", "45天"),
+        (8.0, "years", "zh", "8年"),
+        (612.0, "score", "en", "612"),
+        ("DE", "category", "en", "DE"),
+        (None, "amount", "en", "not provided"),
+        (float("nan"), "share", "zh", "未提供"),
+    ],
+)
+def test_values_are_formatted_by_unit(value, unit: str, lang: str, text: str) -> None:
+    assert format_feature_value(value, unit, lang) == text
+
+
+def test_firmographics_are_split_into_groups_a_credit_officer_tells_apart() -> None:
+    groups = {
+        name: REGISTRY[name].group for name in ("bureau_score", "annual_revenue", "industry", "credit_limit")
+    }
+    assert groups == {
+        "bureau_score": "bureau",
+        "annual_revenue": "size_and_age",
+        "industry": "sector_and_country",
+        "credit_limit": "exposure",
+    }
 
 
 def test_comparison_missing_for_one_reason_only_gives_none_there() -> None:

@@ -17,6 +17,13 @@ from riskmodel.policy.config import load_policy
 from tests.unit.test_policy_config import policy_with
 
 POLICY = load_policy()
+# The shipped policy leaves some rules off (README, "Alerts"); they are tested switched on.
+ALL_RULES = policy_with(
+    {
+        f"alerts.{rule}.enabled": True
+        for rule in ("grade_downgrade", "payment_trend", "new_dispute", "utilisation")
+    }
+)
 QUIET = {"limit_utilisation": 0.5, "days_beyond_terms_mean_90d": 2.0, "days_beyond_terms_mean_365d": 2.0}
 
 
@@ -74,7 +81,7 @@ def test_pd_jump_facts_and_text() -> None:
     assert (alert["severity"], alert["severity_level"], alert["action"], alert["status"]) == (
         "warning",
         2,
-        "reminder",
+        "review_credit",
         "new",
     )
 
@@ -91,7 +98,7 @@ def test_no_previous_score_means_no_change_alerts() -> None:
 def test_grade_downgrade(before: int, now: int, fires: bool) -> None:
     pd_now = POLICY.master_scale.upper_pd[now - 1]
     pd_before = POLICY.master_scale.upper_pd[before - 1]
-    update = evaluate(pd_now, previous={"pd_12m": pd_before, "grade": before}, grade=now)
+    update = evaluate(pd_now, previous={"pd_12m": pd_before, "grade": before}, grade=now, policy=ALL_RULES)
     assert (("grade_downgrade", "grade_downgrade") in fired(update)) is fires
 
 
@@ -101,9 +108,10 @@ def test_grade_downgrade(before: int, now: int, fires: bool) -> None:
         (0.05, set()),
         (0.10, {("pd_level", "0.1", "warning")}),
         (0.12, {("pd_level", "0.1", "warning")}),
-        (0.35, {("pd_level", "0.3", "severe")}),
+        (0.169, {("pd_level", "0.1", "warning")}),
+        (0.17, {("pd_level", "0.17", "severe")}),
     ],
-    ids=["below", "at-threshold", "warning", "severe"],
+    ids=["below", "at-threshold", "warning", "just-below-severe", "severe"],
 )
 def test_pd_level(pd_12m: float, expected: set) -> None:
     update = evaluate(pd_12m)
@@ -118,13 +126,14 @@ def test_pd_level(pd_12m: float, expected: set) -> None:
     [
         (0.5, set()),
         (np.nan, set()),
-        (0.95, {("0.9", "warning", "reminder")}),
-        (1.2, {("1", "severe", "call_and_order_hold")}),
+        (0.99, set()),
+        (1.0, {("1", "warning", "review_credit")}),
+        (1.6, {("1.5", "severe", "call_and_order_hold")}),
     ],
-    ids=["low", "unknown", "warning", "over-limit"],
+    ids=["low", "unknown", "just-under", "at-limit", "far-over"],
 )
 def test_utilisation(utilisation: float, expected: set) -> None:
-    update = evaluate(limit_utilisation=utilisation)
+    update = evaluate(0.05, limit_utilisation=utilisation, policy=ALL_RULES)
     assert (
         set(zip(update.open["key"], update.open["severity"], update.open["action"], strict=True)) == expected
     )
@@ -136,7 +145,9 @@ def test_utilisation(utilisation: float, expected: set) -> None:
     ids=["slowing", "at-threshold", "small-increase", "recent-still-on-time", "no-recent-payments"],
 )
 def test_payment_trend(recent: float, history: float, fires: bool) -> None:
-    update = evaluate(days_beyond_terms_mean_90d=recent, days_beyond_terms_mean_365d=history)
+    update = evaluate(
+        days_beyond_terms_mean_90d=recent, days_beyond_terms_mean_365d=history, policy=ALL_RULES
+    )
     assert (("payment_trend", "payment_trend") in fired(update)) is fires
 
 
@@ -144,9 +155,9 @@ def test_payment_trend(recent: float, history: float, fires: bool) -> None:
     ("days", "expected"),
     [
         (30, set()),
-        (31, {("I1:30", "warning", "call_and_order_hold")}),
-        (61, {("I1:60", "severe", "stop_supply_and_formal_demand")}),
-        (91, {("I1:90", "severe", "legal_action")}),
+        (31, {("over_30", "severe", "call_and_order_hold")}),
+        (61, {("over_60", "severe", "stop_supply_and_formal_demand")}),
+        (91, {("over_90", "severe", "legal_action")}),
     ],
     ids=["30-days", "over-30", "over-60", "over-90"],
 )
@@ -158,28 +169,92 @@ def test_overdue_invoice_tiers(days: int, expected: set) -> None:
 
 
 def test_disputed_invoice_raises_a_dispute_alert_not_an_overdue_one() -> None:
-    update = evaluate(invoices=[invoice(days_past_due=95, is_disputed=True)])
-    assert fired(update) == {("new_dispute", "I1")}
+    update = evaluate(invoices=[invoice(days_past_due=95, is_disputed=True)], policy=ALL_RULES)
+    assert fired(update) == {("new_dispute", "disputes")}
     assert update.records()[0]["action"] == "resolve_dispute"
 
 
 def test_disputed_invoice_escalates_when_collection_does_not_pause() -> None:
     update = evaluate(
         invoices=[invoice(days_past_due=95, is_disputed=True)],
-        policy=policy_with({"collection.pause_on_dispute": False}),
+        policy=policy_with({"collection.pause_on_dispute": False, "alerts.new_dispute.enabled": True}),
     )
-    assert fired(update) == {("new_dispute", "I1"), ("overdue_invoice", "I1:90")}
+    assert fired(update) == {("new_dispute", "disputes"), ("overdue_invoice", "over_90")}
+
+
+def test_overdue_invoices_of_a_customer_make_one_alert_listing_them() -> None:
+    update = evaluate(
+        invoices=[
+            invoice("I1", days_past_due=40, open_amount=100.0),
+            invoice("I2", days_past_due=70, open_amount=250.0),
+            invoice("I3", days_past_due=20, open_amount=999.0),
+        ]
+    )
+    (alert,) = update.records()
+    assert (alert["alert_type"], alert["key"], alert["severity"]) == ("overdue_invoice", "over_60", "severe")
+    assert alert["facts"]["n_invoices"] == 2 and alert["facts"]["overdue_amount"] == pytest.approx(350.0)
+    assert [row["invoice_id"] for row in alert["facts"]["invoices"]] == ["I2", "I1"]
+    assert alert["text"] == "2 invoice(s) over 60 days past due, 350.00 open; the oldest 70 days (I2, I1)"
+
+
+def test_disputes_of_a_customer_make_one_alert() -> None:
+    update = evaluate(
+        invoices=[invoice("I1", 10, 100.0, is_disputed=True), invoice("I2", -5, 50.0, is_disputed=True)],
+        policy=ALL_RULES,
+    )
+    (alert,) = update.records()
+    assert alert["text"] == "2 invoice(s) in dispute, 150.00 open (I1, I2)"
+
+
+def test_shipped_policy_leaves_disputes_trends_and_utilisation_off_the_worklist() -> None:
+    update = evaluate(
+        0.05,
+        invoices=[invoice(days_past_due=5, is_disputed=True)],
+        days_beyond_terms_mean_90d=40.0,
+        days_beyond_terms_mean_365d=5.0,
+        limit_utilisation=3.0,
+    )
+    assert fired(update) == set()
+
+
+@pytest.mark.parametrize(("pd_12m", "fires"), [(0.034, False), (0.035, True)], ids=["grade-5", "grade-6"])
+def test_utilisation_alerts_only_where_the_risk_is(pd_12m: float, fires: bool) -> None:
+    assert (("utilisation", "1") in fired(evaluate(pd_12m, limit_utilisation=1.2, policy=ALL_RULES))) is fires
+
+
+@pytest.mark.parametrize(("value", "held"), [(0.85, True), (0.79, False)], ids=["above-hold", "below-hold"])
+def test_threshold_alert_is_held_until_the_value_falls_well_below(value: float, held: bool) -> None:
+    first = evaluate(0.05, limit_utilisation=1.1, policy=ALL_RULES)
+    second = evaluate(0.05, limit_utilisation=value, open_alerts=first.open, policy=ALL_RULES)
+    assert (("utilisation", "1") in fired(second)) is held
+    assert second.new.empty
+    assert second.closed.empty is held
+
+
+def test_customer_in_default_has_one_alert_instead_of_its_symptoms() -> None:
+    update = evaluate(
+        1.0,
+        invoices=[invoice(days_past_due=120)],
+        limit_utilisation=3.0,
+        policy=ALL_RULES,
+        in_default=True,
+        default_date=pd.Timestamp("2025-03-01"),
+    )
+    (alert,) = update.records()
+    assert (alert["alert_type"], alert["key"], alert["severity"]) == ("in_default", "2025-03-01", "severe")
+    assert alert["text"] == "in default since 2025-03-01: supply stops until it cures"
 
 
 def test_disabled_rule_does_not_fire() -> None:
-    policy = policy_with({"alerts.utilisation.enabled": False})
-    assert fired(evaluate(limit_utilisation=1.5, policy=policy)) == set()
+    policy = policy_with({"alerts.pd_level.enabled": False})
+    assert fired(evaluate(0.5)) == {("pd_level", "0.17")}
+    assert fired(evaluate(0.5, policy=policy)) == set()
 
 
 def test_alert_texts_in_chinese() -> None:
     update = evaluate(invoices=[invoice(days_past_due=65, open_amount=1234.5)], lang="zh")
     record = update.records()[0]
-    assert record["text"] == "发票I1已逾期65天（超过60天），未结金额1,234.50"
+    assert record["text"] == "1张发票逾期超过60天，未结金额1,234.50；最久逾期65天（I1）"
     assert record["action_text"] == "停止供货并发出正式催款函"
 
 
@@ -188,7 +263,7 @@ def test_same_condition_twice_is_raised_once() -> None:
     second = evaluate(0.35, invoices=[invoice(days_past_due=45)], open_alerts=first.open)
     assert len(first.new) == 2
     assert second.new.empty
-    assert set(second.open["status"]) == {"continuing"}
+    assert set(second.open["status"]) == {"open"}
     assert second.closed.empty
 
 
@@ -196,18 +271,17 @@ def test_condition_gone_closes_the_alert_and_a_new_tier_is_new() -> None:
     first = evaluate(0.35, invoices=[invoice("I1", days_past_due=40), invoice("I2", days_past_due=50)])
     second = evaluate(0.05, invoices=[invoice("I1", days_past_due=65)], open_alerts=first.open)
     assert set(zip(second.closed["alert_type"], second.closed["key"], strict=True)) == {
-        ("pd_level", "0.3"),
-        ("overdue_invoice", "I1:30"),
-        ("overdue_invoice", "I2:30"),
+        ("pd_level", "0.17"),
+        ("overdue_invoice", "over_30"),
     }
-    assert set(second.closed["status"]) == {"closed"}
+    assert set(second.closed["status"]) == {"resolved"}
     assert set(zip(second.new["alert_type"], second.new["key"], strict=True)) == {
-        ("overdue_invoice", "I1:60")
+        ("overdue_invoice", "over_60")
     }
 
 
 def test_alerts_of_customers_not_evaluated_stay_open() -> None:
-    others = pd.DataFrame([{"customer_id": "C2", "alert_type": "pd_level", "key": "0.3"}])
+    others = pd.DataFrame([{"customer_id": "C2", "alert_type": "pd_level", "key": "0.17"}])
     assert evaluate(open_alerts=others).closed.empty
 
 
@@ -225,7 +299,7 @@ def test_missing_feature_names_the_policy_key() -> None:
         match=r"alerts.payment_trend.recent_feature names the column 'days_beyond_terms_mean_90d'",
     ):
         evaluate_alerts(
-            POLICY,
+            ALL_RULES,
             current,
             pd.DataFrame(columns=["customer_id", "invoice_id", "days_past_due", "open_amount"]),
         )
@@ -279,7 +353,13 @@ CUSTOMER = st.fixed_dictionaries(
         "invoices": st.lists(st.tuples(st.integers(-30, 200), st.booleans()), max_size=3),
         "remembered": st.lists(
             st.sampled_from(
-                ["pd_level:0.1", "pd_level:0.3", "pd_jump:pd_jump", "utilisation:0.9", "overdue_invoice:0:30"]
+                [
+                    "pd_level:0.1",
+                    "pd_level:0.17",
+                    "pd_jump:pd_jump",
+                    "utilisation:1",
+                    "overdue_invoice:over_30",
+                ]
             ),
             max_size=2,
         ),
@@ -322,7 +402,7 @@ def test_one_customer_at_a_time_equals_the_portfolio(customers: list[dict[str, A
         ],
         columns=["customer_id", "alert_type", "key"],
     )
-    batch = evaluate_alerts(POLICY, current, invoices, previous, remembered)
+    batch = evaluate_alerts(ALL_RULES, current, invoices, previous, remembered)
     single_open, single_closed = [], []
     for cid, c in zip(ids, customers, strict=True):
         last = (
@@ -331,7 +411,7 @@ def test_one_customer_at_a_time_equals_the_portfolio(customers: list[dict[str, A
             else {"pd_12m": c["previous_pd"], "grade": POLICY.grade(c["previous_pd"])}
         )
         one = evaluate_customer_alerts(
-            POLICY,
+            ALL_RULES,
             cid,
             {f: c[f] for f in features},
             c["pd_12m"],

@@ -34,7 +34,7 @@ def policy_with(changes: dict[str, Any]) -> Policy:
 
 def test_default_policy_loads_with_version_and_source() -> None:
     policy = load_policy()
-    assert policy.version == "2026.11-3"
+    assert policy.version == "2026.11-4"
     assert "master_scale:" in policy.source_text
     assert policy.source_path is not None and policy.source_path.endswith("policy.yaml")
 
@@ -49,7 +49,7 @@ def test_to_dict_round_trips_through_yaml() -> None:
 def test_load_policy_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(
-        load_policy().source_text.replace('version: "2026.11-3"', 'version: "2027.01-2"'), encoding="utf-8"
+        load_policy().source_text.replace('version: "2026.11-4"', 'version: "2027.01-2"'), encoding="utf-8"
     )
     policy = load_policy(path)
     assert policy.version == "2027.01-2"

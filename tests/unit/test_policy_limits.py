@@ -14,6 +14,8 @@ from riskmodel.policy.limits import limit_rationale_texts, recommend_limit, reco
 from tests.unit.test_policy_config import policy_with
 
 POLICY = load_policy()
+# The review rules below are shown on grade 3 without the keep rule (tested on its own).
+NO_KEEP = policy_with({"credit_limit.review.keep_max_grade": 0})
 
 # 365,000 invoiced over a full year -> 30,000 a month; 60-day terms -> trade need 60,000;
 # grade 3 factor 1.3 -> 78,000. Clean record: longest delay 3 days, nothing past due.
@@ -26,6 +28,9 @@ BASE = {
     "max_days_past_due": np.nan,
     "days_beyond_terms_max_180d": 3.0,
     "credit_limit": np.nan,
+    "dso_90d": np.nan,
+    "open_balance": 0.0,
+    "open_balance_prev_90d": np.nan,
 }
 
 
@@ -151,8 +156,52 @@ def test_missing_firmographic_columns_are_not_an_error() -> None:
     ],
 )
 def test_review_rules(changes: dict[str, Any], severe: bool, recommended: float, rule: str) -> None:
-    result = recommend_limit(POLICY, features(**changes), grade=3, has_severe_alert=severe)
+    result = recommend_limit(NO_KEEP, features(**changes), grade=3, has_severe_alert=severe)
     assert (result.recommended_limit, result.rule) == (recommended, rule)
+
+
+@pytest.mark.parametrize(
+    ("grade", "severe", "recommended", "rule"),
+    [
+        (5, False, 200_000, "keep_good_grade"),
+        (6, False, 100_000, "step_cap_decrease"),
+        (5, True, 100_000, "step_cap_decrease"),  # a severe alert: not kept, falls to the step cap
+    ],
+    ids=["grade-5-kept", "grade-6-not-kept", "breach-not-kept"],
+)
+def test_good_grades_keep_their_limit_without_a_breach(
+    grade: int, severe: bool, recommended: float, rule: str
+) -> None:
+    result = recommend_limit(POLICY, features(credit_limit=200_000.0), grade=grade, has_severe_alert=severe)
+    assert (result.recommended_limit, result.rule) == (recommended, rule)
+
+
+@pytest.mark.parametrize(
+    ("changes", "need"),
+    [
+        ({"dso_90d": 45.0}, 60_000),  # DSO shorter than the 60-day terms: the terms
+        ({"dso_90d": 75.0}, 75_000),  # 30,000 a month x 75 / 30
+        ({"open_balance": 90_000.0, "open_balance_prev_90d": 110_000.0}, 110_000),  # the highest balance seen
+    ],
+    ids=["terms", "dso-longer", "peak-balance"],
+)
+def test_trade_need_follows_days_to_pay_and_observed_exposure(changes: dict[str, Any], need: float) -> None:
+    values = {step.rule: step.value for step in recommend_limit(POLICY, features(**changes), grade=6).steps}
+    assert values["trade_exposure"] == pytest.approx(need)
+
+
+@pytest.mark.parametrize(
+    ("balance", "rule"),
+    [(20_000.0, "cut_past_due"), (20_001.0, "stop_supply_below_exposure")],
+    ids=["at-balance", "below-balance"],
+)
+def test_a_limit_below_the_open_balance_names_the_supply_stop(balance: float, rule: str) -> None:
+    result = recommend_limit(
+        POLICY, features(credit_limit=40_000.0, max_days_past_due=95.0, open_balance=balance), grade=3
+    )
+    assert (result.recommended_limit, result.rule) == (20_000, rule)
+    stops = "no new supply until the balance is paid down" in result.text
+    assert stops is (rule == "stop_supply_below_exposure")
 
 
 def test_breach_modes_follow_the_policy() -> None:
@@ -230,11 +279,14 @@ def test_portfolio_equals_one_customer_at_a_time() -> None:
     )
     grades = rng.integers(1, 11, n)
     severe = rng.random(n) < 0.2
-    batch = recommend_limits(POLICY, frame, grades, has_severe_alert=severe)
-    texts = limit_rationale_texts(batch, POLICY)
+    frame["dso_90d"] = np.where(rng.random(n) < 0.8, rng.integers(10, 120, n), np.nan)
+    frame["open_balance"] = rng.lognormal(9, 1.5, n)
+    frame["open_balance_prev_90d"] = np.where(rng.random(n) < 0.8, rng.lognormal(9, 1.5, n), np.nan)
+    batch = recommend_limits(NO_KEEP, frame, grades, has_severe_alert=severe)
+    texts = limit_rationale_texts(batch, NO_KEEP)
     for i in range(n):
         one = recommend_limit(
-            POLICY, frame.iloc[i].to_dict(), int(grades[i]), has_severe_alert=bool(severe[i])
+            NO_KEEP, frame.iloc[i].to_dict(), int(grades[i]), has_severe_alert=bool(severe[i])
         )
         assert (one.recommended_limit, one.rule, one.text) == (
             batch["recommended_limit"].iloc[i],
@@ -249,7 +301,10 @@ def test_portfolio_equals_one_customer_at_a_time() -> None:
         "freeze_severe_alert",
         "no_growth_without_clean_record",
     }
-    changed = batch["current_limit"].notna() & ~batch["limit_rule"].isin(["cut_past_due"])
+    changed = batch["current_limit"].notna() & ~batch["limit_rule"].isin(
+        ["cut_past_due", "stop_supply_below_exposure"]
+    )
+    changed &= ~batch["breach_rule"].str.startswith("cut_")
     ratio = batch.loc[changed, "recommended_limit"] / batch.loc[changed, "current_limit"]
     assert ratio.between(0.5, 1.25).all()
 

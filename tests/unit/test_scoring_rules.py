@@ -83,8 +83,16 @@ def test_limits_and_alerts_work_from_the_rule_grade(portfolio):
     np.testing.assert_array_equal(portfolio.limits["grade_multiplier"], multiplier[scores["grade"] - 1])
     levels = portfolio.alerts.new[portfolio.alerts.new["alert_type"] == "pd_level"]
     threshold = BUNDLE.policy.alerts.pd_level.levels[0].threshold
-    assert set(levels["customer_id"]) == set(scores.loc[scores["pd_12m"] >= threshold, "customer_id"])
+    in_default = scores["in_default"].astype(bool)
+    assert set(levels["customer_id"]) == set(
+        scores.loc[(scores["pd_12m"] >= threshold) & ~in_default, "customer_id"]
+    )
     assert len(levels) and len(levels) < len(scores)
+    defaulted = portfolio.alerts.open[
+        portfolio.alerts.open["customer_id"].isin(scores.loc[in_default, "customer_id"])
+    ]
+    assert set(defaulted["alert_type"]) == {"in_default"}  # one alert each, not every symptom
+    assert set(defaulted["customer_id"]) == set(scores.loc[in_default, "customer_id"])
 
 
 def test_the_score_answer_says_rules_and_what_is_missing(portfolio):

@@ -4,8 +4,9 @@ Every rule is an array operation over the whole portfolio; the one-customer entr
 runs the same code on a one-row table, so the service and batch rescoring always agree.
 An alert is identified by ``(customer_id, alert_type, key)`` — the key names the
 invoice and tier, or the threshold — so a condition that persists is reported as
-*continuing*, not raised again, and a previously open alert whose condition no longer
-holds is *closed*.
+``open``, not raised again (``new``), and a previously open alert whose condition no longer
+holds is ``resolved`` (DESIGN.md's alert life; officers' ``in_progress`` and ``dismissed`` are
+kept by the results database).
 
 Inputs
 ------
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -44,9 +46,12 @@ INVOICE_COLUMNS = ("customer_id", "invoice_id", "days_past_due", "open_amount")
 TOLERANCE = 1e-12
 
 
+OPENED_COLUMNS = ("customer_id", "alert_type", "key", "severity", "facts", "action", "text")
+
+
 @dataclass(frozen=True)
 class AlertUpdate:
-    """Result of an evaluation: alerts open now (``status`` new or continuing) and alerts closed."""
+    """Result of an evaluation: alerts open now (``status`` ``new``, or ``open`` when raised before) and alerts ``resolved``."""
 
     open: pd.DataFrame
     closed: pd.DataFrame
@@ -59,6 +64,20 @@ class AlertUpdate:
     def records(self) -> list[dict[str, Any]]:
         """Open alerts as JSON-ready dicts (the ``alerts[]`` of a score response)."""
         return [to_jsonable(row) for row in self.open.to_dict("records")]
+
+    def changes(
+        self, as_of: date, run_id: str | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Alerts to store as opened (the new ones) and to mark resolved, dated ``as_of`` (``run_id``: the rescoring run, None for the service)."""
+        opened = [
+            {**row, "opened_as_of": as_of, "opened_run_id": run_id}
+            for row in self.new[list(OPENED_COLUMNS)].astype(object).to_dict("records")
+        ]
+        closed = [
+            {**row, "key": str(row["key"]), "closed_as_of": as_of, "closed_run_id": run_id}
+            for row in self.closed[list(IDENTITY)].astype(object).to_dict("records")
+        ]
+        return opened, closed
 
     def has_severe(self, customer_ids: Sequence[str] | pd.Series) -> np.ndarray:
         """Whether each customer has an open severe alert (input of the limit review)."""
@@ -73,6 +92,7 @@ class _Inputs:
     previous_grade: np.ndarray
     invoices: pd.DataFrame
     lang: str
+    held: pd.Index  # identities of the alerts open before this evaluation (threshold rules hold them)
 
 
 Columns = dict[str, np.ndarray]
@@ -87,12 +107,21 @@ def _raised(
     severity: Any,
     action: Any,
     facts: Mapping[str, Any],
+    text_facts: Mapping[str, Any] | None = None,
 ) -> Columns:
-    """Columns of raised alerts with their text; ``facts`` maps a fact's name to its values (one per alert)."""
+    """Columns of raised alerts with their text; ``facts`` maps a fact's name to its values (one per alert).
+
+    ``text_facts`` are values the text shows but the stored facts do not repeat (e.g. a list of invoice ids).
+    """
     template = TEXTS[f"alert.{alert_type}"][inputs.lang]
-    columns = [np.asarray(values).tolist() for values in facts.values()]
+    columns = [
+        values if isinstance(values, list) else np.asarray(values).tolist() for values in facts.values()
+    ]
+    shown = {**facts, **(text_facts or {})}
+    shown_columns = [*columns, *(list(values) for values in (text_facts or {}).values())]
     texts = [
-        template.format(**dict(zip(facts, values, strict=True))) for values in zip(*columns, strict=True)
+        template.format(**dict(zip(shown, values, strict=True)))
+        for values in zip(*shown_columns, strict=True)
     ]
     json_columns = [
         [None if value != value else value for value in column] for column in columns
@@ -160,11 +189,25 @@ def _grade_downgrade(policy: Policy, inputs: _Inputs) -> Columns:
 
 
 def _threshold(alert_type: str, rule: ThresholdRule, inputs: _Inputs) -> Columns:
-    """The highest level each value reaches; the key is that level's threshold."""
+    """The highest level each value reaches; the key is that level's threshold.
+
+    An alert already open at a level stays open (same key) while the value is at least
+    ``hold_ratio`` of that level's threshold, so a value hovering at a threshold does not
+    raise the alert again every time it crosses.
+    """
     values = numeric_column(inputs.current, rule.feature, f"alerts.{alert_type}.feature")
     thresholds = np.array([level.threshold for level in rule.levels])
     level = np.searchsorted(thresholds, values + TOLERANCE, side="right") - 1
+    customers = inputs.current["customer_id"].to_numpy(dtype=object)
+    for index, threshold in enumerate(thresholds):
+        keys = np.full(len(customers), f"{threshold:g}", dtype=object)
+        open_now = _isin(
+            _identity(customers, np.full(len(customers), alert_type, dtype=object), keys), inputs.held
+        )
+        held = open_now & (values >= threshold * rule.hold_ratio - TOLERANCE)
+        level = np.where(held & (level < index), index, level)
     fires = ~np.isnan(values) & (level >= 0)
+    fires &= inputs.current["pd_12m"].to_numpy(dtype=float) >= rule.min_pd_12m - TOLERANCE
     reached = level[fires]
     severities = np.array([lvl.severity for lvl in rule.levels], dtype=object)[reached]
     actions = np.array([lvl.action for lvl in rule.levels], dtype=object)[reached]
@@ -204,53 +247,107 @@ def _payment_trend(policy: Policy, inputs: _Inputs) -> Columns:
     )
 
 
+def _invoice_list(invoices: pd.DataFrame, shown: int = 5) -> str:
+    """The first ``shown`` invoice ids of one customer, with the number left out."""
+    ids = invoices["invoice_id"].tolist()
+    rest = f", +{len(ids) - shown}" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + rest
+
+
+def _per_customer(invoices: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The invoices grouped by customer, oldest first within each customer."""
+    ordered = invoices.sort_values(
+        ["customer_id", "days_past_due", "invoice_id"], ascending=[True, False, True]
+    )
+    return [(str(customer), group) for customer, group in ordered.groupby("customer_id", sort=True)]
+
+
+def _invoice_facts(group: pd.DataFrame) -> list[dict[str, Any]]:
+    """The invoices inside one alert: id, days past due and open amount, oldest first."""
+    return [
+        {"invoice_id": invoice, "days_past_due": int(days), "open_amount": float(amount)}
+        for invoice, days, amount in zip(
+            group["invoice_id"], group["days_past_due"], group["open_amount"], strict=True
+        )
+    ]
+
+
 def _overdue_invoice(policy: Policy, inputs: _Inputs) -> Columns:
-    """Open invoices in collection tier ``min_tier`` or above; disputed ones are left to the dispute rule when collection pauses."""
+    """One alert per customer with undisputed open invoices in collection tier ``min_tier`` or above, listing them.
+
+    The key is the highest tier reached, so the alert is raised again only when the
+    customer's oldest overdue invoice climbs the ladder; severity and action are that tier's.
+    Disputed invoices are left to the dispute rule when collection pauses.
+    """
     invoices, tiers_config = inputs.invoices, policy.collection.tiers
     tiers = collection_tier(invoices["days_past_due"], policy.collection)
     fires = tiers >= policy.alerts.overdue_invoice.min_tier
     if policy.collection.pause_on_dispute:
         fires &= ~invoices["is_disputed"].to_numpy()
-    reached = tiers[fires] - 1
-    thresholds = np.array([tier.min_days_past_due - 1 for tier in tiers_config])[reached]
-    invoice_ids = invoices["invoice_id"].to_numpy()[fires]
-    keys = [
-        f"{invoice}:{threshold}"
-        for invoice, threshold in zip(invoice_ids.tolist(), thresholds.tolist(), strict=True)
-    ]
+    groups = _per_customer(invoices[fires].assign(tier=tiers[fires]))
+    top = np.array([int(group["tier"].max()) for _, group in groups], dtype=np.int64)
+    thresholds = np.array([tier.min_days_past_due - 1 for tier in tiers_config], dtype=np.int64)[top - 1]
     facts = {
-        "invoice_id": invoice_ids,
-        "days_past_due": invoices["days_past_due"].to_numpy()[fires].astype(int),
+        "tier": top,
         "threshold": thresholds,
-        "tier": reached + 1,
-        "open_amount": invoices["open_amount"].to_numpy(dtype=float)[fires],
+        "n_invoices": np.array([len(group) for _, group in groups], dtype=np.int64),
+        "overdue_amount": np.array([float(group["open_amount"].sum()) for _, group in groups]),
+        "oldest_days_past_due": np.array([int(group["days_past_due"].max()) for _, group in groups]),
+        "invoices": [_invoice_facts(group) for _, group in groups],
     }
-    severities = np.array([tier.severity for tier in tiers_config], dtype=object)[reached]
-    actions = np.array([tier.action for tier in tiers_config], dtype=object)[reached]
-    return _raised(
-        inputs, "overdue_invoice", invoices["customer_id"].to_numpy()[fires], keys, severities, actions, facts
-    )
+    severities = np.array([tier.severity for tier in tiers_config], dtype=object)[top - 1]
+    actions = np.array([tier.action for tier in tiers_config], dtype=object)[top - 1]
+    keys = np.array([f"over_{threshold}" for threshold in thresholds.tolist()], dtype=object)
+    customers = np.array([customer for customer, _ in groups], dtype=object)
+    listed = {"invoice_list": [_invoice_list(group) for _, group in groups]}
+    return _raised(inputs, "overdue_invoice", customers, keys, severities, actions, facts, listed)
 
 
 def _new_dispute(policy: Policy, inputs: _Inputs) -> Columns:
-    """Each open invoice in dispute (raised once per invoice through alert memory)."""
+    """One alert per customer with open invoices in dispute, listing them (raised once, open while a dispute is)."""
     rule, invoices = policy.alerts.new_dispute, inputs.invoices
-    fires = invoices["is_disputed"].to_numpy()
-    invoice_ids = invoices["invoice_id"].to_numpy()[fires]
+    groups = _per_customer(invoices[invoices["is_disputed"].to_numpy()])
     facts = {
-        "invoice_id": invoice_ids,
-        "open_amount": invoices["open_amount"].to_numpy(dtype=float)[fires],
-        "days_past_due": invoices["days_past_due"].to_numpy(dtype=float)[fires],
+        "n_invoices": np.array([len(group) for _, group in groups], dtype=np.int64),
+        "disputed_amount": np.array([float(group["open_amount"].sum()) for _, group in groups]),
+        "invoices": [_invoice_facts(group) for _, group in groups],
     }
+    customers = np.array([customer for customer, _ in groups], dtype=object)
+    listed = {"invoice_list": [_invoice_list(group) for _, group in groups]}
+    return _raised(inputs, "new_dispute", customers, "disputes", rule.severity, rule.action, facts, listed)
+
+
+def _in_default(policy: Policy, inputs: _Inputs) -> Columns:
+    """Customers in default (``in_default`` in ``current``): one alert each, keyed by the default date."""
+    rule, current = policy.alerts.in_default, inputs.current
+    fires = _in_default_rows(current)
+    known = (
+        current["default_date"]
+        if "default_date" in current.columns
+        else pd.Series(pd.NaT, index=current.index)
+    )
+    dates = np.array([_iso(day) for day in pd.to_datetime(known)], dtype=object)[fires]
     return _raised(
         inputs,
-        "new_dispute",
-        invoices["customer_id"].to_numpy()[fires],
-        invoice_ids,
+        "in_default",
+        current["customer_id"].to_numpy()[fires],
+        dates,
         rule.severity,
         rule.action,
-        facts,
+        {"default_date": dates},
     )
+
+
+def _iso(day: Any) -> str:
+    """A date as ``YYYY-MM-DD``, ``unknown`` when missing."""
+    return "unknown" if pd.isna(day) else pd.Timestamp(day).date().isoformat()
+
+
+def _in_default_rows(current: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``current`` are in default (none when it has no ``in_default`` column)."""
+    if "in_default" not in current.columns:
+        return np.zeros(len(current), dtype=bool)
+    return current["in_default"].fillna(False).to_numpy(dtype=bool)
 
 
 RULES: dict[str, Callable[[Policy, _Inputs], Columns]] = {
@@ -261,6 +358,7 @@ RULES: dict[str, Callable[[Policy, _Inputs], Columns]] = {
     "new_dispute": _new_dispute,
     "utilisation": _utilisation,
     "payment_trend": _payment_trend,
+    "in_default": _in_default,
 }
 
 
@@ -276,6 +374,7 @@ def _prepare(
     current: pd.DataFrame,
     open_invoices: pd.DataFrame,
     previous: pd.DataFrame | None,
+    open_alerts: pd.DataFrame | None,
     lang: str,
 ) -> _Inputs:
     """Validated inputs aligned on ``current``'s customers."""
@@ -296,7 +395,13 @@ def _prepare(
     previous_pd = previous_grade = np.full(len(current), np.nan)
     if previous is not None:
         previous_pd, previous_grade = _previous_scores(policy, previous, current["customer_id"])
-    return _Inputs(current, previous_pd, previous_grade, invoices, lang)
+    held = pd.Index([], dtype=object)
+    if open_alerts is not None and not open_alerts.empty:
+        _check_columns(open_alerts, IDENTITY, "open_alerts")
+        held = pd.Index(
+            _identity(*(open_alerts[name].astype(str).to_numpy(dtype=object) for name in IDENTITY))
+        )
+    return _Inputs(current, previous_pd, previous_grade, invoices, lang, held)
 
 
 def _previous_scores(
@@ -329,15 +434,15 @@ def _isin(values: Any, reference: Any) -> np.ndarray:
 def _remember(
     raised: Columns, open_alerts: pd.DataFrame | None, customers: pd.Series
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Status (new or continuing) of each raised alert, and earlier alerts of these customers whose condition is gone."""
+    """Status (``new``, or ``open`` when already open) of each raised alert, and earlier alerts of these customers whose condition is gone (``resolved``)."""
     if open_alerts is None or open_alerts.empty:
         return np.full(len(raised["key"]), "new", dtype=object), pd.DataFrame(columns=ALERT_COLUMNS)
     _check_columns(open_alerts, IDENTITY, "open_alerts")
     known = open_alerts[_isin(open_alerts["customer_id"], customers)]
     known_ids = _identity(*(known[name].to_numpy(dtype=object) for name in IDENTITY))
     raised_ids = _identity(raised["customer_id"], raised["alert_type"], raised["key"])
-    status = np.where(_isin(raised_ids, known_ids), "continuing", "new").astype(object)
-    closed = known[~_isin(known_ids, raised_ids)].assign(status="closed")
+    status = np.where(_isin(raised_ids, known_ids), "open", "new").astype(object)
+    closed = known[~_isin(known_ids, raised_ids)].assign(status="resolved")
     return status, closed.reset_index(drop=True)
 
 
@@ -354,17 +459,22 @@ def evaluate_alerts(
     Returns
     -------
     AlertUpdate
-        ``open``: one row per alert now open (columns ``ALERT_COLUMNS``), sorted by customer,
-        most severe first; ``closed``: the rows of ``open_alerts`` whose condition is gone.
+        ``open``: one row per alert now open (columns ``ALERT_COLUMNS``; ``status`` ``new`` or
+        ``open``), sorted by customer, most severe first; ``closed``: the rows of ``open_alerts``
+        whose condition is gone (``status`` ``resolved``).
     """
     check_lang(lang)
-    inputs = _prepare(policy, current, open_invoices, previous, lang)
+    inputs = _prepare(policy, current, open_invoices, previous, open_alerts, lang)
     parts = [rule(policy, inputs) for name, rule in RULES.items() if getattr(policy.alerts, name).enabled]
     raised = {
         name: np.concatenate([part[name] for part in parts]) if parts else np.empty(0, dtype=object)
         for name in RAISED_COLUMNS
     }
     raised["key"] = np.array([str(key) for key in raised["key"]], dtype=object)
+    if policy.alerts.in_default.enabled:  # a customer in default has that one alert, not every symptom of it
+        defaulted = inputs.current["customer_id"].to_numpy()[_in_default_rows(inputs.current)]
+        keep = (raised["alert_type"] == "in_default") | ~_isin(raised["customer_id"], defaulted)
+        raised = {name: values[keep] for name, values in raised.items()}
     raised["severity_level"] = np.array(
         [SEVERITY_LEVELS[severity] for severity in raised["severity"]], dtype=np.int64
     )

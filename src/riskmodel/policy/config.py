@@ -33,6 +33,7 @@ Action = Literal[
     "stop_supply_and_formal_demand",
     "legal_action",
     "resolve_dispute",
+    "review_credit",
 ]
 Breach = Literal["freeze", "cut"]
 SEVERITY_LEVELS: dict[str, int] = {"info": 1, "warning": 2, "severe": 3}
@@ -99,8 +100,13 @@ class LimitReview:
     on_severe_alert: Breach
     cut_factor: float
     clean_record: CleanRecord
+    keep_max_grade: int = 0  # grades 1..keep_max_grade keep their current limit unless a breach rule applies
 
     def __post_init__(self) -> None:
+        _require(
+            0 <= self.keep_max_grade <= N_GRADES,
+            f"credit_limit.review.keep_max_grade must be within 0..{N_GRADES}; got {self.keep_max_grade}",
+        )
         _check_share(self.max_increase, "credit_limit.review.max_increase", allow_above_one=True)
         _check_share(self.max_decrease, "credit_limit.review.max_decrease")
         _check_share(self.cut_factor, "credit_limit.review.cut_factor")
@@ -112,7 +118,12 @@ class LimitReview:
 
 @dataclass(frozen=True)
 class CreditLimitPolicy:
-    """Limit = monthly invoicing × terms/30 × grade factor, capped by firmographics and a maximum."""
+    """Limit = trade need × grade headroom factor, capped by firmographics and a maximum.
+
+    Trade need is the larger of the invoicing flow (monthly invoicing × the days the customer
+    takes to pay / 30: its terms, or its DSO when longer) and the highest open balance observed
+    (``exposure_features``); ``exposure_feature`` is the balance a limit below which stops supply.
+    """
 
     volume_feature: str
     volume_window_days: int
@@ -126,6 +137,9 @@ class CreditLimitPolicy:
     max_limit: float
     rounding: float
     review: LimitReview
+    days_to_pay_feature: str = ""  # e.g. dso_90d; empty: the payment terms alone
+    exposure_features: tuple[str, ...] = ()  # e.g. open_balance, open_balance_prev_90d
+    exposure_feature: str = ""  # e.g. open_balance; empty: no stop-supply check
 
     def __post_init__(self) -> None:
         key = "credit_limit"
@@ -353,8 +367,16 @@ class ThresholdRule:
     feature: str
     levels: tuple[ThresholdLevel, ...]
     enabled: bool = True
+    hold_ratio: float = (
+        1.0  # an open alert stays open while the value is at least this share of its threshold
+    )
+    min_pd_12m: float = 0.0  # only customers whose 12-month PD is at least this (0: every customer)
 
     def __post_init__(self) -> None:
+        _require(
+            0 < self.hold_ratio <= 1,
+            f"hold_ratio of the alert rule on {self.feature} must be in (0, 1]; got {self.hold_ratio}",
+        )
         thresholds = tuple(level.threshold for level in self.levels)
         _require(
             len(thresholds) > 0, f"levels of the alert rule on {self.feature} must list at least one level"
@@ -391,7 +413,7 @@ class GradeDowngradeRule:
 
 @dataclass(frozen=True)
 class OverdueInvoiceRule:
-    """Alert when an open invoice enters collection tier ``min_tier`` or above (severity and action from the tier)."""
+    """One alert per customer whose undisputed open invoices reach collection tier ``min_tier``; severity and action from the highest tier reached."""
 
     min_tier: int
     enabled: bool = True
@@ -399,7 +421,7 @@ class OverdueInvoiceRule:
 
 @dataclass(frozen=True)
 class DisputeRule:
-    """Alert on each open invoice in dispute."""
+    """One alert per customer with open invoices in dispute, listing them."""
 
     severity: Severity
     action: Action
@@ -420,6 +442,15 @@ class PaymentTrendRule:
 
 
 @dataclass(frozen=True)
+class InDefaultRule:
+    """One alert per customer in default (DESIGN.md "Targets"), in place of every other alert of that customer."""
+
+    severity: Severity = "severe"
+    action: Action = "stop_supply_and_formal_demand"
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class AlertPolicy:
     """The early-warning rules."""
 
@@ -430,6 +461,7 @@ class AlertPolicy:
     new_dispute: DisputeRule
     utilisation: ThresholdRule
     payment_trend: PaymentTrendRule
+    in_default: InDefaultRule = field(default_factory=InDefaultRule)
 
 
 @dataclass(frozen=True)
@@ -447,6 +479,21 @@ class DriftThresholds:
 
 
 @dataclass(frozen=True)
+class ReasonPolicy:
+    """Which model reasons a decision shows."""
+
+    min_contribution: float = 0.1  # log-odds: a reason that moves the score less is left out
+    top_n: int = 4
+
+    def __post_init__(self) -> None:
+        _require(
+            self.min_contribution >= 0,
+            f"reasons.min_contribution must be 0 or more; got {self.min_contribution}",
+        )
+        _require(self.top_n >= 1, f"reasons.top_n must be at least 1; got {self.top_n}")
+
+
+@dataclass(frozen=True)
 class Policy:
     """A validated, versioned credit policy (see ``policy.yaml`` for the shipped default)."""
 
@@ -459,6 +506,7 @@ class Policy:
     alerts: AlertPolicy
     drift: DriftThresholds
     default: DefaultDefinition = field(default_factory=DefaultDefinition)
+    reasons: ReasonPolicy = field(default_factory=ReasonPolicy)
     source_text: str = field(default="", compare=False, repr=False, metadata={"yaml": False})
     source_path: str | None = field(default=None, compare=False, metadata={"yaml": False})
 

@@ -3,15 +3,19 @@
 Target limit (per customer)::
 
     monthly amount = volume_feature × 30 / days observed      (tenure clipped to the volume window)
-    trade need     = monthly amount × payment terms / 30
+    trade need     = max(monthly amount × days to pay / 30,    (days to pay: terms, or DSO when longer)
+                         highest open balance observed)        (exposure_features)
     grade limit    = trade need × grade_multiplier[grade]
     target         = min(grade limit, share × annual revenue, share × registered capital, max_limit),
                      rounded down to ``rounding``                (firmographic caps only when known)
 
 Review of an existing limit, in this order: an invoice past ``past_due_days`` cuts or
 freezes it; otherwise an open severe alert cuts or freezes it; it grows only after a clean
-payment record; it moves at most ``max_increase`` up or ``max_decrease`` down per review
-(cuts excepted). A customer without a current limit gets the target (a breach gives 0).
+payment record; a grade up to ``keep_max_grade`` keeps its current limit and is raised to
+cover its current open balance when that is higher; it moves at most
+``max_increase`` up or ``max_decrease`` down per review (cuts excepted). A limit below the
+current open balance (``exposure_feature``) means no new supply until it is paid down: the
+rationale says so (rule ``stop_supply_below_exposure``). A customer without a current limit gets the target (a breach gives 0).
 A customer in default gets 0 whatever the rest says: supply stops (rule ``stop_supply``).
 
 :func:`recommend_limits` computes every number for a whole portfolio with array
@@ -105,8 +109,16 @@ def target_limits(features: pd.DataFrame, grade: npt.ArrayLike, policy: Policy) 
     )
     terms = optional_numeric_column(features, limits.terms_feature)
     terms = np.where(terms > 0, terms, limits.default_terms_days)
+    days_to_pay = terms
+    if limits.days_to_pay_feature:
+        dso = numeric_column(features, limits.days_to_pay_feature, "credit_limit.days_to_pay_feature")
+        days_to_pay = np.fmax(terms, np.nan_to_num(dso, nan=0.0))
     monthly_volume = volume * 30.0 / observed_days
-    trade_exposure = monthly_volume * terms / 30.0
+    peak_balance = np.zeros(len(features))
+    for index, name in enumerate(limits.exposure_features):
+        balance = numeric_column(features, name, f"credit_limit.exposure_features[{index}]")
+        peak_balance = np.fmax(peak_balance, np.nan_to_num(balance, nan=0.0))
+    trade_exposure = np.fmax(monthly_volume * days_to_pay / 30.0, peak_balance)
     multiplier = np.asarray(limits.grade_multiplier)[grade - 1]
     revenue = optional_numeric_column(features, "annual_revenue")
     capital = optional_numeric_column(features, "registered_capital")
@@ -123,6 +135,8 @@ def target_limits(features: pd.DataFrame, grade: npt.ArrayLike, policy: Policy) 
         "observed_days": observed_days,
         "monthly_volume": monthly_volume,
         "terms_days": terms,
+        "days_to_pay": days_to_pay,
+        "peak_balance": peak_balance,
         "trade_exposure": trade_exposure,
         "grade": grade,
         "grade_multiplier": multiplier,
@@ -175,6 +189,9 @@ def review_limits(
         breach_rule = np.where(breach, f"{mode}_{name}", breach_rule)
     growth_blocked = has_current & (breach_rule == "") & (proposed > base) & ~is_clean
     proposed = np.where(growth_blocked, base, proposed)
+    grade = np.asarray(target["grade"])
+    kept = has_current & (breach_rule == "") & (grade <= review.keep_max_grade) & (proposed < base)
+    proposed = np.where(kept, base, proposed)
     is_cut = np.char.startswith(breach_rule.astype(str), "cut_")
     upper, lower = base * (1 + review.max_increase), base * (1 - review.max_decrease)
     step_cap = np.where(
@@ -193,6 +210,16 @@ def review_limits(
     )
     in_default = default_date.notna().to_numpy()
     recommended = np.where(in_default, 0.0, recommended)
+    exposure = np.zeros(len(base))
+    if policy.credit_limit.exposure_feature:
+        exposure = np.nan_to_num(
+            numeric_column(features, policy.credit_limit.exposure_feature, "credit_limit.exposure_feature"),
+            nan=0.0,
+        )
+    covered = ~in_default & (breach_rule == "") & (grade <= review.keep_max_grade) & (recommended < exposure)
+    recommended = np.where(
+        covered, np.ceil(exposure / policy.credit_limit.rounding) * policy.credit_limit.rounding, recommended
+    )
     columns = {
         **target,
         "current_limit": np.where(has_current, current_limit, np.nan),
@@ -203,7 +230,11 @@ def review_limits(
         "is_clean_record": is_clean,
         "breach_rule": breach_rule,
         "is_growth_blocked": growth_blocked,
+        "is_kept": kept,
+        "is_covered": covered,
         "step_cap": step_cap,
+        "exposure": exposure,
+        "stops_supply": ~in_default & (recommended < exposure),
         "recommended_limit": recommended,
         "in_default": in_default,
         "default_date": default_date.dt.date.to_numpy(),
@@ -218,7 +249,10 @@ def _deciding_rule(columns: Columns) -> np.ndarray:
     rule = np.where(has_current, np.where(unchanged, "unchanged", "target"), "initial").astype(object)
     rule = np.where(columns["breach_rule"] != "", columns["breach_rule"], rule)
     rule = np.where(columns["is_growth_blocked"], "no_growth_without_clean_record", rule)
+    rule = np.where(columns["is_kept"], "keep_good_grade", rule)
     rule = np.where(columns["step_cap"] != "", columns["step_cap"], rule)
+    rule = np.where(columns["is_covered"], "cover_exposure", rule)
+    rule = np.where(columns["stops_supply"], "stop_supply_below_exposure", rule)
     return np.where(columns["in_default"], "stop_supply", rule)
 
 
@@ -299,7 +333,13 @@ def _formula_steps(row: Mapping[str, Any], policy: Policy, lang: str) -> list[Ra
             volume=row["volume"],
             observed_days=row["observed_days"],
         ),
-        _step("trade_exposure", row["trade_exposure"], lang, terms_days=row["terms_days"]),
+        _step(
+            "trade_exposure",
+            row["trade_exposure"],
+            lang,
+            days_to_pay=row["days_to_pay"],
+            peak_balance=row["peak_balance"],
+        ),
         _step(
             "grade_limit", row["grade_limit"], lang, grade=row["grade"], multiplier=row["grade_multiplier"]
         ),
@@ -329,7 +369,10 @@ def _review_rules(row: Mapping[str, Any]) -> list[str]:
     rules = [] if has_current else ["initial"]
     rules += [row["breach_rule"]] if row["breach_rule"] else []
     rules += ["no_growth_without_clean_record"] if row["is_growth_blocked"] else []
+    rules += ["keep_good_grade"] if row.get("is_kept", False) else []
     rules += [row["step_cap"]] if row["step_cap"] else []
+    rules += ["cover_exposure"] if row.get("is_covered", False) else []
+    rules += ["stop_supply_below_exposure"] if row.get("stops_supply", False) else []
     if has_current and len(rules) == 0:
         rules.append(row["limit_rule"])
     return rules
@@ -352,6 +395,8 @@ def _review_step(rule: str, row: Mapping[str, Any], policy: Policy, lang: str) -
         open_days=format_value(to_jsonable(row["days_past_due"]), lang),
         max_open_days=review.clean_record.max_days_past_due,
         default_date=_iso(row.get("default_date")),
+        exposure=row.get("exposure", 0.0),
+        keep_max_grade=review.keep_max_grade,
     )
     return RationaleStep(rule, to_jsonable(row["recommended_limit"]), detail)
 
@@ -392,6 +437,7 @@ def limit_rationale_texts(limits: pd.DataFrame, policy: Policy, lang: str = "en"
         "days_past_due",
         "clean_value",
         "default_date",
+        "exposure",
     ]
     texts = [_summary(row, policy, lang) for row in limits[used].to_dict("records")]
     return pd.Series(texts, index=limits.index, dtype=object)

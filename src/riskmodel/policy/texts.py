@@ -32,6 +32,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "resolve the dispute with the customer; collection of the invoice waits until then",
         "zh": "与客户解决争议，争议解决前暂缓催收该发票",
     },
+    "action.review_credit": {
+        "en": "review the customer's limit and terms with the latest figures before the next order",
+        "zh": "在下一笔订单前，依据最新数据复核客户额度与账期",
+    },
     "severity.info": {"en": "info", "zh": "提示"},
     "severity.warning": {"en": "warning", "zh": "警告"},
     "severity.severe": {"en": "severe", "zh": "严重"},
@@ -45,12 +49,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "风险等级自上次评分由{previous_grade}级降至{grade}级（下调{notches}级）",
     },
     "alert.overdue_invoice": {
-        "en": "invoice {invoice_id} is {days_past_due} days past due (over {threshold} days), open amount {open_amount:,.2f}",
-        "zh": "发票{invoice_id}已逾期{days_past_due}天（超过{threshold}天），未结金额{open_amount:,.2f}",
+        "en": "{n_invoices} invoice(s) over {threshold} days past due, {overdue_amount:,.2f} open; the oldest {oldest_days_past_due} days ({invoice_list})",
+        "zh": "{n_invoices}张发票逾期超过{threshold}天，未结金额{overdue_amount:,.2f}；最久逾期{oldest_days_past_due}天（{invoice_list}）",
     },
     "alert.new_dispute": {
-        "en": "invoice {invoice_id} is in dispute, open amount {open_amount:,.2f}",
-        "zh": "发票{invoice_id}存在争议，未结金额{open_amount:,.2f}",
+        "en": "{n_invoices} invoice(s) in dispute, {disputed_amount:,.2f} open ({invoice_list})",
+        "zh": "{n_invoices}张发票存在争议，未结金额{disputed_amount:,.2f}（{invoice_list}）",
     },
     "alert.utilisation": {
         "en": "limit utilisation {value:.0%} is at or above {threshold:.0%}",
@@ -59,6 +63,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "alert.payment_trend": {
         "en": "payments are slowing: {recent_days:.1f} average days beyond terms recently against {history_days:.1f} over the longer history (+{increase_days:.1f} days)",
         "zh": "付款变慢：近期平均超期{recent_days:.1f}天，较长期平均{history_days:.1f}天增加{increase_days:.1f}天",
+    },
+    "alert.in_default": {
+        "en": "in default since {default_date}: supply stops until it cures",
+        "zh": "自{default_date}起违约：在恢复前停止供货",
     },
     "alert.pd_level": {
         "en": "12-month PD {value:.2%} is at or above {threshold:.2%}",
@@ -70,8 +78,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "月均开票金额{value:,.0f}（{observed_days:.0f}天内开票{volume:,.0f}，× 30）",
     },
     "limit.trade_exposure": {
-        "en": "trade need {value:,.0f} = monthly amount × payment terms {terms_days:.0f}/30",
-        "zh": "交易所需额度{value:,.0f} = 月均开票金额 × 账期{terms_days:.0f}/30",
+        "en": "trade need {value:,.0f}: the larger of monthly amount × {days_to_pay:.0f} days to pay/30 (terms, or DSO when longer) and the highest open balance seen {peak_balance:,.0f}",
+        "zh": "交易所需额度{value:,.0f}：取月均开票金额 × 回款天数{days_to_pay:.0f}/30（账期，或更长的DSO）与观察到的最高未结余额{peak_balance:,.0f}中的较大者",
     },
     "limit.grade_limit": {
         "en": "{value:,.0f} after the grade {grade} factor {multiplier:g}",
@@ -143,6 +151,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "limit.rule.no_growth_without_clean_record": {
         "en": "no increase without a clean payment record ({clean_feature} {clean_value} against at most {max_days_beyond_terms:g}; oldest open invoice {open_days} days past due against at most {max_open_days:g}): kept at {current:,.0f}",
         "zh": "付款记录未达标，不予提额（{clean_feature}为{clean_value}，上限{max_days_beyond_terms:g}；最久未结发票逾期{open_days}天，上限{max_open_days:g}）：维持{current:,.0f}",
+    },
+    "limit.rule.keep_good_grade": {
+        "en": "grade {keep_max_grade} or better with no breach: current limit {current:,.0f} kept",
+        "zh": "等级为{keep_max_grade}级或更好且无违规：维持当前额度{current:,.0f}",
+    },
+    "limit.rule.cover_exposure": {
+        "en": "grade {keep_max_grade} or better with no breach: raised to cover the current open balance {exposure:,.0f}",
+        "zh": "等级为{keep_max_grade}级或更好且无违规：提高至覆盖当前未结余额{exposure:,.0f}",
+    },
+    "limit.rule.stop_supply_below_exposure": {
+        "en": "below the current open balance {exposure:,.0f}: this means no new supply until the balance is paid down under the limit",
+        "zh": "低于当前未结余额{exposure:,.0f}：即在余额降至额度以下前停止新的供货",
     },
     "limit.rule.step_cap_increase": {
         "en": "increase capped at +{max_increase:.0%} of the current {current:,.0f} per review",
@@ -270,6 +290,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{description}：{value}（组合中位数{comparison}）",
     },
     "value.missing": {"en": "no data", "zh": "无数据"},
+    "value.not_provided": {"en": "not provided", "zh": "未提供"},
+    "unit.days": {"en": "{value:,.0f} days", "zh": "{value:,.0f}天"},
+    "unit.years": {"en": "{value:,.0f} years", "zh": "{value:,.0f}年"},
+}
+
+UNIT_FORMATS: dict[str, str] = {
+    "amount": "{value:,.0f}",
+    "count": "{value:,.0f}",
+    "score": "{value:,.0f}",
+    "month": "{value:.0f}",
+    "ratio": "{value:.2f}",
+    "share": "{value:.0%}",
 }
 
 
@@ -292,3 +324,15 @@ def format_value(value: Any, lang: str) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return str(value)
+
+
+def format_feature_value(value: Any, unit: str, lang: str) -> str:
+    """A feature's value as a credit officer reads it: by its unit (amounts, days, years, %), "not provided" when missing."""
+    check_lang(lang)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return render("value.not_provided", lang)
+    if isinstance(value, str | bool) or unit == "category":
+        return str(value)
+    if unit in ("days", "years"):
+        return render(f"unit.{unit}", lang, value=float(value))
+    return UNIT_FORMATS.get(unit, "{value:.4g}").format(value=float(value))

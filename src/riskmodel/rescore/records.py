@@ -1,19 +1,13 @@
-"""The rows a rescoring writes to the results database: scores of a chunk and alert changes."""
+"""The rows a rescoring writes to the results database: the scores of a chunk."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from riskmodel.policy import AlertUpdate
 from riskmodel.scoring import CustomerScores, ModelBundle
-
-OPENED_COLUMNS: Sequence[str] = ("customer_id", "alert_type", "key", "severity", "facts", "action", "text")
 
 
 def score_rows(result: CustomerScores, bundle: ModelBundle, run_id: str) -> pd.DataFrame:
@@ -42,18 +36,3 @@ def score_rows(result: CustomerScores, bundle: ModelBundle, run_id: str) -> pd.D
     return frame.astype(
         object
     )  # Python values: the store turns rows into dicts, slowly for Arrow-backed text
-
-
-def alert_changes(
-    update: AlertUpdate, as_of: date, run_id: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Alerts to open (the new ones) and alerts to close, as :meth:`ResultsStore.commit_chunk` takes them."""
-    opened = [
-        {**row, "opened_as_of": as_of, "opened_run_id": run_id}
-        for row in update.new[list(OPENED_COLUMNS)].astype(object).to_dict("records")
-    ]
-    closed = [
-        {**row, "key": str(row["key"]), "closed_as_of": as_of, "closed_run_id": run_id}
-        for row in update.closed[["customer_id", "alert_type", "key"]].astype(object).to_dict("records")
-    ]
-    return opened, closed

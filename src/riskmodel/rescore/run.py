@@ -22,7 +22,7 @@ from riskmodel.ledger.tables import Ledger
 from riskmodel.progress import CountProgress
 from riskmodel.rescore.chunks import Chunk, Portfolio, count_chunks, fingerprint, plan_chunks
 from riskmodel.rescore.engines import LocalEngine, ScoringEngine
-from riskmodel.rescore.records import alert_changes, score_rows
+from riskmodel.rescore.records import score_rows
 from riskmodel.scoring import ModelBundle, prepare_customers, score_prepared
 from riskmodel.store import ResultsStore
 
@@ -163,7 +163,7 @@ def _score_and_commit(
             lang=lang,
             scored=scored,
         )
-        opened, closed = alert_changes(result.alerts, as_of, run_id)
+        opened, closed = result.alerts.changes(as_of, run_id)
         if not store.commit_chunk(run_id, chunk.number, score_rows(result, bundle, run_id), opened, closed):
             logger.warning(
                 "chunk %d of run %s was committed by another process; kept as it is", chunk.number, run_id

@@ -279,7 +279,7 @@ class RiskScorer:
         features: pd.DataFrame | None = None,
     ) -> CustomerScores:
         previous, open_alerts = self.memory(customer_ids, as_of) if memory else (None, None)
-        return score_customers(
+        result = score_customers(
             self.bundle,
             ledger,
             as_of,
@@ -291,6 +291,11 @@ class RiskScorer:
             lang=lang,
             features=features,
         )
+        if (
+            memory and as_of == self.data_end
+        ):  # today's alerts: new once, then open (a look back changes nothing)
+            self.results.record_alert_changes(*result.alerts.changes(as_of))
+        return result
 
     # -- answers ---------------------------------------------------------------------------
     def score(self, customer_id: str, as_of: date | None, lang: str) -> dict[str, Any]:
