@@ -59,3 +59,18 @@ def test_a_look_back_writes_no_alert(api, service, alerted: str) -> None:
         assert len(after.alert_history()) == count
     finally:
         after.close()
+
+
+def test_improve_answers_the_smallest_payment_that_lifts_the_grade(api) -> None:
+    portfolio = api.post("/score_batch", json={"customer_ids": [f"C{n:06d}" for n in range(2, 30)]}).json()
+    graded = [
+        r for r in portfolio["results"] if r["grade"] > 1 and not r["in_default"] and r["open_invoices"]
+    ]
+    assert graded
+    answer = api.post("/score", json={"customer_id": graded[0]["customer_id"], "improve": True}).json()
+    assert isinstance(answer["to_improve"], list)
+    for item in answer["to_improve"]:
+        assert item["grade"] < answer["grade"] and item["pd_12m"] <= item["target_pd"]
+        assert item["text"]
+    plain = api.post("/score", json={"customer_id": graded[0]["customer_id"]}).json()
+    assert plain.get("to_improve") is None  # only when asked: it re-scores the customer several times

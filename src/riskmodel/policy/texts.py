@@ -290,6 +290,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{description}：{value}（组合中位数{comparison}）",
     },
     "value.missing": {"en": "no data", "zh": "无数据"},
+    "improve.pay_overdue": {
+        "en": "pay the {n} oldest overdue invoice(s), {amount:,.2f} ({invoices}): PD {pd_12m:.2%}, grade {grade} (PDs up to {target_pd:.2%} make the next better grade)",
+        "zh": "支付最久逾期的{n}张发票，共{amount:,.2f}（{invoices}）：违约概率{pd_12m:.2%}，等级{grade}（违约概率不超过{target_pd:.2%}即升一级）",
+    },
+    "improve.pay_open": {
+        "en": "pay every open invoice now, {amount:,.2f} ({invoices}): PD {pd_12m:.2%}, grade {grade} (PDs up to {target_pd:.2%} make the next better grade)",
+        "zh": "立即支付全部未结发票，共{amount:,.2f}（{invoices}）：违约概率{pd_12m:.2%}，等级{grade}（违约概率不超过{target_pd:.2%}即升一级）",
+    },
     "value.not_provided": {"en": "not provided", "zh": "未提供"},
     "unit.days": {"en": "{value:,.0f} days", "zh": "{value:,.0f}天"},
     "unit.years": {"en": "{value:,.0f} years", "zh": "{value:,.0f}年"},

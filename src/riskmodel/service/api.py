@@ -84,7 +84,7 @@ class RiskApi:
             "score",
             body,
             ctx,
-            lambda: self.scorer.score(body.customer_id, body.as_of, body.lang),
+            lambda: self.scorer.score(body.customer_id, body.as_of, body.lang, improve=bool(body.improve)),
             body.customer_id,
         )
 

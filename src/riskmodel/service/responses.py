@@ -38,6 +38,13 @@ class Reason(_Body):
     group: str | None = None
     comparison: float | str | None = Field(None, description="Portfolio median of the feature")
     direction: str | None = Field(None, description="higher or lower than the comparison")
+    value_text: str | None = Field(
+        None, description="The value by its unit: 12,300; 45 days; 37%; not provided"
+    )
+    comparison_text: str | None = None
+    members: list[dict[str, Any]] | None = Field(
+        None, description="Each feature of the reason's group with its own contribution"
+    )
     rule: str | None = Field(None, description="With basis rules: the payment rule of this step")
 
 
@@ -54,6 +61,20 @@ class Rationale(_Body):
     steps: list[RationaleStep]
     text: str
     policy_version: str
+
+
+class ToImprove(_Body):
+    """A payment the customer can make and the PD and grade the same model gives after it."""
+
+    action: str = Field(
+        description="pay_overdue (the oldest overdue invoices) or pay_open (every open invoice)"
+    )
+    invoice_ids: list[str]
+    amount: float
+    pd_12m: float
+    grade: int
+    target_pd: float = Field(description="Upper PD bound of the next better grade")
+    text: str
 
 
 class Alert(_Body):
@@ -116,6 +137,10 @@ class ScoreResponse(_Body):
     model_version: str
     policy_version: str
     notes: list[str] = NOTES
+    to_improve: list[ToImprove] | None = Field(
+        None,
+        description='With "improve": true: the smallest action that lifts the customer a grade, re-scored',
+    )
 
 
 class BatchProblem(_Body):

@@ -154,6 +154,10 @@ class ScoreRequest(_Request):
     as_of: AsOf | None = None
     lang: LangField = "en"
     history: History | None = None
+    improve: bool = Field(
+        False,
+        description="Also answer to_improve[]: the smallest payment that lifts the customer a grade (slower)",
+    )
 
 
 class ScoreBatchRequest(_Request):

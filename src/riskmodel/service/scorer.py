@@ -25,6 +25,7 @@ from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import MAX_KEPT_ROWS, carry_kept_features, invoice_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.forecast import cash_forecast
+from riskmodel.improve import to_improve
 from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
 from riskmodel.ledger.load import push_rows
@@ -298,15 +299,21 @@ class RiskScorer:
         return result
 
     # -- answers ---------------------------------------------------------------------------
-    def score(self, customer_id: str, as_of: date | None, lang: str) -> dict[str, Any]:
-        """The ``POST /score`` body of one customer of the served ledger."""
+    def score(self, customer_id: str, as_of: date | None, lang: str, improve: bool = False) -> dict[str, Any]:
+        """The ``POST /score`` body of one customer of the served ledger (with ``to_improve[]`` when asked)."""
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
         features = self.store.compute_frame(customer_id, as_of)  # prepared query, same SQL as the batch
-        result = self._score(
-            self.store.customer_ledger(customer_id), [customer_id], as_of, lang, features=features
-        )
-        return to_jsonable(customer_response(result, customer_id, self.bundle, lang))
+        ledger = self.store.customer_ledger(customer_id)
+        result = self._score(ledger, [customer_id], as_of, lang, features=features)
+        body = customer_response(result, customer_id, self.bundle, lang)
+        if improve:
+            grade = (
+                1 if body["in_default"] else int(body["grade"])
+            )  # in default: the cure, not a payment, lifts it
+            found = to_improve(self.bundle, ledger, customer_id, as_of, grade, result.open_invoices)
+            body["to_improve"] = [item.record(lang) for item in found]
+        return to_jsonable(body)
 
     def score_history(
         self, customer_id: str, history: History, as_of: date | None, lang: str
