@@ -227,16 +227,15 @@ def reason_codes(
         min_contribution,
     )
     matrix = np.asarray(contributions, dtype=float)
-    group_of = dict(
-        zip(feature_names, _group_features(feature_names, registry, lang)[0].tolist(), strict=True)
-    )
+    group_index = _group_features(feature_names, registry, lang)[0]
+    members_of = {name: np.flatnonzero(group_index == group_index[k]) for k, name in enumerate(feature_names)}
     names = np.asarray(feature_names, dtype=object)
     index_of = {name: i for i, name in enumerate(feature_names)}
     reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(values))]
     columns = [table[name].to_numpy(dtype=object) for name in REASON_COLUMNS[2:]]
     for row, *fields in zip(table["row"].tolist(), *columns, strict=True):
         group, feature, value, contribution, point, direction, description, unit = fields
-        members = np.flatnonzero(np.array([group_of[n] == group_of[feature] for n in feature_names]))
+        members = members_of[feature]
         own = matrix[row, members]
         listed = [
             {"feature": names[i], "contribution": float(c)}

@@ -42,7 +42,8 @@ def test_score_has_the_design_fields(api):
     assert response.status_code == 200, response.text
     body = ScoreResponse.model_validate(response.json())
     assert body.customer_id == CUSTOMER and 0 <= body.pd_12m <= 1 and 1 <= body.grade <= 10
-    assert body.open_invoices and body.reasons and body.limit_rationale.steps
+    assert body.open_invoices and body.limit_rationale.steps
+    assert all(reason.contribution >= 0.1 for reason in body.reasons)  # the policy's reasons.min_contribution
     assert body.model_version.startswith("default:") and body.basis == "model" and body.notes == []
     assert response.headers["x-model-version"] == body.model_version
 
