@@ -32,6 +32,7 @@ from riskmodel.backtest.measures import (
     warned,
 )
 from riskmodel.backtest.outcomes import (
+    OUTCOME_MONTHS,
     bad_outcomes,
     crossing_dates,
     exposure_at_default,
@@ -40,6 +41,7 @@ from riskmodel.backtest.outcomes import (
     outcome_end,
 )
 from riskmodel.exceptions import BacktestError
+from riskmodel.labels import add_months
 from riskmodel.ledger.tables import Ledger
 from riskmodel.models import TrainConfig, train_models
 from riskmodel.policy import Policy, load_policy
@@ -93,7 +95,7 @@ def check_outcomes_known(ledger: Ledger, end: date) -> None:
     if data_end < needed:
         raise BacktestError(
             f"the ledger ends on {data_end}, but the outcomes of scoring dates up to {end} are read until {needed}; "
-            f"pass an --end of {(pd.Timestamp(data_end) - pd.DateOffset(months=6)).date()} or earlier"
+            f"pass an --end of {add_months(data_end, -OUTCOME_MONTHS)} or earlier"
         )
 
 

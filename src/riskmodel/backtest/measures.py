@@ -157,7 +157,7 @@ def defaults_within(scores: pd.DataFrame, defaults: pd.DataFrame, months: int = 
 
 def limits_before_default(targets: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """For each default: its scores from ``OUTCOME_MONTHS`` before it up to it (the limits in force as it built up), oldest first."""
-    low = _dates(targets["default_date"]) - pd.DateOffset(months=OUTCOME_MONTHS)
+    low, _ = lead_window(targets["default_date"])  # from six months before the default
     windows = targets.assign(low=low.to_numpy()).merge(
         scores.assign(as_of=_dates(scores["as_of"]))[
             ["as_of", "customer_id", "current_limit", "recommended_limit"]
