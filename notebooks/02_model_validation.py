@@ -33,6 +33,9 @@ n_bootstrap = 1000  # bootstrap resamples for the confidence intervals
 migration_months = 12  # grade migration window, ending at the ledger's end
 n_top_features = 8  # features shown in the stability and explanation sections
 cash_forecast_weeks = 13  # weeks of the cash-in forecast backtest
+backtest_start = None  # decisions backtest; default: the six months up to six months before the ledger's end
+backtest_end = None
+backtest_config_file = None  # training config of the backtest's model; default the backtest's own settings
 
 # %%
 # %matplotlib inline
@@ -41,10 +44,13 @@ import os
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
+from riskmodel.backtest import backtest_config, check_outcomes_known, report_window, run_backtest
+from riskmodel.backtest.report import alerts_figure, headline_table, lead_time_figure, limits_figure
+from riskmodel.exceptions import BacktestError
 from riskmodel.forecast import backtest_cash_forecast, backtest_dates
 from riskmodel.labels import add_months
 from riskmodel.ledger import load_ledger
-from riskmodel.models import default_tracking_uri
+from riskmodel.models import default_tracking_uri, load_train_config
 from riskmodel.policy import load_policy
 from riskmodel.portfolio import (
     alert_summary,
@@ -340,7 +346,51 @@ if "late_payment" in runs:
         )
 
 # %% [markdown]
-# ## 10. Summary for sign-off
+# ## 10. Decisions against outcomes (backtest)
+#
+# `riskmodel backtest`: a default model trained only on what the ledger knew at the start,
+# every month end to the end rescored with the alert memory monthly `rescore` runs keep, and
+# each decision judged by the six months that followed it (defaults, invoices crossing 60 days
+# past due). Recall counts defaults warned by a severe alert 30 days to 6 months ahead;
+# exposure at default replays each defaulter's invoices under the limits in force month by
+# month (a new invoice ships only within the headroom its month's limit left), so what was
+# shipped before the first decision (`ead_committed`) stays whatever the limits say;
+# `ead_max_reduction` is the most any limits could save. Definitions: README, "Backtest".
+
+# %%
+window = (
+    (pd.Timestamp(backtest_start).date(), pd.Timestamp(backtest_end).date())
+    if backtest_start and backtest_end
+    else report_window(ledger.data_end)
+)
+try:
+    check_outcomes_known(ledger, window[1])
+except BacktestError as error:
+    backtest = None
+    display(Markdown(f"No backtest: {error}"))
+else:
+    backtest = run_backtest(
+        ledger,
+        *window,
+        policy=policy,
+        config=load_train_config(backtest_config_file) if backtest_config_file else backtest_config(),
+    )
+    display(
+        Markdown(
+            f"Trained at {window[0]}, scored at {backtest.summary['months']} month ends to {window[1]}; "
+            f"model {backtest.summary['model_version']} ({backtest.summary['basis']}), policy "
+            f"{backtest.summary['policy_version']}."
+        )
+    )
+    display(styled_table(headline_table(backtest.summary)))
+    display(alerts_figure(backtest.monthly))
+    display(limits_figure(backtest.monthly))
+    display(lead_time_figure(backtest.defaults))
+    display(Markdown("**Each default of the backtest**"))
+    display(styled_table(backtest.defaults))
+
+# %% [markdown]
+# ## 11. Summary for sign-off
 #
 # One line per champion. A validator signs off when the out-of-time AUC interval clears
 # the bar agreed for the model, the whole-slice calibration test is in line, no score or

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from riskmodel import __version__
 from riskmodel.exceptions import ReportError, RiskModelError
@@ -643,16 +644,45 @@ def _add_rescore_command(commands: argparse._SubParsersAction) -> None:
 
 def _backtest(args: argparse.Namespace) -> int:
     from riskmodel.backtest import backtest_config, run_backtest
-    from riskmodel.backtest.report import write_backtest
+    from riskmodel.backtest.report import comparison, write_backtest
     from riskmodel.models import load_train_config
     from riskmodel.policy import load_policy
 
     policy = load_policy(args.policy)
     config = load_train_config(args.config) if args.config else backtest_config()
+    challenger = args.challenger_policy or args.challenger_config
+    if challenger:  # read both before the long work starts: a bad file fails at once
+        challenger_policy = load_policy(args.challenger_policy) if args.challenger_policy else policy
+        challenger_config = load_train_config(args.challenger_config) if args.challenger_config else config
     ledger = _load(args)
     logger.info("backtest from %s to %s with policy %s", args.start, args.end, policy.version)
     result = run_backtest(ledger, args.start, args.end, policy=policy, config=config, workdir=args.workdir)
     summary = result.summary
+    _print_backtest(summary)
+    if args.out:
+        for path in write_backtest(result, args.out):
+            sys.stdout.write(f"wrote {path}\n")
+    if challenger:
+        logger.info(
+            "challenger: policy %s, training config %s",
+            challenger_policy.version,
+            args.challenger_config or "as the current one's",
+        )
+        other = run_backtest(ledger, args.start, args.end, policy=challenger_policy, config=challenger_config)
+        table = comparison(summary, other.summary)
+        sys.stdout.write("current against challenger:\n" + table.to_string(index=False) + "\n")
+        if args.out:
+            for path in write_backtest(other, Path(args.out) / "challenger"):
+                sys.stdout.write(f"wrote {path}\n")
+            table.to_csv(Path(args.out) / "comparison.csv", index=False)
+            sys.stdout.write(f"wrote {Path(args.out) / 'comparison.csv'}\n")
+        summary = {**summary, "challenger": other.summary}
+    sys.stdout.write(json.dumps(summary) + "\n")
+    return EXIT_OK
+
+
+def _print_backtest(summary: dict[str, Any]) -> None:
+    """The backtest's headline figures in sentences (the JSON line follows)."""
     sys.stdout.write(
         f"{summary['months']} month(s) after the warm-up, {summary['active_customers_mean']:,.0f} active customers a month\n"
         f"defaults warned 30+ days ahead: {summary['defaults_warned_30d']} of {summary['defaults']}\n"
@@ -663,13 +693,9 @@ def _backtest(args: argparse.Namespace) -> int:
         f"limits raised / cut / unchanged: {summary['limits_raised_share']} / {summary['limits_cut_share']} / "
         f"{summary['limits_unchanged_share']}; customers who stayed good keep {summary['good_limit_ratio']} of "
         f"their current total; exposure at default {summary['ead_recommended_limits']:,.0f} under recommended "
-        f"against {summary['ead_current_limits']:,.0f} under current limits\n"
+        f"against {summary['ead_current_limits']:,.0f} under current limits ({summary['ead_committed']:,.0f} of it "
+        f"shipped before the first decision)\n"
     )
-    if args.out:
-        for path in write_backtest(result, args.out):
-            sys.stdout.write(f"wrote {path}\n")
-    sys.stdout.write(json.dumps(summary) + "\n")
-    return EXIT_OK
 
 
 def _add_backtest_command(commands: argparse._SubParsersAction) -> None:
@@ -697,6 +723,14 @@ def _add_backtest_command(commands: argparse._SubParsersAction) -> None:
         "--workdir",
         type=Path,
         help="keep the backtest's own MLflow store and results database here (default: a temporary folder)",
+    )
+    backtest.add_argument(
+        "--challenger-policy",
+        help="also judge this policy YAML on the same dates and print both side by side",
+    )
+    backtest.add_argument(
+        "--challenger-config",
+        help="also judge a model set trained with this config YAML on the same dates, side by side",
     )
     backtest.add_argument("--strict", action="store_true", help="stop when any ledger row is rejected")
     backtest.set_defaults(handler=_backtest)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from riskmodel import policy as policy_package
 from riskmodel.backtest import rescore_months, train_at_start
 from riskmodel.cli import main
 from riskmodel.features.asof import truncate_ledger
@@ -130,3 +133,57 @@ def test_a_ledger_too_short_for_the_outcomes_is_refused_before_training(folder: 
     assert code == 2
     assert "the ledger ends on 2025-12-31" in err and "read until 2026-03-30" in err
     assert "pass an --end of 2025-06-30 or earlier" in err
+
+
+def test_a_challenger_policy_is_judged_on_the_same_scores_side_by_side(
+    folder: Path, config_file: Path, tmp_path: Path
+) -> None:
+    shipped = (Path(policy_package.__file__).parent / "policy.yaml").read_text(encoding="utf-8")
+    halved = re.sub(r"(?m)^version: .*$", 'version: "challenger-halved"', shipped)
+    halved = re.sub(
+        r"grade_multiplier: \[.*\]",
+        "grade_multiplier: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.3, 0.1, 0.0]",
+        halved,
+    )
+    (tmp_path / "halved.yaml").write_text(halved, encoding="utf-8")
+    code, out, err = run_cli(
+        str(folder),
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--config",
+        str(config_file),
+        "--challenger-policy",
+        str(tmp_path / "halved.yaml"),
+        "--out",
+        str(tmp_path / "bt"),
+    )
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    challenger = summary["challenger"]
+    assert challenger["policy_version"] == "challenger-halved" != summary["policy_version"]
+    for same in ("default_recall_30d", "alert_precision", "new_alert_rate", "ead_current_limits"):
+        assert challenger[same] == summary[same], same  # same model, same alert rules
+    assert challenger["limits_cut_share"] > summary["limits_cut_share"]
+    table = pd.read_csv(tmp_path / "bt" / "comparison.csv").set_index("figure")
+    assert table.loc["limits_cut_share", "change"] == pytest.approx(
+        challenger["limits_cut_share"] - summary["limits_cut_share"], abs=1e-4
+    )
+    assert (tmp_path / "bt" / "challenger" / "summary.json").is_file()
+    assert "current against challenger" in out
+
+
+def test_an_unreadable_challenger_policy_fails_before_training(folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("credit_limit: [\n", encoding="utf-8")
+    code, _, err = run_cli(
+        str(folder),
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--challenger-policy",
+        str(tmp_path / "broken.yaml"),
+    )
+    assert code == 2
+    assert "broken.yaml" in err and "training the default model" not in err

@@ -34,7 +34,8 @@ VALIDATION_SECTIONS = [
     "7. Grades: distribution and migration",
     "8. Credit policy on the portfolio",
     "9. Cash-in forecast",
-    "10. Summary for sign-off",
+    "10. Decisions against outcomes (backtest)",
+    "11. Summary for sign-off",
 ]
 EXPLORATION_SECTIONS = [
     "1. Data quality",
@@ -45,8 +46,8 @@ EXPLORATION_SECTIONS = [
     "6. Default and late payment by segment",
 ]
 # ROC, grade calibration, reliability, PSI, 3 SHAP summaries, 3 dependence, grade distribution, migration, exposure,
-# cash-in forecast
-VALIDATION_FIGURES = 14
+# cash-in forecast, backtest alerts, limits and lead time
+VALIDATION_FIGURES = 17
 EXPLORATION_FIGURES = 5
 
 

@@ -18,6 +18,7 @@ from riskmodel.backtest.measures import (
     warned,
 )
 from riskmodel.backtest.outcomes import bad_outcomes, exposure_under
+from riskmodel.backtest.report import comparison, headline_table
 from riskmodel.exceptions import BacktestError
 
 START, END = date(2024, 12, 31), date(2025, 6, 30)
@@ -189,3 +190,23 @@ def test_monthly_table_counts_customers_with_a_new_alert() -> None:
     row = monthly_table(scores, alerts, [date(2025, 1, 31)]).iloc[0]
     assert (row["new_alerts"], row["customers_with_new_alert"], row["open_alerts"]) == (2, 1, 3)
     assert row["new_alert_rate"] == pytest.approx(0.25)
+
+
+def test_headline_targets_are_met_at_their_bound_and_missed_just_beyond() -> None:
+    summary = {"default_recall_30d": 0.6, "lift": 2.99, "new_alert_rate": 0.1, "ead_reduction": 0.31}
+    table = headline_table(summary).set_index("figure")
+    assert table.loc["default_recall_30d", "met"] is True and table.loc["new_alert_rate", "met"] is True
+    assert table.loc["lift", "met"] is False and table.loc["ead_reduction", "met"] is True
+    assert table.loc["good_limit_ratio", "met"] is None  # no value: not judged
+    assert table.loc["alert_precision", "target"] == "" and table.loc["lift", "target"] == ">= 3"
+
+
+def test_comparison_gives_the_challengers_change_for_numbers_only() -> None:
+    current = {"policy_version": "a", "lift": 4.0, "limits_cut_share": 0.1, "defaults": 11}
+    challenger = {"policy_version": "b", "lift": 4.5, "limits_cut_share": 0.25, "defaults": 11}
+    table = comparison(current, challenger).set_index("figure")
+    assert table.loc["policy_version", "challenger"] == "b" and pd.isna(table.loc["policy_version", "change"])
+    assert table.loc["lift", "change"] == pytest.approx(0.5)
+    assert table.loc["limits_cut_share", "change"] == pytest.approx(0.15)
+    assert table.loc["defaults", "change"] == 0
+    assert pd.isna(table.loc["ead_reduction", "change"])  # missing on both sides

@@ -88,6 +88,21 @@ def scoring_dates(start: date, end: date) -> list[date]:
     return [start, *dates]
 
 
+def report_window(data_end: date, months: int = 6) -> tuple[date, date]:
+    """The backtest the validation report runs: ``months`` months up to the last month end whose outcomes the ledger holds.
+
+    Examples
+    --------
+    >>> [d.isoformat() for d in report_window(date(2025, 12, 31))]
+    ['2024-12-31', '2025-06-30']
+    >>> [d.isoformat() for d in report_window(date(2025, 12, 15))]
+    ['2024-11-30', '2025-05-31']
+    """
+    month_end = pd.offsets.MonthEnd()
+    end = month_end.rollback(pd.Timestamp(add_months(data_end, -OUTCOME_MONTHS))).date()
+    return month_end.rollforward(pd.Timestamp(add_months(end, -months))).date(), end
+
+
 def check_outcomes_known(ledger: Ledger, end: date) -> None:
     """The ledger must reach six months past ``end``: outcomes are read there."""
     data_end = ledger.require_data_end("backtest")
@@ -153,6 +168,7 @@ def measure(
         exposure_recommended=exposure_under(periods["recommended_limit"], periods).to_numpy(),
     )
     ead_current, ead_recommended = periods["exposure_current"].sum(), periods["exposure_recommended"].sum()
+    committed = periods["committed"].sum()  # shipped before the first decision: no limit changes it
     monthly = monthly_table(scores, alerts, dates)
     after = monthly.iloc[1:]
     summary: dict[str, Any] = {
@@ -173,10 +189,12 @@ def measure(
         ),
         **limit_figures(scores, defaults_within(scores, defaults), dates),
         "ead_cases": int(periods["customer_id"].nunique()),
-        "ead_committed": float(periods["committed"].sum()),
+        "ead_as_happened": float(periods["committed"].sum() + periods["new"].sum()),
+        "ead_committed": float(committed),
         "ead_current_limits": float(ead_current),
         "ead_recommended_limits": float(ead_recommended),
-        "ead_reduction": float(1 - ead_recommended / ead_current) if ead_current > 0 else float("nan"),
+        "ead_reduction": _reduction(ead_recommended, ead_current),
+        "ead_max_reduction": _reduction(committed, ead_current),
     }
     exposures = periods.groupby("customer_id")[["exposure_current", "exposure_recommended"]].sum()
     detail = targets.merge(exposures, on="customer_id", how="left")
@@ -214,6 +232,11 @@ def run_backtest(
         finally:
             store.close()
     return measure(ledger, bundle, dates, scores, alerts)
+
+
+def _reduction(under: float, baseline: float) -> float:
+    """How much lower ``under`` is than ``baseline``, as a share of it (NaN without a baseline)."""
+    return float(1 - under / baseline) if baseline > 0 else float("nan")
 
 
 def _round(value: Any) -> Any:

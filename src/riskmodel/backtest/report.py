@@ -69,6 +69,80 @@ def lead_time_figure(defaults: pd.DataFrame) -> Figure:
     return figure
 
 
+# What the decisions are held to (README, "Backtest"): figure -> (bound, ">=" or "<=").
+TARGETS = {
+    "default_recall_30d": (0.60, ">="),
+    "lift": (3.0, ">="),
+    "new_alert_rate": (0.10, "<="),
+    "good_limit_ratio": (0.90, ">="),
+    "ead_reduction": (0.30, ">="),
+}
+HEADLINE = (
+    "defaults",
+    "default_recall_30d",
+    "alert_precision",
+    "base_rate",
+    "lift",
+    "new_alert_rate",
+    "open_alerts_per_customer",
+    "limits_raised_share",
+    "limits_cut_share",
+    "limits_unchanged_share",
+    "good_limit_ratio",
+    "ead_as_happened",
+    "ead_committed",
+    "ead_current_limits",
+    "ead_recommended_limits",
+    "ead_reduction",
+    "ead_max_reduction",
+)
+
+
+def headline_table(summary: dict) -> pd.DataFrame:
+    """The backtest's figures with the target each is held to and whether it is met (empty where none applies)."""
+    rows = []
+    for figure in HEADLINE:
+        value = summary.get(figure)
+        bound, sense = TARGETS.get(figure, (None, ""))
+        met = None
+        if bound is not None and value is not None:
+            met = value >= bound if sense == ">=" else value <= bound
+        target = f"{sense} {bound:g}" if bound is not None else ""
+        rows.append({"figure": figure, "value": value, "target": target, "met": met})
+    return pd.DataFrame(rows)
+
+
+# The figures a challenger is judged on, in the order the comparison lists them.
+COMPARED = (
+    "model_version",
+    "policy_version",
+    "defaults",
+    "default_recall_30d",
+    "alert_precision",
+    "lift",
+    "new_alert_rate",
+    "open_alerts_per_customer",
+    "limits_raised_share",
+    "limits_cut_share",
+    "limits_unchanged_share",
+    "good_limit_ratio",
+    "ead_current_limits",
+    "ead_recommended_limits",
+    "ead_reduction",
+)
+
+
+def comparison(current: dict, challenger: dict) -> pd.DataFrame:
+    """The headline figures of two backtests side by side, with the challenger's change where both are numbers."""
+    rows = []
+    for figure in COMPARED:
+        ours, theirs = current.get(figure), challenger.get(figure)
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (ours, theirs))
+        change = round(theirs - ours, 4) if numbers else None
+        rows.append({"figure": figure, "current": ours, "challenger": theirs, "change": change})
+    return pd.DataFrame(rows)
+
+
 def write_backtest(result: BacktestResult, out: str | Path) -> list[Path]:
     """Write ``summary.json``, ``monthly.csv``, ``defaults.csv`` and the figures (PNG) into ``out``."""
     folder = Path(out)
