@@ -73,8 +73,40 @@ function showReasons(body) {
   title.textContent = t(title.dataset.i18n);
   $("#reasons-chart").hidden = rules;
   $("#reasons-steps").hidden = !rules;
+  $("#reasons-values").hidden = rules || !body.reasons.length;
   if (rules) listItems($("#reasons-steps"), body.reasons, ruleStep, "");
-  else reasonBars($("#reasons-chart"), body.reasons);
+  else {
+    reasonBars($("#reasons-chart"), body.reasons);
+    listItems($("#reasons-values"), body.reasons, reasonValue, "");
+  }
+}
+
+// A reason's value as the service formats it by unit, beside the portfolio median.
+function reasonText(reason) {
+  const value = `${reason.description}: ${reason.value_text ?? "–"}`;
+  return reason.comparison_text ? `${value} (${t("median")} ${reason.comparison_text})` : value;
+}
+
+function reasonValue(reason) {
+  const li = document.createElement("li");
+  li.textContent = reasonText(reason);
+  li.dataset.feature = reason.feature;
+  return li;
+}
+
+function improveItem(item) {
+  const li = document.createElement("li");
+  li.textContent = item.text;
+  li.dataset.action = item.action;
+  li.dataset.pd = String(item.pd_12m);
+  li.dataset.grade = String(item.grade);
+  return li;
+}
+
+function renderImprovements(body) {
+  const list = $("#improve-list");
+  listItems(list, body.to_improve || [], improveItem, t("none.improve"));
+  list.hidden = false;
 }
 
 function showNotes(selector, notes) {
@@ -88,7 +120,7 @@ function reasonBars(container, reasons) {
     label: shorten(r.description),
     value: r.contribution,
     text: `+${r.contribution.toFixed(3)}`,
-    title: `${r.description}: ${r.value ?? "–"}` + (r.comparison !== null && r.comparison !== undefined ? ` (median ${r.comparison})` : ""),
+    title: reasonText(r),
     kind: "risk",
   }));
   barChart(container, items, { labelWidth: 250, width: 600, empty: t("none.reasons") });
@@ -144,6 +176,10 @@ function renderCustomer(body) {
     { labelWidth: 110 },
   );
   listItems($("#alerts"), body.alerts, alertItem, t("none.alerts"));
+  const improve = $("#improve-list");
+  improve.replaceChildren();
+  improve.hidden = true;
+  Object.assign($("#improve-submit").dataset, { customer: body.customer_id, asOf: body.as_of });
   const tbody = $("#invoice-table tbody");
   tbody.replaceChildren(...body.open_invoices.map(invoiceRow));
   $("#customer-result").hidden = false;
@@ -265,6 +301,10 @@ function start() {
       renderCustomer(answer);
       loadForecast("customer", { customer_id: answer.customer_id, as_of: answer.as_of });
     });
+  });
+  $("#improve-submit").addEventListener("click", (event) => {
+    const { customer, asOf } = event.target.dataset;
+    submit(event, "/score", { customer_id: customer, as_of: asOf, improve: true }, renderImprovements);
   });
   $("#onboard-form").addEventListener("submit", (event) =>
     submit(event, "/onboard", formFields(event.target), renderOnboarding));

@@ -37,6 +37,9 @@ const STRINGS = {
     "forecast.open": "open book {open}",
     "forecast.none": "No forecast.",
     "forecast.band": "80% band",
+    "median": "portfolio median",
+    "improve": "What would lift this customer one grade", "improve.find": "Find the smallest payment",
+    "none.improve": "No payment of open invoices lifts this customer a grade (or it is at grade 1 already).",
   },
   zh: {
     "title": "信用风险控制台",
@@ -74,6 +77,9 @@ const STRINGS = {
     "forecast.open": "未结余额 {open}",
     "forecast.none": "无预测。",
     "forecast.band": "80%区间",
+    "median": "组合中位数",
+    "improve": "如何将该客户提升一个等级", "improve.find": "计算最小还款",
+    "none.improve": "偿还未结发票无法将该客户提升一个等级（或已是1级）。",
   },
 };
 

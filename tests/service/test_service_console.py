@@ -91,8 +91,12 @@ def test_customer_lookup_shows_the_api_figures(page, api):
     assert page.text_content("#limit-text") == expected["limit_rationale"]["text"]
     bars = page.locator("#reasons-chart g.bar")
     assert bars.count() == len(expected["reasons"])
+    values = page.locator("#reasons-values li:not(.empty)").all_text_contents()
+    assert len(values) == len(expected["reasons"])
     for i, reason in enumerate(expected["reasons"]):
         assert float(bars.nth(i).get_attribute("data-value")) == pytest.approx(reason["contribution"])
+        assert values[i].startswith(f"{reason['description']}: {reason['value_text']}")
+        assert reason["comparison_text"] is None or values[i].endswith(f"{reason['comparison_text']})")
     rows = page.locator("#invoice-table tbody tr")
     assert rows.count() == len(expected["open_invoices"])
     first = expected["open_invoices"][0]
@@ -108,6 +112,31 @@ def test_customer_lookup_shows_the_api_figures(page, api):
     forecast = api.post("/cash_forecast", json={"customer_id": CUSTOMER, "as_of": expected["as_of"]}).json()
     assert_forecast_chart(page, "#customer-forecast", forecast)
     page.screenshot(path=str(SHOTS / "customer.png"), full_page=True)
+
+
+def test_improve_button_shows_the_payment_that_lifts_a_grade(page, api):
+    batch = api.post("/score_batch", json={"customer_ids": [f"C{n:06d}" for n in range(1, 61)]}).json()
+    candidates = [r["customer_id"] for r in batch["results"] if r["grade"] > 1 and r["grade"] < 10]
+    for customer in candidates[:15]:
+        expected = api.post("/score", json={"customer_id": customer, "improve": True, "lang": "en"}).json()
+        if expected["to_improve"]:
+            break
+    else:
+        pytest.fail(f"none of {candidates[:15]} can be lifted a grade by a payment")
+    page.click("button.tab[data-page=customer]")
+    page.fill("#customer-id", customer)
+    page.click("#customer-submit")
+    page.wait_for_function(
+        "id => document.querySelector('#improve-submit').dataset.customer === id", arg=customer
+    )
+    assert page.is_hidden("#improve-list")
+    page.click("#improve-submit")
+    page.wait_for_selector("#improve-list:not([hidden])")
+    items = page.locator("#improve-list li")
+    assert items.all_text_contents() == [item["text"] for item in expected["to_improve"]]
+    assert float(items.first.get_attribute("data-pd")) == pytest.approx(expected["to_improve"][0]["pd_12m"])
+    assert int(items.first.get_attribute("data-grade")) < expected["grade"]
+    page.screenshot(path=str(SHOTS / "customer-improve.png"), full_page=True)
 
 
 def test_onboarding_form_shows_the_decision(page, api):
