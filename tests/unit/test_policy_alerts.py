@@ -423,3 +423,42 @@ def test_one_customer_at_a_time_equals_the_portfolio(customers: list[dict[str, A
         single_closed += one.closed[["customer_id", "alert_type", "key"]].to_dict("records")
     assert batch.records() == single_open
     assert batch.closed[["customer_id", "alert_type", "key"]].to_dict("records") == single_closed
+
+
+EXPECTED_LOSS_ON = policy_with({"alerts.expected_loss.enabled": True})
+
+
+@pytest.mark.parametrize(
+    ("pd_12m", "open_balance", "fires"),
+    [(0.05, 39_990.0, False), (0.05, 40_000.0, True), (0.5, 3_990.0, False), (0.01, 250_000.0, True)],
+    ids=["just-under", "at-threshold", "high-pd-small-balance", "low-pd-large-balance"],
+)
+def test_expected_loss_is_pd_times_open_balance(pd_12m: float, open_balance: float, fires: bool) -> None:
+    update = evaluate(pd_12m, policy=EXPECTED_LOSS_ON, open_balance=open_balance)
+    raised = update.open[update.open["alert_type"] == "expected_loss"]
+    assert (len(raised) == 1) is fires
+    if fires:
+        (alert,) = raised.to_dict("records")
+        assert alert["severity"] == "severe" and alert["key"] == "2000"
+        assert alert["facts"]["value"] == pytest.approx(pd_12m * open_balance)
+
+
+def test_expected_loss_text_in_both_languages() -> None:
+    english = evaluate(0.1, policy=EXPECTED_LOSS_ON, open_balance=30_000.0).records()
+    chinese = evaluate(0.1, policy=EXPECTED_LOSS_ON, open_balance=30_000.0, lang="zh").records()
+    assert [a["text"] for a in english if a["alert_type"] == "expected_loss"] == [
+        "expected loss 3,000 (12-month PD × open balance) is at or above 2,000"
+    ]
+    assert [a["text"] for a in chinese if a["alert_type"] == "expected_loss"] == [
+        "预期损失3,000（12个月违约概率×未结余额），达到或超过2,000"
+    ]
+
+
+def test_expected_loss_without_the_exposure_feature_names_the_policy_key() -> None:
+    with pytest.raises(PolicyError, match="credit_limit.exposure_feature"):
+        evaluate(0.1, policy=EXPECTED_LOSS_ON)
+
+
+def test_expected_loss_rule_reads_only_the_expected_loss() -> None:
+    with pytest.raises(PolicyError, match="alerts.expected_loss.feature must be 'expected_loss'"):
+        policy_with({"alerts.expected_loss.feature": "open_balance"})

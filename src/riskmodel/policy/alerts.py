@@ -37,7 +37,7 @@ import pandas as pd
 from riskmodel.jsonable import to_jsonable
 from riskmodel.policy.collection import action_texts, collection_tier
 from riskmodel.policy.columns import numeric_column
-from riskmodel.policy.config import SEVERITY_LEVELS, Policy, ThresholdRule
+from riskmodel.policy.config import EXPECTED_LOSS, SEVERITY_LEVELS, Policy, ThresholdRule
 from riskmodel.policy.texts import TEXTS, check_lang
 
 IDENTITY = ["customer_id", "alert_type", "key"]
@@ -223,6 +223,11 @@ def _pd_level(policy: Policy, inputs: _Inputs) -> Columns:
     return _threshold("pd_level", policy.alerts.pd_level, inputs)
 
 
+def _expected_loss(policy: Policy, inputs: _Inputs) -> Columns:
+    """Expected loss (12-month PD x the exposure feature) at or above a threshold."""
+    return _threshold("expected_loss", policy.alerts.expected_loss, inputs)
+
+
 def _utilisation(policy: Policy, inputs: _Inputs) -> Columns:
     """Limit utilisation at or above a threshold."""
     return _threshold("utilisation", policy.alerts.utilisation, inputs)
@@ -354,6 +359,7 @@ RULES: dict[str, Callable[[Policy, _Inputs], Columns]] = {
     "pd_jump": _pd_jump,
     "grade_downgrade": _grade_downgrade,
     "pd_level": _pd_level,
+    "expected_loss": _expected_loss,
     "overdue_invoice": _overdue_invoice,
     "new_dispute": _new_dispute,
     "utilisation": _utilisation,
@@ -386,6 +392,10 @@ def _prepare(
     current = current.reset_index(drop=True)
     if "grade" not in current.columns:
         current = current.assign(grade=policy.grade(current["pd_12m"].to_numpy(dtype=float)))
+    if policy.alerts.expected_loss.enabled and EXPECTED_LOSS not in current.columns:
+        exposure_feature = policy.credit_limit.exposure_feature
+        exposure = numeric_column(current, exposure_feature, "credit_limit.exposure_feature")
+        current = current.assign(**{EXPECTED_LOSS: current["pd_12m"].to_numpy(dtype=float) * exposure})
     _check_columns(open_invoices, INVOICE_COLUMNS, "open_invoices")
     invoices = open_invoices[_isin(open_invoices["customer_id"], current["customer_id"])]
     disputed = invoices["is_disputed"].fillna(False).astype(bool) if "is_disputed" in invoices else False

@@ -450,6 +450,16 @@ class InDefaultRule:
     enabled: bool = True
 
 
+EXPECTED_LOSS = "expected_loss"  # 12-month PD x the exposure feature, computed by the alert rules
+
+
+def _expected_loss_off() -> ThresholdRule:
+    """An expected-loss rule that raises nothing: the default of policies that do not set one."""
+    return ThresholdRule(
+        feature=EXPECTED_LOSS, levels=(ThresholdLevel(1.0, "warning", "review_credit"),), enabled=False
+    )
+
+
 @dataclass(frozen=True)
 class AlertPolicy:
     """The early-warning rules."""
@@ -462,6 +472,14 @@ class AlertPolicy:
     utilisation: ThresholdRule
     payment_trend: PaymentTrendRule
     in_default: InDefaultRule = field(default_factory=InDefaultRule)
+    expected_loss: ThresholdRule = field(default_factory=_expected_loss_off)
+
+    def __post_init__(self) -> None:
+        _require(
+            self.expected_loss.feature == EXPECTED_LOSS,
+            f"alerts.expected_loss.feature must be {EXPECTED_LOSS!r} (12-month PD x credit_limit.exposure_feature); "
+            f"got {self.expected_loss.feature!r}",
+        )
 
 
 @dataclass(frozen=True)

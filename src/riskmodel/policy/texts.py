@@ -68,6 +68,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "in default since {default_date}: supply stops until it cures",
         "zh": "自{default_date}起违约：在恢复前停止供货",
     },
+    "alert.expected_loss": {
+        "en": "expected loss {value:,.0f} (12-month PD × open balance) is at or above {threshold:,.0f}",
+        "zh": "预期损失{value:,.0f}（12个月违约概率×未结余额），达到或超过{threshold:,.0f}",
+    },
     "alert.pd_level": {
         "en": "12-month PD {value:.2%} is at or above {threshold:.2%}",
         "zh": "12个月违约概率{value:.2%}，达到或超过{threshold:.2%}",
