@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.features.customer import customer_features
 from riskmodel.ledger.tables import Ledger
@@ -70,10 +71,13 @@ def paid_ledger(ledger: Ledger, invoices: pd.DataFrame, as_of: date) -> Ledger:
         ],
         schema=schema,
     )
-    frame = ledger.invoices.to_pandas()
-    settled = frame["invoice_id"].isin(set(invoices["invoice_id"].astype(str)))
-    frame.loc[settled, "settled_date"] = as_of
-    invoice_table = pa.Table.from_pandas(frame, schema=ledger.invoices.schema, preserve_index=False)
+    table = ledger.invoices
+    paid = pc.is_in(
+        table["invoice_id"], value_set=pa.array(given["invoice_id"], table.schema.field("invoice_id").type)
+    )
+    settled_type = table.schema.field("settled_date").type
+    settled = pc.if_else(paid, pa.scalar(as_of, settled_type), table["settled_date"])
+    invoice_table = table.set_column(table.schema.get_field_index("settled_date"), "settled_date", settled)
     return dataclasses.replace(
         ledger, invoices=invoice_table, payments=pa.concat_tables([ledger.payments, payments])
     )

@@ -257,17 +257,17 @@ class ResultsStore:
         """Store alerts the service raised or resolved (one transaction); an alert already open is not opened twice."""
         if not opened and not closed:
             return
+        customers = sorted({str(alert["customer_id"]) for alert in opened})
         with self.engine.begin() as con:
-            fresh = [
-                alert
-                for alert in opened
-                if con.execute(
-                    sa.select(alerts.c.alert_id).where(
-                        *(alerts.c[k] == str(alert[k]) for k in ALERT_IDENTITY), alerts.c.status == "open"
+            already_open = {
+                tuple(row)
+                for row in con.execute(
+                    sa.select(*(alerts.c[k] for k in ALERT_IDENTITY)).where(
+                        alerts.c.customer_id.in_(customers), alerts.c.status == "open"
                     )
-                ).first()
-                is None
-            ]
+                )
+            }
+            fresh = [alert for alert in opened if _alert_identity(alert) not in already_open]
             _write_alert_changes(con, fresh, closed)
 
     def scores_for(
@@ -392,6 +392,11 @@ def _write_alert_changes(
                 closed_run_id=alert.get("closed_run_id"),
             )
         )
+
+
+def _alert_identity(alert: Mapping[str, Any]) -> tuple[str, ...]:
+    """(customer_id, alert_type, key) of an alert, as text."""
+    return tuple(str(alert[k]) for k in ALERT_IDENTITY)
 
 
 def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:

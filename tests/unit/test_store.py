@@ -123,6 +123,35 @@ def test_alerts_open_and_close_by_identity(store: ResultsStore) -> None:
     assert store.alerts_closed_in(run_id)["key"].tolist() == ["INV-9:60"]
 
 
+def test_alerts_recorded_by_the_service_are_opened_once_per_identity(store: ResultsStore) -> None:
+    def alert(customer: str, key: str) -> dict:
+        return {
+            "customer_id": customer,
+            "alert_type": "pd_level",
+            "key": key,
+            "severity": "warning",
+            "facts": {},
+            "action": "review_credit",
+            "opened_as_of": AS_OF,
+            "opened_run_id": None,
+        }
+
+    store.record_alert_changes([alert("C1", "0.1"), alert("C2", "0.1")], [])
+    store.record_alert_changes([alert("C1", "0.1"), alert("C1", "0.17"), alert("C3", "0.1")], [])
+    history = store.alert_history()
+    assert sorted(zip(history["customer_id"], history["key"], strict=True)) == [
+        ("C1", "0.1"),
+        ("C1", "0.17"),
+        ("C2", "0.1"),
+        ("C3", "0.1"),
+    ]
+    closed = {**alert("C1", "0.1"), "closed_as_of": date(2025, 7, 31), "closed_run_id": None}
+    store.record_alert_changes([], [closed])
+    store.record_alert_changes([alert("C1", "0.1")], [])  # raised again after it was resolved: a new alert
+    assert sorted(store.open_alerts(["C1"])["key"]) == ["0.1", "0.17"]
+    assert len(store.alert_history()) == 5
+
+
 def test_a_run_and_its_scores_are_found_by_date_and_model(store: ResultsStore) -> None:
     assert store.find_run(AS_OF, "default:1") is None
     assert list(store.run_scores(None).columns) == list(SLIM_SCORE_COLUMNS)

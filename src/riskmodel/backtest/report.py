@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from riskmodel.backtest import BacktestResult
+from riskmodel.validation.ledger_figures import date_ticks
 
 
 def alerts_figure(monthly: pd.DataFrame) -> Figure:
@@ -24,8 +25,7 @@ def alerts_figure(monthly: pd.DataFrame) -> Figure:
     )
     backlog.set(title="open alerts per active customer", ylabel="alerts per customer")
     backlog.legend(fontsize=8)
-    for ax in (rate, backlog):
-        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    date_ticks(rate, backlog)
     return figure
 
 
@@ -48,8 +48,7 @@ def limits_figure(monthly: pd.DataFrame) -> Figure:
     totals.plot(dates, monthly["recommended_limit_total"] / 1e6, marker="o", label="recommended")
     totals.set(title="total limit", ylabel="million")
     totals.legend(fontsize=8)
-    for ax in (moves, totals):
-        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    date_ticks(moves, totals)
     return figure
 
 

@@ -92,7 +92,7 @@ class _Inputs:
     previous_grade: np.ndarray
     invoices: pd.DataFrame
     lang: str
-    held: pd.Index  # identities of the alerts open before this evaluation (threshold rules hold them)
+    held: np.ndarray  # identities of the open_alerts rows, in their order (threshold rules hold them)
 
 
 Columns = dict[str, np.ndarray]
@@ -405,12 +405,10 @@ def _prepare(
     previous_pd = previous_grade = np.full(len(current), np.nan)
     if previous is not None:
         previous_pd, previous_grade = _previous_scores(policy, previous, current["customer_id"])
-    held = pd.Index([], dtype=object)
+    held = np.empty(0, dtype=object)
     if open_alerts is not None and not open_alerts.empty:
         _check_columns(open_alerts, IDENTITY, "open_alerts")
-        held = pd.Index(
-            _identity(*(open_alerts[name].astype(str).to_numpy(dtype=object) for name in IDENTITY))
-        )
+        held = _identity(*(open_alerts[name].astype(str).to_numpy(dtype=object) for name in IDENTITY))
     return _Inputs(current, previous_pd, previous_grade, invoices, lang, held)
 
 
@@ -442,14 +440,16 @@ def _isin(values: Any, reference: Any) -> np.ndarray:
 
 
 def _remember(
-    raised: Columns, open_alerts: pd.DataFrame | None, customers: pd.Series
+    raised: Columns, open_alerts: pd.DataFrame | None, held: np.ndarray, customers: pd.Series
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Status (``new``, or ``open`` when already open) of each raised alert, and earlier alerts of these customers whose condition is gone (``resolved``)."""
+    """Status (``new``, or ``open`` when already open) of each raised alert, and earlier alerts of these customers whose condition is gone (``resolved``).
+
+    ``held`` holds the identities of the ``open_alerts`` rows (:class:`_Inputs`).
+    """
     if open_alerts is None or open_alerts.empty:
         return np.full(len(raised["key"]), "new", dtype=object), pd.DataFrame(columns=ALERT_COLUMNS)
-    _check_columns(open_alerts, IDENTITY, "open_alerts")
-    known = open_alerts[_isin(open_alerts["customer_id"], customers)]
-    known_ids = _identity(*(known[name].to_numpy(dtype=object) for name in IDENTITY))
+    evaluated = _isin(open_alerts["customer_id"], customers)
+    known, known_ids = open_alerts[evaluated], held[evaluated]
     raised_ids = _identity(raised["customer_id"], raised["alert_type"], raised["key"])
     status = np.where(_isin(raised_ids, known_ids), "open", "new").astype(object)
     closed = known[~_isin(known_ids, raised_ids)].assign(status="resolved")
@@ -489,7 +489,7 @@ def evaluate_alerts(
         [SEVERITY_LEVELS[severity] for severity in raised["severity"]], dtype=np.int64
     )
     raised["action_text"] = action_texts(raised["action"], lang)
-    raised["status"], closed = _remember(raised, open_alerts, inputs.current["customer_id"])
+    raised["status"], closed = _remember(raised, open_alerts, inputs.held, inputs.current["customer_id"])
     order = np.lexsort(
         (raised["key"], raised["alert_type"], -raised["severity_level"], raised["customer_id"])
     )

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from riskmodel.validation.ledger_profile import AGING_BUCKETS, AGING_LABELS, SEGMENTS
+
+
+def date_ticks(*axes: Axes) -> None:
+    """Slanted, small date labels on the x axis of each of ``axes`` (monthly series)."""
+    for ax in axes:
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
 
 
 def volumes_figure(volumes: pd.DataFrame) -> Figure:
@@ -23,8 +30,7 @@ def volumes_figure(volumes: pd.DataFrame) -> Figure:
     amount.legend(fontsize=8)
     customers.bar(volumes["month"], volumes["customers"], width=20)
     customers.set(title="customers invoiced in the month", ylabel="customers")
-    for ax in (amount, customers):
-        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    date_ticks(amount, customers)
     return figure
 
 
@@ -42,7 +48,7 @@ def aging_figure(aging: pd.DataFrame, trend: pd.DataFrame) -> Figure:
     )
     history.set(title="overdue share of the open balance, month ends", ylabel="share")
     history.legend(title="days past due", fontsize=8, loc="upper left")
-    history.tick_params(axis="x", labelrotation=45, labelsize=8)
+    date_ticks(history)
     return figure
 
 
