@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from riskmodel.duck import duckdb_cursor
 from riskmodel.exceptions import ConfigError
 from riskmodel.ledger.tables import Ledger
 
@@ -90,8 +90,7 @@ def default_triggers(
     past-due invoice was settled or written off; NaT when it still holds at ``as_of``.
     ``open_amount`` is what the invoice still owed the day before the trigger.
     """
-    con = duckdb.connect()
-    try:
+    with duckdb_cursor() as con:
         con.register("invoices", ledger.invoices)
         con.register("payments", ledger.payments)
         con.register("events", ledger.events)
@@ -137,8 +136,6 @@ def default_triggers(
             """,
             {"as_of": as_of, "hold": definition.dispute_hold_days},
         ).df()
-    finally:
-        con.close()
     for column in ("trigger_date", "end_date"):
         frame[column] = pd.to_datetime(frame[column])
     return frame[list(TRIGGER_COLUMNS)]
@@ -169,6 +166,16 @@ def default_state(
     Only facts known by ``as_of`` are used, so the state equals that of the ledger truncated at ``as_of``.
     """
     triggers = default_triggers(ledger, as_of, definition)
+    if triggers.empty:  # most customers scored alone: no trigger, nothing to work out
+        return pd.DataFrame(
+            {
+                "customer_id": triggers["customer_id"],
+                "in_default": pd.Series(dtype=bool),
+                "default_date": triggers["trigger_date"],
+                "cure_date": pd.Series(dtype="datetime64[ns]"),
+                **{c: triggers[c] for c in ("trigger_type", "invoice_id", "days_past_due", "open_amount")},
+            }
+        )[list(STATE_COLUMNS)]
     triggers = triggers.sort_values(
         ["customer_id", "trigger_date", "trigger_type", "invoice_id"], kind="stable", na_position="first"
     ).reset_index(drop=True)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from riskmodel.duck import duckdb_cursor
 from riskmodel.exceptions import ModelNotFoundError
 from riskmodel.explain import comparison_points, default_trigger_reasons, reason_codes
 from riskmodel.features.customer import customer_features
@@ -133,8 +133,7 @@ class CustomerScores:
 
 def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Invoices open at the end of ``as_of``: amount still owed, days past due, whether disputed."""
-    con = duckdb.connect()
-    try:
+    with duckdb_cursor() as con:
         con.register("invoices", ledger.invoices)
         con.register("payments", ledger.payments)
         wanted = ""
@@ -155,8 +154,6 @@ def open_invoices(ledger: Ledger, as_of: date, customer_ids: Iterable[str] | Non
             """,
             {"as_of": as_of},
         ).df()
-    finally:
-        con.close()
     return frame[list(OPEN_INVOICE_COLUMNS)]
 
 

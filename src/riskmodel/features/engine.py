@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import math
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from riskmodel.duck import duckdb_cursor
 from riskmodel.features.definitions import FeatureConfig, Level
 from riskmodel.features.query import SNAPSHOT_KEY, build_feature_sql
 from riskmodel.ledger.schema import TABLE_NAMES
@@ -18,14 +18,6 @@ logger = logging.getLogger(__name__)
 
 LEDGER_TABLES = TABLE_NAMES
 SNAPSHOTS_PER_CHUNK = 250_000
-
-
-def connect(ledger: Ledger) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the ledger's tables registered (zero-copy)."""
-    con = duckdb.connect()
-    for name in LEDGER_TABLES:
-        con.register(name, getattr(ledger, name))
-    return con
 
 
 def run_feature_query(
@@ -43,19 +35,17 @@ def run_feature_query(
     sql = build_feature_sql(level, config)
     n_chunks = math.ceil(snapshots.num_rows / snapshots_per_chunk)
     if n_chunks <= 1:
-        con = connect(ledger)
-        try:
+        with duckdb_cursor() as con:
+            for name in LEDGER_TABLES:
+                con.register(name, getattr(ledger, name))  # zero-copy
             con.register("snapshots", snapshots)
             return con.sql(sql).df()
-        finally:
-            con.close()
     return _run_in_chunks(ledger, snapshots, sql, n_chunks)
 
 
 def _run_in_chunks(ledger: Ledger, snapshots: pa.Table, sql: str, n_chunks: int) -> pd.DataFrame:
     """The feature query chunk by chunk over tables partitioned by a hash of ``customer_id``."""
-    con = duckdb.connect()
-    try:
+    with duckdb_cursor() as con:
         for name, table in (*((n, getattr(ledger, n)) for n in LEDGER_TABLES), ("snapshots", snapshots)):
             con.register(f"all_{name}", table)
             con.execute(
@@ -72,5 +62,3 @@ def _run_in_chunks(ledger: Ledger, snapshots: pa.Table, sql: str, n_chunks: int)
             logger.info("features: chunk %d of %d done", chunk + 1, n_chunks)
         filled = [f for f in frames if len(f)] or frames[:1]  # empty chunks would loosen the column types
         return pd.concat(filled, ignore_index=True).sort_values(SNAPSHOT_KEY, ignore_index=True)
-    finally:
-        con.close()

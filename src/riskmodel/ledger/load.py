@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.duck import duckdb_cursor
 from riskmodel.exceptions import LedgerError
 from riskmodel.ledger.pushes import (
     UPDATABLE,
@@ -80,8 +81,7 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
         logger.warning(
             "%s has no rows: every customer is without payment history", raw_tables["invoices"].file
         )
-    con = duckdb.connect()
-    try:
+    with duckdb_cursor() as con:
         accepted: dict[str, pa.Table] = {}
         rejected: dict[str, pd.DataFrame] = {}
         reports = []
@@ -99,8 +99,6 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
             )
         has_payments = "payments" in raw_tables
         invoices, payments = _settle(con, accepted["invoices"], has_payments)
-    finally:
-        con.close()
     report = ValidationReport(tables=tuple(reports), rejected=rejected)
     if strict and not report.is_clean:
         raise LedgerError(_strict_message(report))
