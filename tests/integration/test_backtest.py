@@ -56,20 +56,15 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def window(folder: Path) -> tuple[str, ...]:
+    """The ledger and the backtest's dates, as CLI arguments."""
+    return str(folder), "--start", START.isoformat(), "--end", END.isoformat()
+
+
 def test_backtest_prints_the_contract_and_writes_its_tables_and_figures(
     folder: Path, config_file: Path, tmp_path: Path
 ) -> None:
-    code, out, err = run_cli(
-        str(folder),
-        "--start",
-        START.isoformat(),
-        "--end",
-        END.isoformat(),
-        "--out",
-        str(tmp_path / "bt"),
-        "--config",
-        str(config_file),
-    )
+    code, out, err = run_cli(*window(folder), "--out", str(tmp_path / "bt"), "--config", str(config_file))
     assert code == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     for key in (
@@ -147,11 +142,7 @@ def test_a_challenger_policy_is_judged_on_the_same_scores_side_by_side(
     )
     (tmp_path / "halved.yaml").write_text(halved, encoding="utf-8")
     code, out, err = run_cli(
-        str(folder),
-        "--start",
-        START.isoformat(),
-        "--end",
-        END.isoformat(),
+        *window(folder),
         "--config",
         str(config_file),
         "--challenger-policy",
@@ -176,14 +167,6 @@ def test_a_challenger_policy_is_judged_on_the_same_scores_side_by_side(
 
 def test_an_unreadable_challenger_policy_fails_before_training(folder: Path, tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("credit_limit: [\n", encoding="utf-8")
-    code, _, err = run_cli(
-        str(folder),
-        "--start",
-        START.isoformat(),
-        "--end",
-        END.isoformat(),
-        "--challenger-policy",
-        str(tmp_path / "broken.yaml"),
-    )
+    code, _, err = run_cli(*window(folder), "--challenger-policy", str(tmp_path / "broken.yaml"))
     assert code == 2
     assert "broken.yaml" in err and "training the default model" not in err

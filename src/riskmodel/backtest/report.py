@@ -112,23 +112,7 @@ def headline_table(summary: dict) -> pd.DataFrame:
 
 
 # The figures a challenger is judged on, in the order the comparison lists them.
-COMPARED = (
-    "model_version",
-    "policy_version",
-    "defaults",
-    "default_recall_30d",
-    "alert_precision",
-    "lift",
-    "new_alert_rate",
-    "open_alerts_per_customer",
-    "limits_raised_share",
-    "limits_cut_share",
-    "limits_unchanged_share",
-    "good_limit_ratio",
-    "ead_current_limits",
-    "ead_recommended_limits",
-    "ead_reduction",
-)
+COMPARED = ("model_version", "policy_version", *HEADLINE)
 
 
 def comparison(current: dict, challenger: dict) -> pd.DataFrame:
