@@ -5,7 +5,9 @@ times how long it takes until ``/readyz`` answers and until the first score come
 then measures warm latency two ways:
 
 * a sequential Python client (httpx, one connection, one request at a time): the latency
-  one caller sees; the client adds roughly 0.3-1 ms a request of its own;
+  one caller sees, for one customer again and again (its features are kept after the first
+  request) and for a different customer each request (nothing kept); the client adds
+  roughly 0.3-1 ms a request of its own;
 * ``wrk`` (if installed) with 1 and 4 connections: p50/p99 and throughput, with a load
   generator that costs ~1-2% CPU instead of Python's 25-60% of a core.
 
@@ -33,6 +35,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = """
@@ -87,6 +90,19 @@ def start_service(
     return process, url, key, {"ready_s": ready, "first_score_s": time.perf_counter() - started}
 
 
+def scorable_customers(ledger: str) -> list[str]:
+    """Customers of a ledger folder onboarded by its data end, in id order (empty for a database URL)."""
+    folder = Path(ledger)
+    if not folder.is_dir():
+        return []
+    from riskmodel.ledger import load_ledger
+
+    served = load_ledger(folder)
+    customers = served.customers.to_pandas()
+    known = customers[pd.to_datetime(customers["onboarding_date"]) <= pd.Timestamp(served.data_end)]
+    return sorted(known["customer_id"].astype(str))
+
+
 def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -96,15 +112,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def sequential(url: str, key: str, customer: str, n: int) -> dict[str, float]:
-    """One request at a time over one kept-alive connection."""
+def sequential(url: str, key: str, customers: list[str], n: int) -> dict[str, float]:
+    """One request at a time over one kept-alive connection, through ``customers`` in turn.
+
+    With one customer every request after the first reads its kept features; with a
+    different customer each time (``customers`` longer than ``n``) none does.
+    """
     times = []
     with httpx.Client(base_url=url, headers=_auth(key), timeout=120) as client:
         for _ in range(3):
-            client.post("/score", json={"customer_id": customer}).raise_for_status()
-        for _ in range(n):
+            client.post("/score", json={"customer_id": customers[0]}).raise_for_status()
+        for i in range(n):
             start = time.perf_counter()
-            client.post("/score", json={"customer_id": customer}).raise_for_status()
+            client.post("/score", json={"customer_id": customers[i % len(customers)]}).raise_for_status()
             times.append((time.perf_counter() - start) * 1000)
     return {
         "p50_ms": statistics.median(times),
@@ -172,7 +192,10 @@ def main() -> None:
         else:
             process, url, key, cold = start_service(args, Path(folder))
         try:
-            results = {"cold_start": cold, "sequential": sequential(url, key, args.customer, args.requests)}
+            results = {"cold_start": cold, "sequential": sequential(url, key, [args.customer], args.requests)}
+            others = [c for c in scorable_customers(args.ledger) if c != args.customer][: args.requests]
+            if len(others) >= args.requests:
+                results["sequential_new_customers"] = sequential(url, key, others, args.requests)
             results["wrk"] = [w for c in (1, 4) if (w := with_wrk(url, key, args.customer, c, args.seconds))]
         finally:
             if process is not None:
@@ -182,6 +205,10 @@ def main() -> None:
     print("| measure | p50 ms | p99 ms | req/s |\n|---|---:|---:|---:|")
     seq = results["sequential"]
     print(f"| sequential client, {seq['requests']} requests | {seq['p50_ms']:.1f} | {seq['p99_ms']:.1f} | |")
+    if new := results.get("sequential_new_customers"):
+        print(
+            f"| sequential client, a new customer each request ({new['requests']}) | {new['p50_ms']:.1f} | {new['p99_ms']:.1f} | |"
+        )
     for w in results["wrk"]:
         print(
             f"| wrk, {w['connections']} connection(s) | {w['p50_ms']:.1f} | {w['p99_ms']:.1f} | {w['requests_per_s']:.1f} |"

@@ -56,3 +56,30 @@ def test_unknown_customer_raises_key_error(ledger):
 def test_customer_id_with_quotes_is_data_not_sql(ledger):
     store = OnlineFeatureStore(ledger)
     assert not store.has_customer("x'); DROP TABLE customers; --")
+
+
+def test_kept_rows_are_read_back_and_dropped_for_customers_whose_rows_changed(ledger, monkeypatch):
+    store = OnlineFeatureStore(ledger)
+    first, second = (c.as_py() for c in ledger.customers["customer_id"][:2])
+    expected = store.compute_frame(first, AS_OF)
+    computed: list[str] = []
+    original = store.compute_frame
+
+    def counting(customer_id: str, as_of: dt.date) -> pd.DataFrame:
+        computed.append(customer_id)
+        return original(customer_id, as_of)
+
+    monkeypatch.setattr(store, "compute_frame", counting)
+    for _ in range(3):
+        row = store.frame(first, AS_OF)
+        pd.testing.assert_frame_equal(row, expected)
+        row.loc[0, row.columns[-1]] = None  # a caller's change stays its own
+    store.frame(second, AS_OF)
+    assert computed == [first, second]
+
+    after_push = OnlineFeatureStore(ledger)
+    after_push.keep_from(store, frozenset({second}))
+    monkeypatch.setattr(after_push, "compute_frame", counting)
+    pd.testing.assert_frame_equal(after_push.frame(first, AS_OF), expected)
+    after_push.frame(second, AS_OF)
+    assert computed == [first, second, second]

@@ -26,6 +26,7 @@ from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 
 _TABLES = TABLE_NAMES
+MAX_KEPT_FRAMES = 10_000  # one-customer feature rows kept per store (about 15 KB each)
 
 
 class OnlineFeatureStore:
@@ -66,6 +67,7 @@ class OnlineFeatureStore:
         )  # planned once
         self._lock = threading.Lock()
         self._warm: dict[date, pd.DataFrame] = {}
+        self._kept: dict[tuple[date, str], pd.DataFrame] = {}  # (as_of, customer_id) -> compute_frame's row
 
     def has_customer(self, customer_id: str) -> bool:
         """Whether the ledger knows this customer."""
@@ -101,6 +103,29 @@ class OnlineFeatureStore:
         part = dataclasses.replace(self.ledger, **tables)
         share_kept_features(part, self.ledger)
         return part
+
+    def frame(self, customer_id: str, as_of: date) -> pd.DataFrame:
+        """:meth:`compute_frame`, kept per (``as_of``, customer) and read back while the customer's rows stay the same.
+
+        A customer's features read only its own rows, so they change only when those do
+        (:meth:`keep_from` leaves out the customers a push touched). At most
+        ``MAX_KEPT_FRAMES`` rows are kept; the oldest go first.
+        """
+        key = (as_of, customer_id)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self.compute_frame(customer_id, as_of)
+            with self._lock:
+                while len(self._kept) >= MAX_KEPT_FRAMES:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[key] = kept
+        return kept.copy()
+
+    def keep_from(self, previous: OnlineFeatureStore, changed: frozenset[str]) -> None:
+        """Take over the rows ``previous`` kept, except those of the ``changed`` customers (their rows are new)."""
+        with previous._lock:
+            kept = dict(previous._kept)
+        self._kept = {key: row for key, row in kept.items() if key[1] not in changed}
 
     def compute(self, customer_id: str, as_of: date) -> pd.Series:
         """Run the feature query on this customer's rows only (no cache)."""

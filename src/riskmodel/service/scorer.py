@@ -118,9 +118,12 @@ class RiskScorer:
         """
         if replaces is not None:
             carry_kept_features(replaces, ledger, changed)
+        previous = getattr(self, "store", None)
         self.ledger = ledger
         self.data_end = ledger.require_data_end("score")
         self.store = OnlineFeatureStore(ledger, self.bundle.feature_config)
+        if replaces is not None and previous is not None:
+            self.store.keep_from(previous, changed)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
         self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
@@ -303,7 +306,9 @@ class RiskScorer:
         """The ``POST /score`` body of one customer of the served ledger (with ``to_improve[]`` when asked)."""
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
-        features = self.store.compute_frame(customer_id, as_of)  # prepared query, same SQL as the batch
+        features = self.store.frame(
+            customer_id, as_of
+        )  # the batch's SQL, kept while the customer's rows stay
         ledger = self.store.customer_ledger(customer_id)
         result = self._score(ledger, [customer_id], as_of, lang, features=features)
         body = customer_response(result, customer_id, self.bundle, lang)

@@ -1,0 +1,55 @@
+"""The service keeps each customer's feature row per date, and a push renews the rows of the customers it touched."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.features.customer import customer_features
+from riskmodel.ledger import load_ledger
+from riskmodel.policy import load_policy
+from riskmodel.scoring import ModelBundle
+from riskmodel.service.scorer import RiskScorer
+from riskmodel.store import ResultsStore
+from tests.small_ledger import write_small_ledger
+
+BUNDLE = ModelBundle(policy=load_policy())  # the policy's rules grade: no MLflow store needed
+
+
+def _same_values(kept: pd.DataFrame, batch: pd.DataFrame) -> None:
+    for name in batch.columns.drop("snapshot_id", errors="ignore"):
+        a, b = kept[name].iloc[0], batch[name].iloc[0]
+        if isinstance(b, float | np.floating):
+            assert float(a) == pytest.approx(float(b), nan_ok=True), name
+        else:
+            assert str(a) == str(b), name
+
+
+def test_a_push_renews_the_kept_features_of_the_customers_it_touched(tmp_path) -> None:
+    results = ResultsStore(tmp_path / "results.db")
+    scorer = RiskScorer(BUNDLE, load_ledger(write_small_ledger(tmp_path / "ledger")), results)
+    try:
+        end = scorer.data_end
+        touched, other = sorted(scorer.onboarded)[:2]
+        for customer in (touched, other):
+            scorer.score(customer, None, "en")  # their rows for the data end are kept now
+        before = scorer.store.frame(touched, end)
+        invoice = {
+            "invoice_id": "PUSH-1",
+            "customer_id": touched,
+            "issue_date": end.isoformat(),
+            "due_date": (end + timedelta(days=30)).isoformat(),
+            "amount": 12_345.0,
+        }
+        scorer.push({"invoices": [invoice]})
+        assert scorer.data_end == end
+        for customer in (touched, other):
+            batch = customer_features(scorer.ledger, end, active_only=False, customer_ids=[customer])
+            _same_values(scorer.store.frame(customer, end), batch)
+        after = scorer.store.frame(touched, end)
+        assert after["open_balance"].iloc[0] == pytest.approx(before["open_balance"].iloc[0] + 12_345.0)
+    finally:
+        results.close()
