@@ -189,7 +189,7 @@ def measure(
         ),
         **limit_figures(scores, defaults_within(scores, defaults), dates),
         "ead_cases": int(periods["customer_id"].nunique()),
-        "ead_as_happened": float(periods["committed"].sum() + periods["new"].sum()),
+        "ead_as_happened": float(committed + periods["new"].sum()),
         "ead_committed": float(committed),
         "ead_current_limits": float(ead_current),
         "ead_recommended_limits": float(ead_recommended),

@@ -306,9 +306,8 @@ class RiskScorer:
         """The ``POST /score`` body of one customer of the served ledger (with ``to_improve[]`` when asked)."""
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
-        features = self.store.frame(
-            customer_id, as_of
-        )  # the batch's SQL, kept while the customer's rows stay
+        # the batch's SQL on this customer's rows, kept until a push touches them
+        features = self.store.frame(customer_id, as_of)
         ledger = self.store.customer_ledger(customer_id)
         result = self._score(ledger, [customer_id], as_of, lang, features=features)
         body = customer_response(result, customer_id, self.bundle, lang)
