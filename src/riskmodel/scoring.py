@@ -396,6 +396,14 @@ def prepare_customers(
     )
 
 
+def prepare_scored_customers(
+    bundle: ModelBundle, ledger: Ledger, as_of: date, features: pd.DataFrame
+) -> PreparedCustomers:
+    """:func:`prepare_customers` with the policy's default definition, open invoices scored (:func:`score_open_invoices`)."""
+    prepared = prepare_customers(ledger, as_of, features, bundle.policy.default)
+    return replace(prepared, invoices=score_open_invoices(bundle, ledger, prepared.invoices))
+
+
 def score_prepared(
     bundle: ModelBundle,
     prepared: PreparedCustomers,
@@ -502,8 +510,7 @@ def score_customers(
         features = customer_features(
             ledger, as_of, bundle.feature_config, active_only=active_only, customer_ids=customer_ids
         )
-    prepared = prepare_customers(ledger, as_of, features, bundle.policy.default)
-    prepared = replace(prepared, invoices=score_open_invoices(bundle, ledger, prepared.invoices))
+    prepared = prepare_scored_customers(bundle, ledger, as_of, features)
     return score_prepared(bundle, prepared, previous, open_alerts, comparison, lang)
 
 

@@ -1,4 +1,4 @@
-"""The service keeps each customer's feature row per date, and a push renews the rows of the customers it touched."""
+"""The service keeps each customer's feature row and scoring inputs per date, and a push renews those of the customers it touched."""
 
 from __future__ import annotations
 
@@ -51,5 +51,12 @@ def test_a_push_renews_the_kept_features_of_the_customers_it_touched(tmp_path) -
             _same_values(scorer.store.frame(customer, end), batch)
         after = scorer.store.frame(touched, end)
         assert after["open_balance"].iloc[0] == pytest.approx(before["open_balance"].iloc[0] + 12_345.0)
+        fresh = RiskScorer(BUNDLE, scorer.ledger, ResultsStore(tmp_path / "fresh.db"))
+        for customer in (touched, other):  # default state, open invoices, grade: as a service started now
+            kept, new = scorer.score(customer, None, "en"), fresh.score(customer, None, "en")
+            for field in ("pd_12m", "grade", "in_default", "recommended_limit", "reasons", "open_invoices"):
+                assert kept[field] == new[field], (customer, field)
+        assert "PUSH-1" in [i["invoice_id"] for i in scorer.score(touched, None, "en")["open_invoices"]]
+        fresh.results.close()
     finally:
         results.close()

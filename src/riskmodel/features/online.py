@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import date
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -26,7 +28,8 @@ from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
 
 _TABLES = TABLE_NAMES
-MAX_KEPT_FRAMES = 10_000  # one-customer feature rows kept per store (about 15 KB each)
+T = TypeVar("T")
+MAX_KEPT_FRAMES = 10_000  # customer-dates kept per store (features about 15 KB, scoring inputs a few KB more)
 
 
 class OnlineFeatureStore:
@@ -67,7 +70,7 @@ class OnlineFeatureStore:
         )  # planned once
         self._lock = threading.Lock()
         self._warm: dict[date, pd.DataFrame] = {}
-        self._kept: dict[tuple[date, str], pd.DataFrame] = {}  # (as_of, customer_id) -> compute_frame's row
+        self._kept: dict[tuple[date, str], dict[str, Any]] = {}  # (as_of, customer_id) -> name -> value
 
     def has_customer(self, customer_id: str) -> bool:
         """Whether the ledger knows this customer."""
@@ -105,21 +108,33 @@ class OnlineFeatureStore:
         return part
 
     def frame(self, customer_id: str, as_of: date) -> pd.DataFrame:
-        """:meth:`compute_frame`, kept per (``as_of``, customer) and read back while the customer's rows stay the same.
+        """:meth:`compute_frame`, kept per (``as_of``, customer) while the customer's rows stay the same (:meth:`kept`)."""
+        return self.kept(
+            customer_id, as_of, "features", lambda: self.compute_frame(customer_id, as_of)
+        ).copy()
 
-        A customer's features read only its own rows, so they change only when those do
-        (:meth:`keep_from` leaves out the customers a push touched). At most
-        ``MAX_KEPT_FRAMES`` rows are kept; the oldest go first.
+    def kept(self, customer_id: str, as_of: date, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``name`` per (``as_of``, customer) and read back while the customer's rows stay the same.
+
+        Whatever is kept must be worked out from the customer's own rows and ``as_of`` alone
+        (features, default state, open invoices, their scores), so it changes only when
+        those rows do (:meth:`keep_from` leaves out the customers a push touched). Callers
+        must not change what they get back. At most ``MAX_KEPT_FRAMES`` customer-dates are
+        kept; the oldest go first.
         """
         key = (as_of, customer_id)
-        kept = self._kept.get(key)
-        if kept is None:
-            kept = self.compute_frame(customer_id, as_of)
-            with self._lock:
+        values = self._kept.get(key)
+        if values is not None and name in values:
+            return values[name]
+        value = compute()
+        with self._lock:
+            values = self._kept.get(key)
+            if values is None:
                 while len(self._kept) >= MAX_KEPT_FRAMES:
                     del self._kept[next(iter(self._kept))]
-                self._kept[key] = kept
-        return kept.copy()
+                values = self._kept[key] = {}
+            values[name] = value
+        return value
 
     def keep_from(self, previous: OnlineFeatureStore, changed: frozenset[str]) -> None:
         """Take over the rows ``previous`` kept, except those of the ``changed`` customers (their rows are new)."""

@@ -1,6 +1,6 @@
 """The scoring calls of the service over the models, the ledger and the results database it holds.
 
-Every customer score goes through :func:`riskmodel.scoring.score_customers` — one customer's
+Every customer score goes through :func:`riskmodel.scoring.score_prepared` — one customer's
 rows of the ledger (``OnlineFeatureStore.customer_ledger``), the last stored score and
 open alerts for alert memory, and the portfolio medians as of the same date for the
 reasons — so a service answer equals the batch row for that customer and date.
@@ -23,7 +23,7 @@ import pandas as pd
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import MAX_KEPT_ROWS, carry_kept_features, invoice_features
-from riskmodel.features.online import OnlineFeatureStore
+from riskmodel.features.online import MAX_KEPT_FRAMES, OnlineFeatureStore
 from riskmodel.forecast import cash_forecast
 from riskmodel.improve import to_improve
 from riskmodel.jsonable import to_jsonable
@@ -34,11 +34,15 @@ from riskmodel.policy.texts import render
 from riskmodel.scoring import (
     CustomerScores,
     ModelBundle,
+    PreparedCustomers,
     customer_response,
     missing_model_notes,
     onboard,
     open_invoices,
+    prepare_scored_customers,
     score_customers,
+    score_features,
+    score_prepared,
 )
 from riskmodel.service.errors import ApiError, field_path
 from riskmodel.service.history import history_ledger
@@ -133,6 +137,7 @@ class RiskScorer:
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
+        self._scored = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang) -> score_features row
         self._keep_open_invoice_features()
 
     def push(self, batch: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
@@ -282,19 +287,22 @@ class RiskScorer:
         memory: bool = True,
         features: pd.DataFrame | None = None,
     ) -> CustomerScores:
+        if features is None:
+            features = customer_features(
+                ledger, as_of, self.bundle.feature_config, active_only=False, customer_ids=customer_ids
+            )
+        prepared = prepare_scored_customers(self.bundle, ledger, as_of, features)
+        return self._decide(prepared, lang, memory)
+
+    def _decide(
+        self, prepared: PreparedCustomers, lang: str, memory: bool = True, scored: pd.DataFrame | None = None
+    ) -> CustomerScores:
+        """:func:`score_prepared` with the stored memory and today's medians; today's alert changes recorded."""
+        customer_ids = prepared.features["customer_id"].tolist()
+        as_of = prepared.as_of
         previous, open_alerts = self.memory(customer_ids, as_of) if memory else (None, None)
-        result = score_customers(
-            self.bundle,
-            ledger,
-            as_of,
-            customer_ids=customer_ids,
-            previous=previous,
-            open_alerts=open_alerts,
-            comparison=self.comparison(min(as_of, self.data_end)),
-            active_only=False,
-            lang=lang,
-            features=features,
-        )
+        comparison = self.comparison(min(as_of, self.data_end))
+        result = score_prepared(self.bundle, prepared, previous, open_alerts, comparison, lang, scored)
         if (
             memory and as_of == self.data_end
         ):  # today's alerts: new once, then open (a look back changes nothing)
@@ -303,13 +311,37 @@ class RiskScorer:
 
     # -- answers ---------------------------------------------------------------------------
     def score(self, customer_id: str, as_of: date | None, lang: str, improve: bool = False) -> dict[str, Any]:
-        """The ``POST /score`` body of one customer of the served ledger (with ``to_improve[]`` when asked)."""
+        """The ``POST /score`` body of one customer of the served ledger (with ``to_improve[]`` when asked).
+
+        What depends only on the customer's own rows and the date (features, default state,
+        scored open invoices) is kept in the store until a push touches the customer; the
+        model's PD and reasons, which compare with today's portfolio medians, until any push.
+        """
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
-        # the batch's SQL on this customer's rows, kept until a push touches them
-        features = self.store.frame(customer_id, as_of)
         ledger = self.store.customer_ledger(customer_id)
-        result = self._score(ledger, [customer_id], as_of, lang, features=features)
+        kept = self.store.kept(
+            customer_id,
+            as_of,
+            "prepared",
+            lambda: prepare_scored_customers(
+                self.bundle, ledger, as_of, self.store.frame(customer_id, as_of)
+            ),
+        )
+        scored = self._scored.get(
+            (as_of, customer_id, lang),
+            lambda: score_features(
+                self.bundle,
+                kept.features,
+                kept.default_state,
+                self.comparison(min(as_of, self.data_end)),
+                lang,
+            ),
+        )
+        prepared = PreparedCustomers(
+            as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
+        )  # the policy's steps must not change what is kept
+        result = self._decide(prepared, lang, scored=scored)
         body = customer_response(result, customer_id, self.bundle, lang)
         if improve:
             grade = (
