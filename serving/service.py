@@ -58,6 +58,10 @@ class RiskService:
         stop_with_parent()  # a worker goes when its server goes, even after a SIGKILL
         self.api = RiskApi.from_settings(settings())
 
+    @bentoml.on_shutdown
+    def close(self) -> None:
+        self.api.close()
+
     @bentoml.api(route="/score", input_spec=ScoreRequest)
     def score(self, ctx: bentoml.Context, **request: Any) -> ScoreResponse:
         """PD, grade, recommended limit with rationale, alerts, SHAP reasons and open invoices of one customer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -11,7 +12,8 @@ import pytest
 from riskmodel.features.customer import customer_features
 from riskmodel.ledger import load_ledger
 from riskmodel.policy import load_policy
-from riskmodel.scoring import ModelBundle
+from riskmodel.scoring import ModelBundle, PreparedCustomers, prepare_scored_customers
+from riskmodel.service.prepared import PreparedPortfolio
 from riskmodel.service.scorer import RiskScorer
 from riskmodel.store import ResultsStore
 from tests.small_ledger import write_small_ledger
@@ -59,4 +61,59 @@ def test_a_push_renews_the_kept_features_of_the_customers_it_touched(tmp_path) -
         assert "PUSH-1" in [i["invoice_id"] for i in scorer.score(touched, None, "en")["open_invoices"]]
         fresh.results.close()
     finally:
+        results.close()
+
+
+def _wait_for_today(scorer: RiskScorer) -> PreparedPortfolio:
+    deadline = time.monotonic() + 120
+    while (today := scorer.today) is None or today.as_of != scorer.data_end:
+        assert time.monotonic() < deadline, "the data end's scoring inputs were never ready"
+        time.sleep(0.05)
+    return today
+
+
+def _same_prepared(held: PreparedCustomers, alone: PreparedCustomers) -> None:
+    for part in ("features", "default_state", "invoices"):
+        pd.testing.assert_frame_equal(getattr(held, part), getattr(alone, part), check_dtype=False)
+
+
+def test_the_data_ends_inputs_prepared_at_once_equal_each_customers_own(tmp_path) -> None:
+    results = ResultsStore(tmp_path / "results.db")
+    scorer = RiskScorer(
+        BUNDLE, load_ledger(write_small_ledger(tmp_path / "ledger")), results, prepare_today=True
+    )
+    try:
+        today = _wait_for_today(scorer)
+        end = scorer.data_end
+        customers = sorted(scorer.onboarded)
+        assert sorted(today.rows) == [c for c in customers if scorer.onboarded[c] <= end]
+
+        def alone(customer: str) -> PreparedCustomers:
+            ledger = scorer.store.customer_ledger(customer)
+            return prepare_scored_customers(BUNDLE, ledger, end, scorer.store.compute_frame(customer, end))
+
+        for customer in today.rows:
+            _same_prepared(today.customer(customer), alone(customer))
+
+        touched = customers[0]
+        invoice = {
+            "invoice_id": "PUSH-2",
+            "customer_id": touched,
+            "issue_date": end.isoformat(),
+            "due_date": (end + timedelta(days=30)).isoformat(),
+            "amount": 999.0,
+        }
+        scorer.push({"invoices": [invoice]})  # same data end: the touched customer's rows are renewed at once
+        assert scorer.today is not None and scorer.today.as_of == end
+        renewed = scorer.today.customer(touched)
+        assert "PUSH-2" in renewed.invoices["invoice_id"].tolist()
+        _same_prepared(renewed, alone(touched))
+
+        later = end + timedelta(days=1)
+        invoice |= {"invoice_id": "PUSH-3", "issue_date": later.isoformat()}
+        scorer.push({"invoices": [invoice]})  # the data end moves: worked out again for the new date
+        assert _wait_for_today(scorer).as_of == later
+        assert "PUSH-3" in scorer.today.customer(touched).invoices["invoice_id"].tolist()
+    finally:
+        scorer.close()
         results.close()

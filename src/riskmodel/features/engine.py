@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from riskmodel.duck import duckdb_cursor
 from riskmodel.features.definitions import FeatureConfig, Level
@@ -62,3 +65,77 @@ def _run_in_chunks(ledger: Ledger, snapshots: pa.Table, sql: str, n_chunks: int)
             logger.info("features: chunk %d of %d done", chunk + 1, n_chunks)
         filled = [f for f in frames if len(f)] or frames[:1]  # empty chunks would loosen the column types
         return pd.concat(filled, ignore_index=True).sort_values(SNAPSHOT_KEY, ignore_index=True)
+
+
+def write_feature_query(
+    ledger: Ledger,
+    snapshots: pa.Table,
+    level: Level,
+    path: Path,
+    config: FeatureConfig | None = None,
+    keys: Sequence[str] = (),
+    snapshots_per_chunk: int = SNAPSHOTS_PER_CHUNK,
+) -> int:
+    """:func:`run_feature_query` written to ``path`` (.parquet or .csv) without holding the table in memory.
+
+    Each chunk's rows go to a Parquet file beside ``path`` as soon as they are computed;
+    DuckDB then writes them to ``path`` in snapshot order, after the ``keys`` columns of
+    ``snapshots`` and without ``snapshot_id`` and ``as_of``, sorting on disk when the table
+    is larger than its memory limit. Decimal sums are written as doubles, as the
+    in-memory table has them. Returns the number of rows written.
+    """
+    sql = build_feature_sql(level, config)
+    parts = path.with_name(f".{path.name}.parts.parquet")
+    n_chunks = max(1, math.ceil(snapshots.num_rows / snapshots_per_chunk))
+    try:
+        with duckdb_cursor() as con:
+            con.execute(f"SET temp_directory = '{_quoted(str(path.parent / '.duckdb_spill'))}'")
+            for name, table in (*((n, getattr(ledger, n)) for n in LEDGER_TABLES), ("snapshots", snapshots)):
+                con.register(f"all_{name}", table)
+                con.execute(
+                    f"CREATE TEMP TABLE part_{name} AS SELECT *, hash(customer_id) % {n_chunks} AS __chunk FROM all_{name} ORDER BY __chunk"
+                )
+                con.unregister(f"all_{name}")
+            writer: pq.ParquetWriter | None = None
+            for chunk in range(n_chunks):
+                for name in (*LEDGER_TABLES, "snapshots"):
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (__chunk) FROM part_{name} WHERE __chunk = {chunk}"
+                    )
+                reader = con.sql(sql).arrow()
+                writer = writer or pq.ParquetWriter(parts, reader.schema)
+                for batch in reader:
+                    writer.write_batch(batch)
+                logger.info("features: chunk %d of %d written", chunk + 1, n_chunks)
+            assert writer is not None
+            writer.close()
+            con.register("snapshot_keys", snapshots.select([SNAPSHOT_KEY, *keys]))
+            columns = [
+                f"CAST(f.{field.name} AS DOUBLE) AS {field.name}"
+                if pa.types.is_decimal(field.type)
+                else f"f.{field.name}"
+                for field in pq.read_schema(parts)
+                if field.name not in (SNAPSHOT_KEY, "as_of")
+            ]
+            written = con.execute(
+                f"""
+                COPY (
+                    SELECT {", ".join([*(f"k.{key}" for key in keys), *columns])}
+                    FROM read_parquet('{_quoted(str(parts))}') f JOIN snapshot_keys k USING ({SNAPSHOT_KEY})
+                    ORDER BY f.{SNAPSHOT_KEY}
+                ) TO '{_quoted(str(path))}' ({_copy_format(path)})
+                """
+            ).fetchone()
+            return int(written[0]) if written else 0
+    finally:
+        parts.unlink(missing_ok=True)
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _copy_format(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return "FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d'"
+    return "FORMAT parquet"

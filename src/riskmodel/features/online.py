@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -99,10 +99,19 @@ class OnlineFeatureStore:
 
     def customer_ledger(self, customer_id: str) -> Ledger:
         """The ledger cut down to one customer's rows (for scoring one customer with the batch code)."""
+        return self.ledger_of([customer_id])
+
+    def ledger_of(self, customer_ids: Iterable[str]) -> Ledger:
+        """The ledger cut down to these customers' rows (grouped by customer)."""
+        ids = list(customer_ids)
         tables = {}
         for name in _TABLES:
-            start, count = self._rows[name].get(customer_id, (0, 0))
-            tables[name] = self._tables[name].slice(start, count)
+            ranges = [self._rows[name].get(customer_id, (0, 0)) for customer_id in ids]
+            parts = [self._tables[name].slice(start, count) for start, count in ranges if count]
+            if len(parts) == 1:
+                tables[name] = parts[0]
+            else:
+                tables[name] = pa.concat_tables(parts) if parts else self._tables[name].slice(0, 0)
         part = dataclasses.replace(self.ledger, **tables)
         share_kept_features(part, self.ledger)
         return part

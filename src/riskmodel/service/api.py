@@ -155,6 +155,10 @@ class RiskApi:
         with self.scorer.lock.reading():
             return {**self.scorer.status(), "auth": self.settings.auth}
 
+    def close(self) -> None:
+        """Stop the scorer's background work (the server is shutting down)."""
+        self.scorer.close()
+
     # -- shared ----------------------------------------------------------------------------
     def _sent(self, ctx: Context | None, response: Response) -> Response:
         """``response`` with the model versions in a header, its status also set on the BentoML context."""

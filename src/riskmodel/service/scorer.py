@@ -48,6 +48,7 @@ from riskmodel.service.errors import ApiError, field_path
 from riskmodel.service.history import history_ledger
 from riskmodel.service.invoices import customer_invoices, invoice_risk
 from riskmodel.service.portfolio import portfolio_summary
+from riskmodel.service.prepared import PreparedPortfolio
 from riskmodel.service.schemas import History
 from riskmodel.service.settings import ServiceSettings
 from riskmodel.store import ResultsStore
@@ -105,12 +106,33 @@ class RiskScorer:
         Results database: stored scores and open alerts (alert memory) and the audit trail.
     """
 
-    def __init__(self, bundle: ModelBundle, ledger: Ledger, results: ResultsStore) -> None:
+    def __init__(
+        self, bundle: ModelBundle, ledger: Ledger, results: ResultsStore, prepare_today: bool = False
+    ) -> None:
         self.bundle = bundle
         self.results = results
         self.started_at = datetime.now(UTC)
         self.lock = ReadWriteLock()
+        self.today: PreparedPortfolio | None = None
+        self._touched: list[frozenset[str] | None] = []  # customers each new ledger changed (None: any)
+        self._today_wanted: threading.Event | None = None
+        self._closed = False
         self._serve(ledger)
+        self._preparer: threading.Thread | None = None
+        if prepare_today:
+            self._today_wanted = threading.Event()
+            self._today_wanted.set()
+            self._preparer = threading.Thread(
+                target=self._prepare_today_loop, name="prepare-today", daemon=True
+            )
+            self._preparer.start()
+
+    def close(self) -> None:
+        """Stop working out the data end's inputs in the background (the results database stays open)."""
+        self._closed = True
+        if self._today_wanted is not None and self._preparer is not None:
+            self._today_wanted.set()
+            self._preparer.join(timeout=60)
 
     def _serve(
         self, ledger: Ledger, replaces: Ledger | None = None, changed: frozenset[str] = frozenset()
@@ -128,6 +150,10 @@ class RiskScorer:
         self.store = OnlineFeatureStore(ledger, self.bundle.feature_config)
         if replaces is not None and previous is not None:
             self.store.keep_from(previous, changed)
+        self._touched.append(changed if replaces is not None else None)
+        today, self.today = self.today, None
+        if today is not None and replaces is not None and today.as_of == self.data_end:
+            self.today = self._renewed(today, changed)
         self.onboarded = _onboarding_dates(ledger)
         invoice_ids = _column(ledger, "invoices", "invoice_id")
         self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
@@ -139,6 +165,46 @@ class RiskScorer:
         self._forecasts = ComputedCache(8)
         self._scored = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang) -> score_features row
         self._keep_open_invoice_features()
+        if self.today is None and self._today_wanted is not None:
+            self._today_wanted.set()
+
+    def _renewed(self, today: PreparedPortfolio, changed: frozenset[str]) -> PreparedPortfolio:
+        """``today`` with the ``changed`` customers' rows worked out again on the served ledger."""
+        if not changed:
+            return today
+        ids = sorted(changed)
+        part = PreparedPortfolio.build(self.bundle, self.store.ledger_of(ids), today.as_of, ids)
+        return today.replaced(changed, part)
+
+    def _prepare_today_loop(self) -> None:
+        """Work out every customer's scoring inputs at the data end whenever none are held (after start, after the data end moves)."""
+        assert self._today_wanted is not None
+        while True:
+            self._today_wanted.wait()
+            self._today_wanted.clear()
+            if self._closed:
+                return
+            with self.lock.reading():
+                ledger, as_of, seen = self.ledger, self.data_end, len(self._touched)
+                if self.today is not None and self.today.as_of == as_of:
+                    continue
+            started = time.perf_counter()
+            try:
+                built = PreparedPortfolio.build(self.bundle, ledger, as_of)
+            except Exception:  # requests go on computing their own inputs
+                logger.exception("scoring inputs of every customer at %s could not be worked out", as_of)
+                continue
+            with self.lock.writing():
+                touched = self._touched[seen:]
+                if self.data_end == as_of and None not in touched:  # else a newer ledger has asked again
+                    self.today = self._renewed(built, frozenset().union(*touched))
+                    logger.info(
+                        "scoring inputs of %s customers at %s ready in %.1fs",
+                        f"{len(built.rows):,}",
+                        as_of,
+                        time.perf_counter() - started,
+                    )
+            del ledger, built  # nothing of an old ledger is held while waiting
 
     def push(self, batch: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
         """The ``POST /ledger`` body: apply pushed rows (all or none), kept durably before the answer."""
@@ -226,6 +292,7 @@ class RiskScorer:
             ModelBundle.from_registry(settings.tracking_uri),
             load_ledger(settings.ledger),
             ResultsStore(settings.db_url),
+            prepare_today=True,
         )
 
     # -- checks --------------------------------------------------------------------------
@@ -264,7 +331,11 @@ class RiskScorer:
             return pd.Series(dtype=float)
 
         def compute() -> pd.Series:
-            features = customer_features(self.ledger, as_of, self.bundle.feature_config)
+            today = self.today
+            if today is not None and today.as_of == as_of:
+                features = today.active_features(self.bundle.feature_config)
+            else:
+                features = customer_features(self.ledger, as_of, self.bundle.feature_config)
             return comparison_points(features[names])
 
         return self._comparisons.get(as_of, compute)
@@ -320,14 +391,15 @@ class RiskScorer:
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
         ledger = self.store.customer_ledger(customer_id)
-        kept = self.store.kept(
-            customer_id,
-            as_of,
-            "prepared",
-            lambda: prepare_scored_customers(
-                self.bundle, ledger, as_of, self.store.frame(customer_id, as_of)
-            ),
-        )
+
+        def prepare() -> PreparedCustomers:
+            today = self.today
+            found = today.customer(customer_id) if today is not None and today.as_of == as_of else None
+            if found is not None:
+                return found
+            return prepare_scored_customers(self.bundle, ledger, as_of, self.store.frame(customer_id, as_of))
+
+        kept = self.store.kept(customer_id, as_of, "prepared", prepare)
         scored = self._scored.get(
             (as_of, customer_id, lang),
             lambda: score_features(

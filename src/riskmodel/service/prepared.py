@@ -1,0 +1,98 @@
+"""Every customer's scoring inputs at one date, worked out in one batch and read back one customer at a time.
+
+The service builds a :class:`PreparedPortfolio` for the ledger's data end after it starts
+and again whenever the data end moves; a ``/score`` for that date then slices the
+customer's rows instead of running the feature, default-state and open-invoice queries
+on its own rows. The rows are the batch's (:func:`riskmodel.scoring.prepare_scored_customers`
+over all customers), so a lookup gives the numbers the on-demand path and a rescoring give.
+A push that keeps the data end splices in the touched customers' rows, worked out again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.features.customer import customer_features, is_active
+from riskmodel.features.definitions import FeatureConfig
+from riskmodel.ledger.tables import Ledger
+from riskmodel.scoring import ModelBundle, PreparedCustomers, prepare_scored_customers
+
+
+def _row_ranges(customer_ids: np.ndarray) -> dict[str, tuple[int, int]]:
+    """First row and row count of each customer in rows grouped by customer."""
+    unique, start, count = np.unique(customer_ids, return_index=True, return_counts=True)
+    return dict(zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True))
+
+
+@dataclass(frozen=True)
+class PreparedPortfolio:
+    """:class:`PreparedCustomers` of every onboarded customer at ``as_of``, with an index by customer."""
+
+    prepared: PreparedCustomers
+    rows: dict[str, int]  # customer -> its row of prepared.features and prepared.default_state
+    invoice_rows: dict[str, tuple[int, int]]  # customer -> (first row, count) of prepared.invoices
+
+    @property
+    def as_of(self) -> date:
+        return self.prepared.as_of
+
+    @classmethod
+    def build(
+        cls, bundle: ModelBundle, ledger: Ledger, as_of: date, customer_ids: list[str] | None = None
+    ) -> PreparedPortfolio:
+        """Features, default state and scored open invoices of every customer onboarded by ``as_of`` (or of ``customer_ids``)."""
+        features = customer_features(
+            ledger, as_of, bundle.feature_config, active_only=False, customer_ids=customer_ids
+        )
+        return cls.of(prepare_scored_customers(bundle, ledger, as_of, features))
+
+    @classmethod
+    def of(cls, prepared: PreparedCustomers) -> PreparedPortfolio:
+        invoices = prepared.invoices.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        prepared = PreparedCustomers(prepared.as_of, prepared.features, prepared.default_state, invoices)
+        ids = prepared.features["customer_id"].to_numpy(dtype=object)
+        return cls(
+            prepared,
+            {customer: row for row, customer in enumerate(ids.tolist())},
+            _row_ranges(invoices["customer_id"].to_numpy(dtype=object)),
+        )
+
+    def customer(self, customer_id: str) -> PreparedCustomers | None:
+        """The customer's rows, as :func:`prepare_scored_customers` gives them for it alone (None when not held)."""
+        row = self.rows.get(customer_id)
+        if row is None:
+            return None
+        start, count = self.invoice_rows.get(customer_id, (0, 0))
+        return PreparedCustomers(
+            self.as_of,
+            self.prepared.features.iloc[[row]].reset_index(drop=True),
+            self.prepared.default_state.iloc[[row]].reset_index(drop=True),
+            self.prepared.invoices.iloc[start : start + count].reset_index(drop=True),
+        )
+
+    def active_features(self, config: FeatureConfig) -> pd.DataFrame:
+        """The features of the customers active at ``as_of`` (:func:`customer_features`' default rows)."""
+        features = self.prepared.features
+        return features[is_active(features, config)].reset_index(drop=True)
+
+    def replaced(self, changed: frozenset[str], part: PreparedPortfolio) -> PreparedPortfolio:
+        """This portfolio without the ``changed`` customers' rows, plus ``part``'s (worked out again for them)."""
+        mine, theirs = self.prepared, part.prepared
+        keep = ~mine.features["customer_id"].isin(list(changed)).to_numpy()
+        keep_invoices = ~mine.invoices["customer_id"].isin(list(changed)).to_numpy()
+
+        def joined(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+            return pd.concat([a, b], ignore_index=True) if len(b) else a.reset_index(drop=True)
+
+        return PreparedPortfolio.of(
+            PreparedCustomers(
+                self.as_of,
+                joined(mine.features[keep], theirs.features),
+                joined(mine.default_state[keep], theirs.default_state),
+                joined(mine.invoices[keep_invoices], theirs.invoices),
+            )
+        )
