@@ -84,7 +84,7 @@ def _load(args: argparse.Namespace):
 
 def _features(args: argparse.Namespace) -> int:
     from riskmodel.features.customer import customer_features
-    from riskmodel.features.invoice import invoice_features
+    from riskmodel.features.invoice import write_invoice_features
     from riskmodel.io import check_output_path, write_frame
 
     check_output_path(args.out)
@@ -92,10 +92,12 @@ def _features(args: argparse.Namespace) -> int:
     logger.info("computing %s features as of %s", args.level, args.as_of)
     if args.level == "customer":
         frame = customer_features(ledger, args.as_of)
-    else:
-        frame = invoice_features(ledger, args.as_of)
-    write_frame(frame, args.out)
-    sys.stdout.write(f"{len(frame):,} {args.level} rows x {frame.shape[1]} columns written to {args.out}\n")
+        write_frame(frame, args.out)
+        rows = f"{len(frame):,} customer rows x {frame.shape[1]} columns"
+    else:  # one row per invoice: written chunk by chunk, never held whole
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        rows = f"{write_invoice_features(ledger, args.out, args.as_of):,} invoice rows"
+    sys.stdout.write(f"{rows} written to {args.out}\n")
     return EXIT_OK
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,23 +49,29 @@ def run_feature_query(
     return _run_in_chunks(ledger, snapshots, sql, n_chunks)
 
 
+def _chunks(
+    con: duckdb.DuckDBPyConnection, ledger: Ledger, snapshots: pa.Table, n_chunks: int
+) -> Iterator[int]:
+    """Point the ledger's table names and ``snapshots`` at each chunk of customers in turn (a hash of ``customer_id``)."""
+    for name, table in (*((n, getattr(ledger, n)) for n in LEDGER_TABLES), ("snapshots", snapshots)):
+        con.register(f"all_{name}", table)
+        con.execute(
+            f"CREATE TEMP TABLE part_{name} AS SELECT *, hash(customer_id) % {n_chunks} AS __chunk FROM all_{name} ORDER BY __chunk"
+        )
+        con.unregister(f"all_{name}")
+    for chunk in range(n_chunks):
+        for name in (*LEDGER_TABLES, "snapshots"):
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (__chunk) FROM part_{name} WHERE __chunk = {chunk}"
+            )
+        yield chunk
+        logger.info("features: chunk %d of %d done", chunk + 1, n_chunks)
+
+
 def _run_in_chunks(ledger: Ledger, snapshots: pa.Table, sql: str, n_chunks: int) -> pd.DataFrame:
     """The feature query chunk by chunk over tables partitioned by a hash of ``customer_id``."""
     with duckdb_cursor() as con:
-        for name, table in (*((n, getattr(ledger, n)) for n in LEDGER_TABLES), ("snapshots", snapshots)):
-            con.register(f"all_{name}", table)
-            con.execute(
-                f"CREATE TEMP TABLE part_{name} AS SELECT *, hash(customer_id) % {n_chunks} AS __chunk FROM all_{name} ORDER BY __chunk"
-            )
-            con.unregister(f"all_{name}")
-        frames = []
-        for chunk in range(n_chunks):
-            for name in (*LEDGER_TABLES, "snapshots"):
-                con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (__chunk) FROM part_{name} WHERE __chunk = {chunk}"
-                )
-            frames.append(con.sql(sql).df())
-            logger.info("features: chunk %d of %d done", chunk + 1, n_chunks)
+        frames = [con.sql(sql).df() for _ in _chunks(con, ledger, snapshots, n_chunks)]
         filled = [f for f in frames if len(f)] or frames[:1]  # empty chunks would loosen the column types
         return pd.concat(filled, ignore_index=True).sort_values(SNAPSHOT_KEY, ignore_index=True)
 
@@ -86,27 +95,17 @@ def write_feature_query(
     """
     sql = build_feature_sql(level, config)
     parts = path.with_name(f".{path.name}.parts.parquet")
+    spill = Path(tempfile.mkdtemp(prefix=f".{path.name}.spill-", dir=path.parent))
     n_chunks = max(1, math.ceil(snapshots.num_rows / snapshots_per_chunk))
     try:
         with duckdb_cursor() as con:
-            con.execute(f"SET temp_directory = '{_quoted(str(path.parent / '.duckdb_spill'))}'")
-            for name, table in (*((n, getattr(ledger, n)) for n in LEDGER_TABLES), ("snapshots", snapshots)):
-                con.register(f"all_{name}", table)
-                con.execute(
-                    f"CREATE TEMP TABLE part_{name} AS SELECT *, hash(customer_id) % {n_chunks} AS __chunk FROM all_{name} ORDER BY __chunk"
-                )
-                con.unregister(f"all_{name}")
+            con.execute(f"SET temp_directory = '{_quoted(str(spill))}'")
             writer: pq.ParquetWriter | None = None
-            for chunk in range(n_chunks):
-                for name in (*LEDGER_TABLES, "snapshots"):
-                    con.execute(
-                        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (__chunk) FROM part_{name} WHERE __chunk = {chunk}"
-                    )
+            for _ in _chunks(con, ledger, snapshots, n_chunks):
                 reader = con.sql(sql).arrow()
                 writer = writer or pq.ParquetWriter(parts, reader.schema)
                 for batch in reader:
                     writer.write_batch(batch)
-                logger.info("features: chunk %d of %d written", chunk + 1, n_chunks)
             assert writer is not None
             writer.close()
             con.register("snapshot_keys", snapshots.select([SNAPSHOT_KEY, *keys]))
@@ -126,9 +125,11 @@ def write_feature_query(
                 ) TO '{_quoted(str(path))}' ({_copy_format(path)})
                 """
             ).fetchone()
+            con.execute("RESET temp_directory")  # the process's database spills where it did before
             return int(written[0]) if written else 0
     finally:
         parts.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _quoted(text: str) -> str:

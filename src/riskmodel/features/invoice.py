@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.features.definitions import FeatureConfig
-from riskmodel.features.engine import run_feature_query
+from riskmodel.features.engine import run_feature_query, write_feature_query
 from riskmodel.ledger.tables import Ledger
 
 MAX_KEPT_ROWS = 200_000  # features at issue kept per ledger and config (about 100 MB at most)
@@ -79,6 +80,19 @@ def invoice_features(
     if invoice_ids is not None and as_of is None:
         return _kept_features(ledger, config or FeatureConfig(), invoice_ids)
     return _computed_features(ledger, as_of, config, invoice_ids)
+
+
+def write_invoice_features(
+    ledger: Ledger, path: Path, as_of: date | None = None, config: FeatureConfig | None = None
+) -> int:
+    """Write :func:`invoice_features` to ``path`` (.parquet or .csv) chunk by chunk; returns the rows written.
+
+    The same rows and columns in the same order, without the whole table in memory
+    (:func:`riskmodel.features.engine.write_feature_query`): the table of a large ledger
+    is larger than the machine's memory.
+    """
+    snapshots = invoice_snapshots(ledger, as_of)
+    return write_feature_query(ledger, snapshots, "invoice", path, config, keys=("invoice_id", "issue_date"))
 
 
 def _computed_features(
