@@ -77,6 +77,14 @@ class ComputedCache:
             return value
 
 
+Changes = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # alerts opened and resolved
+
+
+def _fingerprint(frame: pd.DataFrame | None) -> str | None:
+    """The rows of a small table as text, equal exactly when the rows are (NaN included)."""
+    return None if frame is None else frame.to_csv(index=False)
+
+
 def _column(ledger: Ledger, table: str, name: str) -> list[Any]:
     return getattr(ledger, table)[name].to_pylist()
 
@@ -163,7 +171,7 @@ class RiskScorer:
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
-        self._scored = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang) -> score_features row
+        self._answers = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang, memory) -> /score answer
         self._keep_open_invoice_features()
         if self.today is None and self._today_wanted is not None:
             self._today_wanted.set()
@@ -366,19 +374,27 @@ class RiskScorer:
         return self._decide(prepared, lang, memory)
 
     def _decide(
-        self, prepared: PreparedCustomers, lang: str, memory: bool = True, scored: pd.DataFrame | None = None
+        self,
+        prepared: PreparedCustomers,
+        lang: str,
+        memory: bool = True,
+        scored: pd.DataFrame | None = None,
+        remembered: tuple[pd.DataFrame | None, pd.DataFrame | None] | None = None,
     ) -> CustomerScores:
-        """:func:`score_prepared` with the stored memory and today's medians; today's alert changes recorded."""
-        customer_ids = prepared.features["customer_id"].tolist()
+        """:func:`score_prepared` with the stored memory (or the one ``remembered``) and today's medians; today's alert changes recorded."""
         as_of = prepared.as_of
-        previous, open_alerts = self.memory(customer_ids, as_of) if memory else (None, None)
+        if remembered is None:
+            customer_ids = prepared.features["customer_id"].tolist()
+            remembered = self.memory(customer_ids, as_of) if memory else (None, None)
         comparison = self.comparison(min(as_of, self.data_end))
-        result = score_prepared(self.bundle, prepared, previous, open_alerts, comparison, lang, scored)
-        if (
-            memory and as_of == self.data_end
-        ):  # today's alerts: new once, then open (a look back changes nothing)
-            self.results.record_alert_changes(*result.alerts.changes(as_of))
+        result = score_prepared(self.bundle, prepared, *remembered, comparison, lang, scored)
+        self._record(as_of, result.alerts.changes(as_of) if memory else ([], []))
         return result
+
+    def _record(self, as_of: date, changes: Changes) -> None:
+        """Store alert changes of the data end (today's alerts: new once, then open; a look back changes nothing)."""
+        if as_of == self.data_end:
+            self.results.record_alert_changes(*changes)
 
     # -- answers ---------------------------------------------------------------------------
     def score(self, customer_id: str, as_of: date | None, lang: str, improve: bool = False) -> dict[str, Any]:
@@ -400,28 +416,35 @@ class RiskScorer:
             return prepare_scored_customers(self.bundle, ledger, as_of, self.store.frame(customer_id, as_of))
 
         kept = self.store.kept(customer_id, as_of, "prepared", prepare)
-        scored = self._scored.get(
-            (as_of, customer_id, lang),
-            lambda: score_features(
+        remembered = self.memory([customer_id], as_of)
+
+        def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:
+            scored = score_features(
                 self.bundle,
                 kept.features,
                 kept.default_state,
                 self.comparison(min(as_of, self.data_end)),
                 lang,
-            ),
-        )
-        prepared = PreparedCustomers(
-            as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
-        )  # the policy's steps must not change what is kept
-        result = self._decide(prepared, lang, scored=scored)
-        body = customer_response(result, customer_id, self.bundle, lang)
+            )
+            prepared = PreparedCustomers(
+                as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
+            )  # the policy's steps must not change what is kept
+            result = self._decide(prepared, lang, scored=scored, remembered=remembered, memory=False)
+            body = to_jsonable(customer_response(result, customer_id, self.bundle, lang))
+            return result, body, result.alerts.changes(as_of)
+
         if improve:
+            result, body, changes = decide()
             grade = (
                 1 if body["in_default"] else int(body["grade"])
             )  # in default: the cure, not a payment, lifts it
             found = to_improve(self.bundle, ledger, customer_id, as_of, grade, result.open_invoices)
-            body["to_improve"] = [item.record(lang) for item in found]
-        return to_jsonable(body)
+            body = {**body, "to_improve": to_jsonable([item.record(lang) for item in found])}
+        else:  # the same inputs give the same answer: kept until a push, or until the memory differs
+            key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
+            _, body, changes = self._answers.get(key, decide)
+        self._record(as_of, changes)
+        return body
 
     def score_history(
         self, customer_id: str, history: History, as_of: date | None, lang: str
