@@ -117,3 +117,42 @@ def test_the_data_ends_inputs_prepared_at_once_equal_each_customers_own(tmp_path
     finally:
         scorer.close()
         results.close()
+
+
+def _not_worked_out_again(*args, **kwargs):
+    raise AssertionError("this answer should have been read back, not worked out again")
+
+
+def test_answers_worked_out_ahead_equal_answers_worked_out_alone(tmp_path, monkeypatch) -> None:
+    folder = write_small_ledger(tmp_path / "ledger")
+    ahead = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "ahead.db"))
+    alone = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "alone.db"))
+    ahead.prepare_today()
+    customers = sorted(ahead.today.rows)
+    expected = {customer: alone.score(customer, None, "en") for customer in customers}
+    monkeypatch.setattr("riskmodel.service.scorer.score_features", _not_worked_out_again)
+    assert any(body["alerts"] for body in expected.values())  # alert memory is part of what is kept
+    for customer in customers:
+        assert ahead.score(customer, None, "en") == expected[customer]
+
+    touched, other = customers[:2]  # a push that leaves the medians: the others' answers stay
+    end = ahead.data_end
+    invoice = {
+        "invoice_id": "PUSH-4",
+        "customer_id": touched,
+        "issue_date": end.isoformat(),
+        "due_date": (end + timedelta(days=30)).isoformat(),
+        "amount": 10.0,
+    }
+    ahead.push({"invoices": [invoice]})
+    assert ahead.score(other, None, "en") == expected[other]
+    monkeypatch.undo()
+    alerted = next(c for c in customers[2:] if expected[c]["alerts"])  # its memory has changed since
+    again = ahead.score(alerted, None, "en")
+    assert {a["status"] for a in again["alerts"]} == {"open"}
+    assert again == alone.score(alerted, None, "en")
+    assert "PUSH-4" in [i["invoice_id"] for i in ahead.score(touched, None, "en")["open_invoices"]]
+    fresh = RiskScorer(BUNDLE, ahead.ledger, ResultsStore(tmp_path / "fresh.db"))
+    assert fresh.score(other, None, "en") == expected[other]
+    for scorer in (ahead, alone, fresh):
+        scorer.results.close()

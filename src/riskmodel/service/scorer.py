@@ -9,6 +9,7 @@ The default ``as_of`` is the ledger's data end (the last date anything is known)
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -76,13 +77,33 @@ class ComputedCache:
                 self._values.popitem(last=False)
             return value
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value held for ``key``, or None (nothing is computed)."""
+        with self._lock:
+            return self._values.get(key)
+
+    def take_from(self, other: ComputedCache, keep: Callable[[Any], bool]) -> None:
+        """Hold the values of ``other`` whose key ``keep`` accepts."""
+        with other._lock:
+            values = [(key, value) for key, value in other._values.items() if keep(key)]
+        with self._lock:
+            self._values.update(values[-self.size :])
+
 
 Changes = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # alerts opened and resolved
 
 
 def _fingerprint(frame: pd.DataFrame | None) -> str | None:
-    """The rows of a small table as text, equal exactly when the rows are (NaN included)."""
-    return None if frame is None else frame.to_csv(index=False)
+    """The rows of a small table as JSON text: equal when the rows' values are, whatever the column types."""
+    return None if frame is None else json.dumps(to_jsonable(frame.to_dict("records")), sort_keys=True)
+
+
+def _rows_of(frame: pd.DataFrame | None, customer_id: str) -> pd.DataFrame | None:
+    """The customer's rows of a memory table, as :meth:`RiskScorer.memory` gives them for it alone."""
+    if frame is None:
+        return None
+    rows = frame[frame["customer_id"] == customer_id]
+    return None if rows.empty else rows.reset_index(drop=True)
 
 
 def _column(ledger: Ledger, table: str, name: str) -> list[Any]:
@@ -185,34 +206,75 @@ class RiskScorer:
         return today.replaced(changed, part)
 
     def _prepare_today_loop(self) -> None:
-        """Work out every customer's scoring inputs at the data end whenever none are held (after start, after the data end moves)."""
+        """Run :meth:`prepare_today` whenever asked (after start, after the data end moves), until closed."""
         assert self._today_wanted is not None
         while True:
             self._today_wanted.wait()
             self._today_wanted.clear()
             if self._closed:
                 return
-            with self.lock.reading():
-                ledger, as_of, seen = self.ledger, self.data_end, len(self._touched)
-                if self.today is not None and self.today.as_of == as_of:
-                    continue
-            started = time.perf_counter()
             try:
-                built = PreparedPortfolio.build(self.bundle, ledger, as_of)
-            except Exception:  # requests go on computing their own inputs
-                logger.exception("scoring inputs of every customer at %s could not be worked out", as_of)
-                continue
+                self.prepare_today()
+            except Exception:  # requests go on working out their own inputs
+                logger.exception("the data end's scoring inputs could not be worked out ahead")
+
+    def prepare_today(self) -> None:
+        """Work out every customer's scoring inputs at the data end in one batch, then their ``/score`` answers.
+
+        A ledger served meanwhile with the same data end has its pushed customers' rows
+        worked out again; one with another data end asks for a new run. Answers are worked
+        out for portfolios of at most ``MAX_KEPT_FRAMES`` customers (``"en"``).
+        """
+        with self.lock.reading():
+            ledger, as_of, seen, today = self.ledger, self.data_end, len(self._touched), self.today
+        if today is None or today.as_of != as_of:
+            started = time.perf_counter()
+            built = PreparedPortfolio.build(self.bundle, ledger, as_of)
             with self.lock.writing():
                 touched = self._touched[seen:]
-                if self.data_end == as_of and None not in touched:  # else a newer ledger has asked again
-                    self.today = self._renewed(built, frozenset().union(*touched))
-                    logger.info(
-                        "scoring inputs of %s customers at %s ready in %.1fs",
-                        f"{len(built.rows):,}",
-                        as_of,
-                        time.perf_counter() - started,
-                    )
-            del ledger, built  # nothing of an old ledger is held while waiting
+                if self.data_end != as_of or None in touched:
+                    return  # a newer ledger has asked again
+                self.today = self._renewed(built, frozenset().union(*touched))
+            logger.info(
+                "scoring inputs of %s customers at %s ready in %.1fs",
+                f"{len(built.rows):,}",
+                as_of,
+                time.perf_counter() - started,
+            )
+        with self.lock.reading():
+            today, answers = self.today, self._answers
+        if today is not None and len(today.rows) <= MAX_KEPT_FRAMES:
+            self._prepare_answers(today, answers)
+
+    def _prepare_answers(self, today: PreparedPortfolio, answers: ComputedCache, lang: str = "en") -> None:
+        """Work out every customer's ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
+
+        Each answer is kept under the memory it was worked out with, so a request reads it
+        only while the customer's stored score and open alerts are still those (and until a
+        push, which starts a new ``answers``).
+        """
+        started = time.perf_counter()
+        as_of, ids = today.as_of, list(today.rows)
+        previous, open_alerts = self.memory(ids, as_of)
+        result = score_prepared(
+            self.bundle, today.prepared, previous, open_alerts, self.comparison(as_of), lang
+        )
+        opened, closed = result.alerts.changes(as_of)
+        for customer_id in ids:
+            remembered = (_rows_of(previous, customer_id), _rows_of(open_alerts, customer_id))
+            key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
+            body = to_jsonable(customer_response(result, customer_id, self.bundle, lang))
+            changes = (
+                [a for a in opened if a["customer_id"] == customer_id],
+                [a for a in closed if a["customer_id"] == customer_id],
+            )
+            answers.get(key, lambda body=body, changes=changes: (body, changes))
+        logger.info(
+            "/score answers of %s customers at %s ready in %.1fs",
+            f"{len(ids):,}",
+            as_of,
+            time.perf_counter() - started,
+        )
 
     def push(self, batch: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
         """The ``POST /ledger`` body: apply pushed rows (all or none), kept durably before the answer."""
@@ -236,7 +298,22 @@ class RiskScorer:
                 ) from err
             if outcome.changed:
                 started = time.perf_counter()
+                data_end, answers = self.data_end, self._answers
+                medians = (
+                    self._comparisons.peek(data_end)
+                    if self.bundle.comparison_features
+                    else self.comparison(data_end)
+                )
                 self._serve(ledger, replaces=self.ledger, changed=outcome.customers)
+                if (
+                    data_end == self.data_end
+                    and medians is not None
+                    and medians.equals(self.comparison(data_end))
+                ):
+                    # the other customers' answers of the data end read nothing that changed
+                    self._answers.take_from(
+                        answers, lambda key: key[0] == data_end and key[1] not in outcome.customers
+                    )
                 self.comparison(self.data_end)
                 logger.info(
                     "ledger: %d row(s) added, %d updated; data end %s (%.2fs)",
@@ -418,7 +495,7 @@ class RiskScorer:
         kept = self.store.kept(customer_id, as_of, "prepared", prepare)
         remembered = self.memory([customer_id], as_of)
 
-        def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:
+        def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:  # kept: (body, changes)
             scored = score_features(
                 self.bundle,
                 kept.features,
@@ -442,7 +519,7 @@ class RiskScorer:
             body = {**body, "to_improve": to_jsonable([item.record(lang) for item in found])}
         else:  # the same inputs give the same answer: kept until a push, or until the memory differs
             key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
-            _, body, changes = self._answers.get(key, decide)
+            body, changes = self._answers.get(key, lambda: decide()[1:])
         self._record(as_of, changes)
         return body
 
