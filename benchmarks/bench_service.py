@@ -5,11 +5,13 @@ times how long it takes until ``/readyz`` answers and until the first score come
 then measures warm latency two ways:
 
 * a sequential Python client (httpx, one connection, one request at a time): the latency
-  one caller sees, for one customer again and again (its features are kept after the first
-  request) and for a different customer each request (nothing kept); the client adds
-  roughly 0.3-1 ms a request of its own;
-* ``wrk`` (if installed) with 1 and 4 connections: p50/p99 and throughput, with a load
-  generator that costs ~1-2% CPU instead of Python's 25-60% of a core.
+  one caller sees, for one customer again and again (its answer is kept after the first
+  request), for a different customer each request (answers worked out ahead for the data
+  end) and for a different customer each request 90 days before the data end (nothing
+  worked out ahead: the on-demand path); the client adds roughly 0.3-1 ms a request of its own;
+* ``wrk`` (if installed) with 1 and 4 connections on one customer, and with 8 connections
+  through every customer in turn (the acceptance check's shape): p50/p99 and throughput,
+  with a load generator that costs ~1-2% CPU instead of Python's 25-60% of a core.
 
     .venv/bin/python benchmarks/bench_service.py --tracking-uri sqlite:///$PWD/mlflow.db
     .venv/bin/python benchmarks/bench_service.py --url http://127.0.0.1:3000 --key "$RISKMODEL_KEY"
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -39,10 +42,13 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {key}"
+ids = {{{ids}}}
+i = 0
+request = function()
+  i = i + 1
+  local body = '{{"customer_id": "' .. ids[(i % #ids) + 1] .. '"}}'
+  return wrk.format("POST", "/score", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}"}}, body)
+end
 """
 
 
@@ -90,8 +96,8 @@ def start_service(
     return process, url, key, {"ready_s": ready, "first_score_s": time.perf_counter() - started}
 
 
-def scorable_customers(ledger: str) -> list[str]:
-    """Customers of a ledger folder onboarded by its data end, in id order (empty for a database URL)."""
+def scorable_customers(ledger: str, as_of: str | None = None) -> list[str]:
+    """Customers of a ledger folder onboarded by ``as_of`` (default its data end), in id order (empty for a database URL)."""
     folder = Path(ledger)
     if not folder.is_dir():
         return []
@@ -99,7 +105,7 @@ def scorable_customers(ledger: str) -> list[str]:
 
     served = load_ledger(folder)
     customers = served.customers.to_pandas()
-    known = customers[pd.to_datetime(customers["onboarding_date"]) <= pd.Timestamp(served.data_end)]
+    known = customers[pd.to_datetime(customers["onboarding_date"]) <= pd.Timestamp(as_of or served.data_end)]
     return sorted(known["customer_id"].astype(str))
 
 
@@ -112,19 +118,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def sequential(url: str, key: str, customers: list[str], n: int) -> dict[str, float]:
-    """One request at a time over one kept-alive connection, through ``customers`` in turn.
-
-    With one customer every request after the first reads its kept features; with a
-    different customer each time (``customers`` longer than ``n``) none does.
-    """
+def sequential(
+    url: str, key: str, customers: list[str], n: int, as_of: str | None = None
+) -> dict[str, float]:
+    """One request at a time over one kept-alive connection, through ``customers`` in turn (``as_of`` if given)."""
     times = []
+    extra = {"as_of": as_of} if as_of else {}
     with httpx.Client(base_url=url, headers=_auth(key), timeout=120) as client:
         for _ in range(3):
             client.post("/score", json={"customer_id": customers[0]}).raise_for_status()
         for i in range(n):
             start = time.perf_counter()
-            client.post("/score", json={"customer_id": customers[i % len(customers)]}).raise_for_status()
+            body = {"customer_id": customers[i % len(customers)], **extra}
+            client.post("/score", json=body).raise_for_status()
             times.append((time.perf_counter() - start) * 1000)
     return {
         "p50_ms": statistics.median(times),
@@ -139,13 +145,14 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def with_wrk(url: str, key: str, customer: str, connections: int, seconds: int) -> dict[str, float] | None:
-    """wrk's latency distribution and throughput (None when wrk is not installed)."""
+def with_wrk(
+    url: str, key: str, customers: list[str], connections: int, seconds: int
+) -> dict[str, float] | None:
+    """wrk's latency distribution and throughput, the requests going through ``customers`` in turn (None without wrk)."""
     if shutil.which("wrk") is None:
         return None
-    body = json.dumps({"customer_id": customer})
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=body, key=key))
+        script.write(WRK_SCRIPT.format(ids=", ".join(json.dumps(c) for c in customers), key=key))
     command = [
         "wrk",
         "-t1",
@@ -165,6 +172,7 @@ def with_wrk(url: str, key: str, customer: str, connections: int, seconds: int) 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "connections": connections,
+        "customers": len(customers),
         "p50_ms": _ms(latency["50"]),
         "p99_ms": _ms(latency["99"]),
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
@@ -196,7 +204,16 @@ def main() -> None:
             others = [c for c in scorable_customers(args.ledger) if c != args.customer][: args.requests]
             if len(others) >= args.requests:
                 results["sequential_new_customers"] = sequential(url, key, others, args.requests)
-            results["wrk"] = [w for c in (1, 4) if (w := with_wrk(url, key, args.customer, c, args.seconds))]
+                end = date.fromisoformat(httpx.get(f"{url}/status").json()["ledger"]["data_end"])
+                past = (end - timedelta(days=90)).isoformat()
+                earlier = [c for c in scorable_customers(args.ledger, past) if c != args.customer]
+                results["sequential_past_as_of"] = sequential(url, key, earlier, args.requests, past) | {
+                    "as_of": past
+                }
+            runs = [([args.customer], 1), ([args.customer], 4)]
+            if others:  # as the acceptance check does: 8 clients through the portfolio's customers
+                runs.append((scorable_customers(args.ledger), 8))
+            results["wrk"] = [w for ids, c in runs if (w := with_wrk(url, key, ids, c, args.seconds))]
         finally:
             if process is not None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -209,9 +226,13 @@ def main() -> None:
         print(
             f"| sequential client, a new customer each request ({new['requests']}) | {new['p50_ms']:.1f} | {new['p99_ms']:.1f} | |"
         )
+    if past := results.get("sequential_past_as_of"):
+        print(
+            f"| sequential client, a new customer each request at {past['as_of']} ({past['requests']}) | {past['p50_ms']:.1f} | {past['p99_ms']:.1f} | |"
+        )
     for w in results["wrk"]:
         print(
-            f"| wrk, {w['connections']} connection(s) | {w['p50_ms']:.1f} | {w['p99_ms']:.1f} | {w['requests_per_s']:.1f} |"
+            f"| wrk, {w['connections']} connection(s), {w['customers']} customer(s) | {w['p50_ms']:.1f} | {w['p99_ms']:.1f} | {w['requests_per_s']:.1f} |"
         )
     if cold:
         print(
