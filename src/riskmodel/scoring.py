@@ -12,7 +12,8 @@ for every invoice of a ledger (``riskmodel score-invoices``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
@@ -518,31 +519,53 @@ def customer_response(
     result: CustomerScores, customer_id: str, bundle: ModelBundle, lang: str = "en"
 ) -> dict[str, Any]:
     """The ``POST /score`` body of one customer (DESIGN.md field names)."""
-    rows = result.scores.index[result.scores["customer_id"] == customer_id]
-    if len(rows) == 0:
-        raise KeyError(customer_id)
-    row = result.scores.loc[rows[0]]
-    recommendation = limit_rationale(result.limits.loc[rows[0]].to_dict(), bundle.policy, lang)
-    alerts = [a for a in result.alerts.records() if a["customer_id"] == customer_id]
-    invoices = result.open_invoices[result.open_invoices["customer_id"] == customer_id]
-    return {
-        "customer_id": customer_id,
-        "as_of": result.as_of.isoformat(),
-        "pd_12m": float(row["pd_12m"]),
-        "grade": int(row["grade"]),
-        "basis": str(row["basis"]),
-        "in_default": bool(row["in_default"]),
-        "default_date": None if pd.isna(row["default_date"]) else row["default_date"].isoformat(),
-        "recommended_limit": _number(row["recommended_limit"]),
-        "current_limit": _number(row["current_limit"]),
-        "limit_rationale": recommendation.rationale(),
-        "alerts": alerts,
-        "reasons": row["reasons"],
-        "open_invoices": [to_jsonable(r) for r in invoices.drop(columns="customer_id").to_dict("records")],
-        "model_version": bundle.model_version,
-        "policy_version": bundle.policy.version,
-        "notes": missing_model_notes(bundle, lang, invoices=not invoices.empty),
-    }
+    return customer_responses(result, [customer_id], bundle, lang)[customer_id]
+
+
+def customer_responses(
+    result: CustomerScores, customer_ids: Sequence[str], bundle: ModelBundle, lang: str = "en"
+) -> dict[str, dict[str, Any]]:
+    """The ``POST /score`` body of each of ``customer_ids``, reading each table of ``result`` once.
+
+    Raises
+    ------
+    KeyError
+        For a customer ``result`` did not score.
+    """
+    labels = dict(zip(result.scores["customer_id"].tolist(), result.scores.index, strict=True))
+    alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for alert in result.alerts.records():
+        alerts[alert["customer_id"]].append(alert)
+    invoices: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    owners = result.open_invoices["customer_id"].tolist()
+    for owner, record in zip(
+        owners, result.open_invoices.drop(columns="customer_id").to_dict("records"), strict=True
+    ):
+        invoices[owner].append(to_jsonable(record))
+    bodies = {}
+    for customer_id in customer_ids:
+        label = labels[customer_id]
+        row = result.scores.loc[label]
+        recommendation = limit_rationale(result.limits.loc[label].to_dict(), bundle.policy, lang)
+        bodies[customer_id] = {
+            "customer_id": customer_id,
+            "as_of": result.as_of.isoformat(),
+            "pd_12m": float(row["pd_12m"]),
+            "grade": int(row["grade"]),
+            "basis": str(row["basis"]),
+            "in_default": bool(row["in_default"]),
+            "default_date": None if pd.isna(row["default_date"]) else row["default_date"].isoformat(),
+            "recommended_limit": _number(row["recommended_limit"]),
+            "current_limit": _number(row["current_limit"]),
+            "limit_rationale": recommendation.rationale(),
+            "alerts": alerts.get(customer_id, []),
+            "reasons": row["reasons"],
+            "open_invoices": invoices.get(customer_id, []),
+            "model_version": bundle.model_version,
+            "policy_version": bundle.policy.version,
+            "notes": missing_model_notes(bundle, lang, invoices=customer_id in invoices),
+        }
+    return bodies
 
 
 def missing_model_notes(

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -37,6 +37,7 @@ from riskmodel.scoring import (
     ModelBundle,
     PreparedCustomers,
     customer_response,
+    customer_responses,
     missing_model_notes,
     onboard,
     open_invoices,
@@ -259,15 +260,15 @@ class RiskScorer:
         result = score_prepared(
             self.bundle, today.prepared, previous, open_alerts, self.comparison(as_of), lang
         )
-        opened, closed = result.alerts.changes(as_of)
+        changed: dict[str, Changes] = defaultdict(lambda: ([], []))
+        for side, alerts in enumerate(result.alerts.changes(as_of)):
+            for alert in alerts:
+                changed[alert["customer_id"]][side].append(alert)
+        bodies = customer_responses(result, ids, self.bundle, lang)
         for customer_id in ids:
             remembered = (_rows_of(previous, customer_id), _rows_of(open_alerts, customer_id))
             key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
-            body = to_jsonable(customer_response(result, customer_id, self.bundle, lang))
-            changes = (
-                [a for a in opened if a["customer_id"] == customer_id],
-                [a for a in closed if a["customer_id"] == customer_id],
-            )
+            body, changes = to_jsonable(bodies[customer_id]), changed.get(customer_id, ([], []))
             answers.get(key, lambda body=body, changes=changes: (body, changes))
         logger.info(
             "/score answers of %s customers at %s ready in %.1fs",
@@ -554,7 +555,8 @@ class RiskScorer:
         results = []
         if wanted:
             result = self._score(self.ledger, wanted, as_of, lang)
-            results = [to_jsonable(customer_response(result, c, self.bundle, lang)) for c in wanted]
+            bodies = customer_responses(result, wanted, self.bundle, lang)
+            results = [to_jsonable(bodies[c]) for c in wanted]
         return {"as_of": as_of.isoformat(), "results": results, "not_scored": not_scored, **self.versions()}
 
     def invoice_risk(
