@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pandas as pd
@@ -184,6 +185,39 @@ def test_every_decision_lands_in_the_audit_trail(store: ResultsStore) -> None:
     assert json.loads(row["response"]) == {"grade": 4, "pd_12m": 0.03}
     assert json.loads(row["model_versions"]) == {"default": "3"}
     assert len(store.decisions()) == 2
+
+
+def test_decisions_of_concurrent_callers_are_all_committed_sharing_commits(
+    store: ResultsStore, monkeypatch
+) -> None:
+    commits = []
+    begin = store.engine.begin
+
+    def counted():
+        commits.append(1)
+        return begin()
+
+    monkeypatch.setattr(store.engine, "begin", counted)
+
+    def caller(n: int) -> list[int]:
+        return [
+            store.record_decision(f"key-{n}", "/score", {"i": i}, {"n": n}, {}, "p1", customer_id=f"C{n}")
+            for i in range(25)
+        ]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = [row_id for rows in pool.map(caller, range(16)) for row_id in rows]
+    assert len(set(ids)) == 16 * 25
+    trail = store.decisions(limit=1000)
+    assert sorted(trail["audit_id"]) == sorted(ids)
+    assert sorted(trail.groupby("customer_id").size()) == [25] * 16
+    assert len(commits) < len(ids)  # callers who wait together share a commit
+
+
+def test_a_failed_commit_reaches_every_caller_of_it(store: ResultsStore) -> None:
+    with pytest.raises(sa.exc.StatementError):
+        store.record_decision("key-1", "/score", {}, {}, {}, "p1", customer_id=object())  # not storable
+    assert store.record_decision("key-1", "/score", {}, {}, {}, "p1") > 0  # the writer goes on
 
 
 def test_a_database_from_before_the_basis_column_gets_it(store: ResultsStore) -> None:

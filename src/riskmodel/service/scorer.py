@@ -9,6 +9,7 @@ The default ``as_of`` is the ledger's data end (the last date anything is known)
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -222,6 +223,9 @@ class RiskScorer:
     def prepare_today(self) -> None:
         """Work out every customer's scoring inputs at the data end in one batch, then their ``/score`` answers.
 
+        Then, on ledgers of at most ``MAX_KEPT_ROWS`` invoices, the features at issue of every
+        invoice, which requests for past dates read back for the invoices open then.
+
         A ledger served meanwhile with the same data end has its pushed customers' rows
         worked out again; one with another data end asks for a new run. Answers are worked
         out for portfolios of at most ``MAX_KEPT_FRAMES`` customers (``"en"``).
@@ -229,6 +233,7 @@ class RiskScorer:
         with self.lock.reading():
             ledger, as_of, seen, today = self.ledger, self.data_end, len(self._touched), self.today
         if today is None or today.as_of != as_of:
+            gc.unfreeze()  # what the last run kept may be garbage now
             started = time.perf_counter()
             built = PreparedPortfolio.build(self.bundle, ledger, as_of)
             with self.lock.writing():
@@ -246,6 +251,15 @@ class RiskScorer:
             today, answers = self.today, self._answers
         if today is not None and len(today.rows) <= MAX_KEPT_FRAMES:
             self._prepare_answers(today, answers)
+        model = self.bundle.late_payment
+        if model is not None and ledger.invoices.num_rows <= MAX_KEPT_ROWS:  # for answers at past dates
+            invoice_features(
+                ledger, config=model.feature_config, invoice_ids=_column(ledger, "invoices", "invoice_id")
+            )
+        # The garbage collector's full passes would walk every object held now (models, ledger,
+        # these inputs and answers: ~200 ms on the sample, a pause in some request); they skip them once frozen.
+        gc.collect()
+        gc.freeze()
 
     def _prepare_answers(self, today: PreparedPortfolio, answers: ComputedCache, lang: str = "en") -> None:
         """Work out every customer's ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
@@ -480,11 +494,13 @@ class RiskScorer:
 
         What depends only on the customer's own rows and the date (features, default state,
         scored open invoices) is kept in the store until a push touches the customer; the
-        model's PD and reasons, which compare with today's portfolio medians, until any push.
+        answer, which also reads today's portfolio medians and the stored memory, until any
+        push or until the memory differs.
         """
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
         ledger = self.store.customer_ledger(customer_id)
+        remembered = self.memory([customer_id], as_of)
 
         def prepare() -> PreparedCustomers:
             today = self.today
@@ -493,10 +509,8 @@ class RiskScorer:
                 return found
             return prepare_scored_customers(self.bundle, ledger, as_of, self.store.frame(customer_id, as_of))
 
-        kept = self.store.kept(customer_id, as_of, "prepared", prepare)
-        remembered = self.memory([customer_id], as_of)
-
         def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:  # kept: (body, changes)
+            kept = self.store.kept(customer_id, as_of, "prepared", prepare)
             scored = score_features(
                 self.bundle,
                 kept.features,
