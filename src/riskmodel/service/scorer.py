@@ -164,6 +164,7 @@ class RiskScorer:
         if self._today_wanted is not None and self._preparer is not None:
             self._today_wanted.set()
             self._preparer.join(timeout=60)
+            gc.unfreeze()  # what it froze can be collected again
 
     def _serve(
         self, ledger: Ledger, replaces: Ledger | None = None, changed: frozenset[str] = frozenset()
@@ -215,10 +216,16 @@ class RiskScorer:
             self._today_wanted.clear()
             if self._closed:
                 return
+            gc.unfreeze()  # what the last run kept may be garbage now
             try:
                 self.prepare_today()
             except Exception:  # requests go on working out their own inputs
                 logger.exception("the data end's scoring inputs could not be worked out ahead")
+            # The garbage collector's full passes would walk every object the service holds now
+            # (models, ledger, inputs, answers: ~200 ms on the sample, a pause in some request);
+            # frozen, they skip them.
+            gc.collect()
+            gc.freeze()
 
     def prepare_today(self) -> None:
         """Work out every customer's scoring inputs at the data end in one batch, then their ``/score`` answers.
@@ -233,7 +240,6 @@ class RiskScorer:
         with self.lock.reading():
             ledger, as_of, seen, today = self.ledger, self.data_end, len(self._touched), self.today
         if today is None or today.as_of != as_of:
-            gc.unfreeze()  # what the last run kept may be garbage now
             started = time.perf_counter()
             built = PreparedPortfolio.build(self.bundle, ledger, as_of)
             with self.lock.writing():
@@ -256,10 +262,6 @@ class RiskScorer:
             invoice_features(
                 ledger, config=model.feature_config, invoice_ids=_column(ledger, "invoices", "invoice_id")
             )
-        # The garbage collector's full passes would walk every object held now (models, ledger,
-        # these inputs and answers: ~200 ms on the sample, a pause in some request); they skip them once frozen.
-        gc.collect()
-        gc.freeze()
 
     def _prepare_answers(self, today: PreparedPortfolio, answers: ComputedCache, lang: str = "en") -> None:
         """Work out every customer's ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
