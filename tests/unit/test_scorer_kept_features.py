@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,17 @@ from riskmodel.store import ResultsStore
 from tests.small_ledger import write_small_ledger
 
 BUNDLE = ModelBundle(policy=load_policy())  # the policy's rules grade: no MLflow store needed
+
+
+def _invoice(invoice_id: str, customer_id: str, issued: date, amount: float) -> dict[str, object]:
+    """A pushed invoice row on 30-day terms."""
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": customer_id,
+        "issue_date": issued.isoformat(),
+        "due_date": (issued + timedelta(days=30)).isoformat(),
+        "amount": amount,
+    }
 
 
 def _same_values(kept: pd.DataFrame, batch: pd.DataFrame) -> None:
@@ -39,14 +50,7 @@ def test_a_push_renews_the_kept_features_of_the_customers_it_touched(tmp_path) -
         for customer in (touched, other):
             scorer.score(customer, None, "en")  # their rows for the data end are kept now
         before = scorer.store.frame(touched, end)
-        invoice = {
-            "invoice_id": "PUSH-1",
-            "customer_id": touched,
-            "issue_date": end.isoformat(),
-            "due_date": (end + timedelta(days=30)).isoformat(),
-            "amount": 12_345.0,
-        }
-        scorer.push({"invoices": [invoice]})
+        scorer.push({"invoices": [_invoice("PUSH-1", touched, end, 12_345.0)]})
         assert scorer.data_end == end
         for customer in (touched, other):
             batch = customer_features(scorer.ledger, end, active_only=False, customer_ids=[customer])
@@ -96,22 +100,18 @@ def test_the_data_ends_inputs_prepared_at_once_equal_each_customers_own(tmp_path
             _same_prepared(today.customer(customer), alone(customer))
 
         touched = customers[0]
-        invoice = {
-            "invoice_id": "PUSH-2",
-            "customer_id": touched,
-            "issue_date": end.isoformat(),
-            "due_date": (end + timedelta(days=30)).isoformat(),
-            "amount": 999.0,
-        }
-        scorer.push({"invoices": [invoice]})  # same data end: the touched customer's rows are renewed at once
+        scorer.push(
+            {"invoices": [_invoice("PUSH-2", touched, end, 999.0)]}
+        )  # same data end: the touched customer's rows are renewed at once
         assert scorer.today is not None and scorer.today.as_of == end
         renewed = scorer.today.customer(touched)
         assert "PUSH-2" in renewed.invoices["invoice_id"].tolist()
         _same_prepared(renewed, alone(touched))
 
         later = end + timedelta(days=1)
-        invoice |= {"invoice_id": "PUSH-3", "issue_date": later.isoformat()}
-        scorer.push({"invoices": [invoice]})  # the data end moves: worked out again for the new date
+        scorer.push(
+            {"invoices": [_invoice("PUSH-3", touched, later, 999.0)]}
+        )  # the data end moves: worked out again for the new date
         assert _wait_for_today(scorer).as_of == later
         assert "PUSH-3" in scorer.today.customer(touched).invoices["invoice_id"].tolist()
     finally:
@@ -137,14 +137,7 @@ def test_answers_worked_out_ahead_equal_answers_worked_out_alone(tmp_path, monke
 
     touched, other = customers[:2]  # a push that leaves the medians: the others' answers stay
     end = ahead.data_end
-    invoice = {
-        "invoice_id": "PUSH-4",
-        "customer_id": touched,
-        "issue_date": end.isoformat(),
-        "due_date": (end + timedelta(days=30)).isoformat(),
-        "amount": 10.0,
-    }
-    ahead.push({"invoices": [invoice]})
+    ahead.push({"invoices": [_invoice("PUSH-4", touched, end, 10.0)]})
     assert ahead.score(other, None, "en") == expected[other]
     monkeypatch.undo()
     alerted = next(c for c in customers[2:] if expected[c]["alerts"])  # its memory has changed since
