@@ -130,7 +130,7 @@ def test_answers_worked_out_ahead_equal_answers_worked_out_alone(tmp_path, monke
     ahead.prepare_today()
     customers = sorted(ahead.today.rows)
     expected = {customer: alone.score(customer, None, "en") for customer in customers}
-    monkeypatch.setattr("riskmodel.service.scorer.score_features", _not_worked_out_again)
+    monkeypatch.setattr("riskmodel.service.scorer.score_prepared", _not_worked_out_again)
     assert any(body["alerts"] for body in expected.values())  # alert memory is part of what is kept
     for customer in customers:
         assert ahead.score(customer, None, "en") == expected[customer]

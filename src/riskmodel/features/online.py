@@ -32,6 +32,12 @@ T = TypeVar("T")
 MAX_KEPT_FRAMES = 10_000  # customer-dates kept per store (features about 15 KB, scoring inputs a few KB more)
 
 
+def row_ranges(customer_ids: np.ndarray) -> dict[str, tuple[int, int]]:
+    """First row and row count of each customer in rows grouped by customer."""
+    unique, start, count = np.unique(customer_ids, return_index=True, return_counts=True)
+    return dict(zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True))
+
+
 class OnlineFeatureStore:
     """Customer features one request at a time, equal to :func:`customer_features` for the same date.
 
@@ -50,12 +56,8 @@ class OnlineFeatureStore:
         self._rows: dict[str, dict[str, tuple[int, int]]] = {}
         for name in _TABLES:
             table = getattr(ledger, name).sort_by("customer_id")
-            ids = table["customer_id"].to_numpy(zero_copy_only=False)
-            unique, start, count = np.unique(ids, return_index=True, return_counts=True)
             self._tables[name] = table
-            self._rows[name] = dict(
-                zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True)
-            )
+            self._rows[name] = row_ranges(table["customer_id"].to_numpy(zero_copy_only=False))
         self._con = duckdb.connect()
         self._con.execute("SET threads = 1")
         for (

@@ -13,19 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from riskmodel.features.customer import customer_features, is_active
 from riskmodel.features.definitions import FeatureConfig
+from riskmodel.features.online import row_ranges
 from riskmodel.ledger.tables import Ledger
 from riskmodel.scoring import ModelBundle, PreparedCustomers, prepare_scored_customers
-
-
-def _row_ranges(customer_ids: np.ndarray) -> dict[str, tuple[int, int]]:
-    """First row and row count of each customer in rows grouped by customer."""
-    unique, start, count = np.unique(customer_ids, return_index=True, return_counts=True)
-    return dict(zip(unique.tolist(), zip(start.tolist(), count.tolist(), strict=True), strict=True))
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class PreparedPortfolio:
         return cls(
             prepared,
             {customer: row for row, customer in enumerate(ids.tolist())},
-            _row_ranges(invoices["customer_id"].to_numpy(dtype=object)),
+            row_ranges(invoices["customer_id"].to_numpy(dtype=object)),
         )
 
     def customer(self, customer_id: str) -> PreparedCustomers | None:

@@ -44,7 +44,6 @@ from riskmodel.scoring import (
     open_invoices,
     prepare_scored_customers,
     score_customers,
-    score_features,
     score_prepared,
 )
 from riskmodel.service.errors import ApiError, field_path
@@ -93,6 +92,7 @@ class ComputedCache:
 
 
 Changes = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # alerts opened and resolved
+Memory = tuple[pd.DataFrame | None, pd.DataFrame | None]  # last stored score, open alerts
 
 
 def _fingerprint(frame: pd.DataFrame | None) -> str | None:
@@ -273,9 +273,7 @@ class RiskScorer:
         started = time.perf_counter()
         as_of, ids = today.as_of, list(today.rows)
         previous, open_alerts = self.memory(ids, as_of)
-        result = score_prepared(
-            self.bundle, today.prepared, previous, open_alerts, self.comparison(as_of), lang
-        )
+        result = self._decide(today.prepared, lang, (previous, open_alerts))
         changed: dict[str, Changes] = defaultdict(lambda: ([], []))
         for side, alerts in enumerate(result.alerts.changes(as_of)):
             for alert in alerts:
@@ -316,11 +314,7 @@ class RiskScorer:
             if outcome.changed:
                 started = time.perf_counter()
                 data_end, answers = self.data_end, self._answers
-                medians = (
-                    self._comparisons.peek(data_end)
-                    if self.bundle.comparison_features
-                    else self.comparison(data_end)
-                )
+                medians = self._comparisons.peek(data_end)
                 self._serve(ledger, replaces=self.ledger, changed=outcome.customers)
                 if (
                     data_end == self.data_end
@@ -429,10 +423,10 @@ class RiskScorer:
         Empty when customers are graded by the policy's rules: their reasons compare with nothing.
         """
         names = self.bundle.comparison_features
-        if not names:
-            return pd.Series(dtype=float)
 
         def compute() -> pd.Series:
+            if not names:
+                return pd.Series(dtype=float)
             today = self.today
             if today is not None and today.as_of == as_of:
                 features = today.active_features(self.bundle.feature_config)
@@ -442,9 +436,7 @@ class RiskScorer:
 
         return self._comparisons.get(as_of, compute)
 
-    def memory(
-        self, customer_ids: Sequence[str], as_of: date
-    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    def memory(self, customer_ids: Sequence[str], as_of: date) -> Memory:
         """The last stored score before ``as_of`` and the open alerts of these customers (None when there are none)."""
         last = (self.results.last_score(customer_id, before=as_of) for customer_id in customer_ids)
         previous = [{k: row[k] for k in ("customer_id", "pd_12m", "grade")} for row in last if row]
@@ -465,25 +457,16 @@ class RiskScorer:
                 ledger, as_of, self.bundle.feature_config, active_only=False, customer_ids=customer_ids
             )
         prepared = prepare_scored_customers(self.bundle, ledger, as_of, features)
-        return self._decide(prepared, lang, memory)
-
-    def _decide(
-        self,
-        prepared: PreparedCustomers,
-        lang: str,
-        memory: bool = True,
-        scored: pd.DataFrame | None = None,
-        remembered: tuple[pd.DataFrame | None, pd.DataFrame | None] | None = None,
-    ) -> CustomerScores:
-        """:func:`score_prepared` with the stored memory (or the one ``remembered``) and today's medians; today's alert changes recorded."""
-        as_of = prepared.as_of
-        if remembered is None:
-            customer_ids = prepared.features["customer_id"].tolist()
-            remembered = self.memory(customer_ids, as_of) if memory else (None, None)
-        comparison = self.comparison(min(as_of, self.data_end))
-        result = score_prepared(self.bundle, prepared, *remembered, comparison, lang, scored)
-        self._record(as_of, result.alerts.changes(as_of) if memory else ([], []))
+        remembered = self.memory(customer_ids, as_of) if memory else (None, None)
+        result = self._decide(prepared, lang, remembered)
+        if memory:
+            self._record(as_of, result.alerts.changes(as_of))
         return result
+
+    def _decide(self, prepared: PreparedCustomers, lang: str, remembered: Memory) -> CustomerScores:
+        """:func:`score_prepared` with the ``remembered`` memory and the medians of the date (nothing recorded)."""
+        comparison = self.comparison(min(prepared.as_of, self.data_end))
+        return score_prepared(self.bundle, prepared, *remembered, comparison, lang)
 
     def _record(self, as_of: date, changes: Changes) -> None:
         """Store alert changes of the data end (today's alerts: new once, then open; a look back changes nothing)."""
@@ -501,7 +484,6 @@ class RiskScorer:
         """
         as_of = self.as_of(as_of)
         self.check_customer(customer_id, as_of)
-        ledger = self.store.customer_ledger(customer_id)
         remembered = self.memory([customer_id], as_of)
 
         def prepare() -> PreparedCustomers:
@@ -509,21 +491,15 @@ class RiskScorer:
             found = today.customer(customer_id) if today is not None and today.as_of == as_of else None
             if found is not None:
                 return found
+            ledger = self.store.customer_ledger(customer_id)
             return prepare_scored_customers(self.bundle, ledger, as_of, self.store.frame(customer_id, as_of))
 
         def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:  # kept: (body, changes)
             kept = self.store.kept(customer_id, as_of, "prepared", prepare)
-            scored = score_features(
-                self.bundle,
-                kept.features,
-                kept.default_state,
-                self.comparison(min(as_of, self.data_end)),
-                lang,
-            )
             prepared = PreparedCustomers(
                 as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
             )  # the policy's steps must not change what is kept
-            result = self._decide(prepared, lang, scored=scored, remembered=remembered, memory=False)
+            result = self._decide(prepared, lang, remembered)
             body = to_jsonable(customer_response(result, customer_id, self.bundle, lang))
             return result, body, result.alerts.changes(as_of)
 
@@ -532,6 +508,7 @@ class RiskScorer:
             grade = (
                 1 if body["in_default"] else int(body["grade"])
             )  # in default: the cure, not a payment, lifts it
+            ledger = self.store.customer_ledger(customer_id)
             found = to_improve(self.bundle, ledger, customer_id, as_of, grade, result.open_invoices)
             body = {**body, "to_improve": to_jsonable([item.record(lang) for item in found])}
         else:  # the same inputs give the same answer: kept until a push, or until the memory differs
