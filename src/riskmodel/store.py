@@ -12,8 +12,9 @@ import json
 import queue
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from riskmodel.jsonable import to_jsonable
+from riskmodel.locks import machine_lock
 
 DEFAULT_DB_URL = "sqlite:///riskmodel.db"
 
@@ -110,6 +112,19 @@ sa.Index("ix_audit_customer", audit.c.customer_id, audit.c.at)
 SCORE_COLUMNS = tuple(c.name for c in scores.columns)
 SLIM_SCORE_COLUMNS = ("customer_id", "pd_12m", "grade", "current_limit", "recommended_limit")
 ALERT_IDENTITY = ("customer_id", "alert_type", "key")
+ALERT_COLUMNS = tuple(c.name for c in alerts.columns)
+MEMORY_SCORE_COLUMNS = ("customer_id", "pd_12m", "grade")
+LAST_SCORE = (
+    sa.select(*(scores.c[name] for name in MEMORY_SCORE_COLUMNS))
+    .where(scores.c.customer_id == sa.bindparam("customer_id"), scores.c.as_of < sa.bindparam("before"))
+    .order_by(scores.c.as_of.desc())
+    .limit(1)
+)
+OPEN_ALERTS_OF = (
+    sa.select(alerts)
+    .where(alerts.c.status == "open", alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
+    .order_by(alerts.c.alert_id)
+)
 
 
 def _now() -> datetime:
@@ -142,8 +157,10 @@ class GroupCommit:
 
     MAX_ROWS = 500  # rows per commit at most
 
-    def __init__(self, engine: sa.Engine, table: sa.Table) -> None:
-        self.engine, self.table = engine, table
+    def __init__(self, begin: Callable[[], AbstractContextManager[sa.Connection]], table: sa.Table) -> None:
+        self._begin, self.table = begin, table
+        (key,) = table.primary_key.columns
+        self._insert = table.insert().returning(key, sort_by_parameter_order=True)  # ids in the rows' order
         self._queue: queue.Queue[tuple[dict[str, Any], Future[int]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -183,11 +200,9 @@ class GroupCommit:
                     break
                 batch.append(waiting)
             try:
-                with self.engine.begin() as con:
-                    ids = [
-                        int(con.execute(self.table.insert().values(**row)).inserted_primary_key[0])
-                        for row, _ in batch
-                    ]
+                with self._begin() as con:
+                    inserted = con.execute(self._insert, [row for row, _ in batch])
+                    ids = [int(row_id) for row_id in inserted.scalars()]
             except Exception as err:  # every caller of the failed commit gets the error
                 for _, done in batch:
                     done.set_exception(err)
@@ -212,11 +227,27 @@ class ResultsStore:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
         _add_basis_column(self.engine)
-        self._audit = GroupCommit(self.engine, audit)
+        self._audit = GroupCommit(self.writing, audit)
 
     def close(self) -> None:
         self._audit.close()
         self.engine.dispose()
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """A write transaction. On an SQLite file, one process of the machine writes at a time.
+
+        SQLite lets one writer in and makes the others poll with sleeps of up to 100 ms; an
+        OS lock taken first queues them instead, so the service's workers and a rescore job
+        do not stall each other's commits.
+        """
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:":
+            with self.engine.begin() as con:
+                yield con
+            return
+        with machine_lock("sqlite", str(Path(database).resolve())), self.engine.begin() as con:
+            yield con
 
     # -- runs -------------------------------------------------------------------------
     def start_run(
@@ -230,7 +261,7 @@ class ResultsStore:
         n_chunks: int,
     ) -> tuple[str, set[int]]:
         """The run for ``(as_of, model_version)``: a new one, or the unfinished one with its committed chunks."""
-        with self.engine.begin() as con:
+        with self.writing() as con:
             row = con.execute(
                 sa.select(runs.c.run_id).where(runs.c.as_of == as_of, runs.c.model_version == model_version)
             ).first()
@@ -285,7 +316,7 @@ class ResultsStore:
         return dict(row) if row else None
 
     def finish_run(self, run_id: str) -> None:
-        with self.engine.begin() as con:
+        with self.writing() as con:
             con.execute(
                 runs.update().where(runs.c.run_id == run_id).values(status="done", finished_at=_now())
             )
@@ -303,7 +334,7 @@ class ResultsStore:
         records = [
             to_jsonable(row, iso_dates=False) for row in score_rows[list(SCORE_COLUMNS)].to_dict("records")
         ]
-        with self.engine.begin() as con:
+        with self.writing() as con:
             if con.execute(
                 sa.select(run_chunks.c.chunk).where(
                     run_chunks.c.run_id == run_id, run_chunks.c.chunk == chunk
@@ -327,7 +358,7 @@ class ResultsStore:
         if not opened and not closed:
             return
         customers = sorted({str(alert["customer_id"]) for alert in opened})
-        with self.engine.begin() as con:
+        with self.writing() as con:
             already_open = {
                 tuple(row)
                 for row in con.execute(
@@ -377,17 +408,22 @@ class ResultsStore:
         with self.engine.connect() as con:
             return pd.read_sql(query, con)
 
-    def last_score(self, customer_id: str, before: date) -> dict[str, Any] | None:
-        """The customer's latest stored score dated before ``before`` (PD-jump and downgrade alerts)."""
-        query = (
-            sa.select(scores)
-            .where(scores.c.customer_id == customer_id, scores.c.as_of < before)
-            .order_by(scores.c.as_of.desc())
-            .limit(1)
-        )
+    def alert_memory(
+        self, customer_ids: Sequence[str], before: date
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """What the alert rules remember of these customers, as rows: each one's latest stored score
+        dated before ``before`` as ``MEMORY_SCORE_COLUMNS``, and the open alerts (every column of
+        the alerts table, in the order opened).
+
+        Read on one connection with statements built once: the service asks this on every
+        ``/score``.
+        """
         with self.engine.connect() as con:
-            row = con.execute(query).mappings().first()
-        return dict(row) if row else None
+            last = [
+                con.execute(LAST_SCORE, {"customer_id": c, "before": before}).first() for c in customer_ids
+            ]
+            held = con.execute(OPEN_ALERTS_OF, {"customer_ids": list(customer_ids)}).all()
+        return [tuple(row) for row in last if row is not None], [tuple(row) for row in held]
 
     def open_alerts(self, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Alerts open now (of these customers), in the order opened; every column of the alerts table."""
@@ -395,8 +431,8 @@ class ResultsStore:
         if customer_ids is not None:
             query = query.where(alerts.c.customer_id.in_(list(customer_ids)))
         with self.engine.connect() as con:
-            rows = con.execute(query).all()  # no pandas reader: a service request asks for one customer's few
-        return pd.DataFrame(rows, columns=[column.name for column in alerts.columns])
+            rows = con.execute(query).all()
+        return pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
 
     def alert_history(self) -> pd.DataFrame:
         """Every alert ever opened, open or closed, in the order opened."""

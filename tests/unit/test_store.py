@@ -229,3 +229,36 @@ def test_a_database_from_before_the_basis_column_gets_it(store: ResultsStore) ->
     again = ResultsStore(store.url)
     assert again.scores_for(AS_OF)["basis"].tolist() == ["model"]
     again.close()
+
+
+def test_alert_memory_gives_each_customers_last_score_before_the_date_and_open_alerts(
+    store: ResultsStore,
+) -> None:
+    june = store.start_run(AS_OF, "default:1", "p1", "local", "ledger", n_customers=2, n_chunks=1)[0]
+    store.commit_chunk(june, 0, _scores(june, ["C1", "C2"]))
+    july = date(2025, 7, 31)
+    later = store.start_run(july, "default:1", "p1", "local", "ledger", n_customers=1, n_chunks=1)[0]
+    store.commit_chunk(later, 0, _scores(later, ["C1"]).assign(as_of=july, pd_12m=0.2, grade=6))
+    alert = {"alert_type": "pd_level", "severity": "warning", "facts": {}, "action": "review_credit"}
+    alert |= {"opened_as_of": AS_OF, "opened_run_id": None}
+    store.record_alert_changes(
+        [{**alert, "customer_id": c, "key": k} for c, k in [("C1", "a"), ("C3", "b")]], []
+    )
+    closed = {**alert, "customer_id": "C3", "key": "b", "closed_as_of": july, "closed_run_id": None}
+    store.record_alert_changes([], [closed])
+
+    scores, held = store.alert_memory(["C1", "C2", "C3"], before=date(2025, 8, 1))
+    assert sorted(scores) == [("C1", 0.2, 6), ("C2", 0.02, 3)]  # C1's July score, not June's
+    assert [(row[1], row[3]) for row in held] == [("C1", "a")]  # C3's alert is resolved
+    scores, _ = store.alert_memory(["C1"], before=july)  # on the July date: what was stored before it
+    assert scores == [("C1", 0.02, 3)]
+    assert store.alert_memory([], before=july) == ([], [])
+
+
+def test_a_shared_commit_gives_each_caller_its_own_row_id(store: ResultsStore) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(
+            pool.map(lambda n: (n, store.record_decision("k", "/score", {}, {"n": n}, {}, "p1")), range(40))
+        )
+    trail = store.decisions(limit=100).set_index("audit_id")
+    assert all(json.loads(trail.loc[row_id, "response"]) == {"n": n} for n, row_id in ids)

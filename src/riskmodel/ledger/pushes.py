@@ -16,15 +16,11 @@ the source tables, so every command reading that ledger sees the pushed rows.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
-import hashlib
 import json
 import math
 import re
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +33,7 @@ import pyarrow.compute as pc
 from riskmodel.exceptions import LedgerError
 from riskmodel.ledger.read import ROW, RawTable, is_url
 from riskmodel.ledger.schema import TABLE_BY_NAME, TABLE_NAMES, TableSpec
+from riskmodel.locks import machine_lock
 
 JOURNAL_FILE = "pushed_rows.sqlite"
 JOURNAL_TABLE = "riskmodel_pushed_rows"
@@ -372,17 +369,9 @@ def journal_stamp(source: str | Path) -> object:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-@contextmanager
-def push_lock(source: str | Path) -> Iterator[None]:
+def push_lock(source: str | Path) -> contextlib.AbstractContextManager[None]:
     """Held while one process checks and writes a push, so pushes through several workers of a machine queue up."""
-    digest = hashlib.sha256(str(source).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"riskmodel-push-{digest}.lock"
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return machine_lock("push", str(source))
 
 
 def journal_version(source: str | Path) -> int | None:
