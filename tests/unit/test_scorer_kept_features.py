@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from riskmodel.features.customer import customer_features
 from riskmodel.ledger import load_ledger
 from riskmodel.policy import load_policy
 from riskmodel.scoring import ModelBundle, PreparedCustomers, prepare_scored_customers
+from riskmodel.service import scorer as scorer_module
 from riskmodel.service.prepared import PreparedPortfolio
 from riskmodel.service.scorer import RiskScorer
 from riskmodel.store import ResultsStore
@@ -149,3 +151,42 @@ def test_answers_worked_out_ahead_equal_answers_worked_out_alone(tmp_path, monke
     assert fresh.score(other, None, "en") == expected[other]
     for scorer in (ahead, alone, fresh):
         scorer.results.close()
+
+
+def test_an_answer_that_changed_the_memory_has_its_next_answer_worked_out_ahead(
+    tmp_path, monkeypatch
+) -> None:
+    folder = write_small_ledger(tmp_path / "ledger")
+    served = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "served.db"), prepare_today=True)
+    alone = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "alone.db"))
+    try:
+        assert served.ready.wait(120), "the data end's answers were never worked out"
+        first = {customer: served.score(customer, None, "en") for customer in sorted(served.today.rows)}
+        alerted = [customer for customer, body in first.items() if body["alerts"]]
+        assert alerted  # their first answers opened alerts: the memory their next answers read changed
+        expected = {}
+        for customer in alerted:
+            alone.score(customer, None, "en")
+            expected[customer] = alone.score(customer, None, "en")
+        request_thread, worked_out = threading.get_ident(), scorer_module.score_prepared
+
+        def in_the_background_only(*args, **kwargs):
+            if threading.get_ident() == request_thread:
+                raise AssertionError("this answer should have been worked out ahead")
+            return worked_out(*args, **kwargs)
+
+        monkeypatch.setattr(scorer_module, "score_prepared", in_the_background_only)
+        deadline = time.monotonic() + 60
+        for customer in alerted:
+            while True:
+                try:
+                    again = served.score(customer, None, "en")
+                    break
+                except AssertionError:
+                    assert time.monotonic() < deadline, f"{customer}'s next answer was never worked out ahead"
+                    time.sleep(0.05)
+            assert again == expected[customer] and {a["status"] for a in again["alerts"]} == {"open"}
+    finally:
+        served.close()
+        for scorer in (served, alone):
+            scorer.results.close()

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from riskmodel.exceptions import ModelNotFoundError
-from riskmodel.service.errors import ApiError, json_response
+from riskmodel.service.errors import ApiError, EncodedBody, json_response
 from riskmodel.service.keys import ANONYMOUS, KeyRing
 from riskmodel.service.schemas import (
     CashForecastRequest,
@@ -152,8 +152,13 @@ class RiskApi:
 
     def status(self) -> dict[str, Any]:
         """What the service runs (models, policy, ledger) and whether calls need a key."""
+        self.scorer.catch_up()  # the ledger as acknowledged, whichever worker took the push
         with self.scorer.lock.reading():
             return {**self.scorer.status(), "auth": self.settings.auth}
+
+    def is_ready(self) -> bool:
+        """Whether the data end's work ahead is done (until then answers are slower, not wrong)."""
+        return self.scorer.ready.is_set()
 
     def close(self) -> None:
         """Stop the scorer's background work (the server is shutting down)."""
@@ -200,13 +205,14 @@ class RiskApi:
             return self._sent(ctx, err.response())
         except ModelNotFoundError as err:
             return self._sent(ctx, ApiError(503, str(err)).response())
+        encoded = response if isinstance(response, EncodedBody) else EncodedBody(response)
         self.scorer.results.record_decision(
             key_id=key_id,
             endpoint=endpoint,
             request=body.model_dump(mode="json"),
-            response=response,
+            response=encoded.encoded.decode("utf-8"),  # the bytes sent, as sent
             model_versions=self.scorer.bundle.versions,
             policy_version=self.scorer.bundle.policy.version,
             customer_id=customer_id,
         )
-        return self._sent(ctx, json_response(response))
+        return self._sent(ctx, json_response(encoded))

@@ -42,9 +42,24 @@ class ApiError(Exception):
 
 
 def json_bytes(body: Any) -> bytes:
-    return json.dumps(to_jsonable(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
+    if isinstance(body, EncodedBody):
+        return body.encoded
+    return _encode(to_jsonable(body))
+
+
+def _encode(plain: Any) -> bytes:
+    return json.dumps(plain, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+class EncodedBody(dict[str, Any]):
+    """A response body made plain JSON, with its encoding worked out once: a kept answer is sent many times.
+
+    Treat it as read-only: ``encoded`` is not updated when the mapping changes.
+    """
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        super().__init__(to_jsonable(body))
+        self.encoded = _encode(self)
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -10,6 +10,7 @@ A push that keeps the data end splices in the touched customers' rows, worked ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,15 +58,18 @@ class PreparedPortfolio:
 
     def customer(self, customer_id: str) -> PreparedCustomers | None:
         """The customer's rows, as :func:`prepare_scored_customers` gives them for it alone (None when not held)."""
-        row = self.rows.get(customer_id)
-        if row is None:
-            return None
-        start, count = self.invoice_rows.get(customer_id, (0, 0))
+        return self.customers([customer_id]) if customer_id in self.rows else None
+
+    def customers(self, customer_ids: Sequence[str]) -> PreparedCustomers:
+        """The rows of these held customers, in this order (give them sorted to match a batch of them alone)."""
+        rows = [self.rows[customer_id] for customer_id in customer_ids]
+        spans = (self.invoice_rows.get(customer_id, (0, 0)) for customer_id in customer_ids)
+        invoice_rows = [row for start, count in spans for row in range(start, start + count)]
         return PreparedCustomers(
             self.as_of,
-            self.prepared.features.iloc[[row]].reset_index(drop=True),
-            self.prepared.default_state.iloc[[row]].reset_index(drop=True),
-            self.prepared.invoices.iloc[start : start + count].reset_index(drop=True),
+            self.prepared.features.iloc[rows].reset_index(drop=True),
+            self.prepared.default_state.iloc[rows].reset_index(drop=True),
+            self.prepared.invoices.iloc[invoice_rows].reset_index(drop=True),
         )
 
     def active_features(self, config: FeatureConfig) -> pd.DataFrame:

@@ -10,13 +10,13 @@ The default ``as_of`` is the ledger's data end (the last date anything is known)
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -46,21 +46,26 @@ from riskmodel.scoring import (
     score_customers,
     score_prepared,
 )
-from riskmodel.service.errors import ApiError, field_path
+from riskmodel.service.errors import ApiError, EncodedBody, field_path
 from riskmodel.service.history import history_ledger
 from riskmodel.service.invoices import customer_invoices, invoice_risk
 from riskmodel.service.portfolio import portfolio_summary
 from riskmodel.service.prepared import PreparedPortfolio
 from riskmodel.service.schemas import History
 from riskmodel.service.settings import ServiceSettings
-from riskmodel.store import ResultsStore
+from riskmodel.store import ALERT_COLUMNS, MEMORY_SCORE_COLUMNS, ResultsStore
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
 class ComputedCache:
-    """A small least-recently-used cache that computes a missing value once, under a lock."""
+    """A small least-recently-used cache of computed values.
+
+    A missing value is computed outside the lock, so a slow computation holds up no other
+    key; two callers missing the same key at once both compute it, and the first one kept
+    is the one both get.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -72,8 +77,9 @@ class ComputedCache:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
-            value = compute()
-            self._values[key] = value
+        value = compute()
+        with self._lock:
+            value = self._values.setdefault(key, value)
             if len(self._values) > self.size:
                 self._values.popitem(last=False)
             return value
@@ -92,20 +98,36 @@ class ComputedCache:
 
 
 Changes = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # alerts opened and resolved
-Memory = tuple[pd.DataFrame | None, pd.DataFrame | None]  # last stored score, open alerts
+ALERT_CUSTOMER = ALERT_COLUMNS.index("customer_id")
 
 
-def _fingerprint(frame: pd.DataFrame | None) -> str | None:
-    """The rows of a small table as JSON text: equal when the rows' values are, whatever the column types."""
-    return None if frame is None else json.dumps(to_jsonable(frame.to_dict("records")), sort_keys=True)
+@dataclass(frozen=True)
+class Memory:
+    """What the alert rules remember of some customers, as stored rows; hashable, so answers are kept under it.
 
+    ``scores`` holds each customer's last stored score before the date (``MEMORY_SCORE_COLUMNS``),
+    ``alerts`` the open alerts (every column of the alerts table, in the order opened).
+    """
 
-def _rows_of(frame: pd.DataFrame | None, customer_id: str) -> pd.DataFrame | None:
-    """The customer's rows of a memory table, as :meth:`RiskScorer.memory` gives them for it alone."""
-    if frame is None:
-        return None
-    rows = frame[frame["customer_id"] == customer_id]
-    return None if rows.empty else rows.reset_index(drop=True)
+    scores: tuple[tuple[Any, ...], ...] = ()
+    alerts: tuple[tuple[Any, ...], ...] = ()
+
+    def by_customer(self) -> dict[str, Memory]:
+        """Each remembered customer's own memory, as :meth:`RiskScorer.memory` gives it for that customer alone."""
+        scores, held = defaultdict(list), defaultdict(list)
+        for row in self.scores:
+            scores[row[0]].append(row)
+        for row in self.alerts:
+            held[row[ALERT_CUSTOMER]].append(row)
+        return {c: Memory(tuple(scores[c]), tuple(held[c])) for c in {*scores, *held}}
+
+    def frames(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """The last scores and the open alerts as the alert rules take them (None when there are none)."""
+        previous = (
+            pd.DataFrame(list(self.scores), columns=list(MEMORY_SCORE_COLUMNS)) if self.scores else None
+        )
+        held = pd.DataFrame(list(self.alerts), columns=list(ALERT_COLUMNS)) if self.alerts else None
+        return previous, held
 
 
 def _column(ledger: Ledger, table: str, name: str) -> list[Any]:
@@ -147,10 +169,15 @@ class RiskScorer:
         self.today: PreparedPortfolio | None = None
         self._touched: list[frozenset[str] | None] = []  # customers each new ledger changed (None: any)
         self._today_wanted: threading.Event | None = None
+        self.ready = threading.Event()  # set once the data end's work ahead is done (or failed)
+        self._asked_again: set[str] = set()  # customers whose answer to work out again (their memory changed)
+        self._asked_lock = threading.Lock()
         self._closed = False
         self._serve(ledger)
         self._preparer: threading.Thread | None = None
-        if prepare_today:
+        if not prepare_today:
+            self.ready.set()
+        else:
             self._today_wanted = threading.Event()
             self._today_wanted.set()
             self._preparer = threading.Thread(
@@ -216,11 +243,17 @@ class RiskScorer:
             self._today_wanted.clear()
             if self._closed:
                 return
+            with self.lock.reading():
+                current = self.today is not None and self.today.as_of == self.data_end
+            if current:  # only answers to work out again are wanted
+                self._answer_again()
+                continue
             gc.unfreeze()  # what the last run kept may be garbage now
             try:
                 self.prepare_today()
             except Exception:  # requests go on working out their own inputs
                 logger.exception("the data end's scoring inputs could not be worked out ahead")
+            self.ready.set()
             # The garbage collector's full passes would walk every object the service holds now
             # (models, ledger, inputs, answers: ~200 ms on the sample, a pause in some request);
             # frozen, they skip them.
@@ -263,26 +296,41 @@ class RiskScorer:
                 ledger, config=model.feature_config, invoice_ids=_column(ledger, "invoices", "invoice_id")
             )
 
-    def _prepare_answers(self, today: PreparedPortfolio, answers: ComputedCache, lang: str = "en") -> None:
-        """Work out every customer's ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
+    def _answer_again(self) -> None:
+        """Work out again, in one batch, the answers of the customers whose memory their last answer changed."""
+        with self._asked_lock:
+            ids, self._asked_again = sorted(self._asked_again), set()
+        with self.lock.reading():
+            today, answers = self.today, self._answers
+        if today is not None and today.as_of == self.data_end:
+            self._prepare_answers(today, answers, [c for c in ids if c in today.rows])
+
+    def _prepare_answers(
+        self, today: PreparedPortfolio, answers: ComputedCache, ids: list[str] | None = None, lang: str = "en"
+    ) -> None:
+        """Work out every customer's (or these ``ids``') ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
 
         Each answer is kept under the memory it was worked out with, so a request reads it
         only while the customer's stored score and open alerts are still those (and until a
         push, which starts a new ``answers``).
         """
         started = time.perf_counter()
-        as_of, ids = today.as_of, list(today.rows)
-        previous, open_alerts = self.memory(ids, as_of)
-        result = self._decide(today.prepared, lang, (previous, open_alerts))
+        as_of = today.as_of
+        prepared = today.prepared if ids is None else today.customers(ids)
+        ids = list(today.rows) if ids is None else ids
+        if not ids:
+            return
+        memory = self.memory(ids, as_of)
+        result = self._decide(prepared, lang, memory)
         changed: dict[str, Changes] = defaultdict(lambda: ([], []))
         for side, alerts in enumerate(result.alerts.changes(as_of)):
             for alert in alerts:
                 changed[alert["customer_id"]][side].append(alert)
         bodies = customer_responses(result, ids, self.bundle, lang)
+        remembered = memory.by_customer()
         for customer_id in ids:
-            remembered = (_rows_of(previous, customer_id), _rows_of(open_alerts, customer_id))
-            key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
-            body, changes = to_jsonable(bodies[customer_id]), changed.get(customer_id, ([], []))
+            key = (as_of, customer_id, lang, remembered.get(customer_id, Memory()))
+            body, changes = EncodedBody(bodies[customer_id]), changed.get(customer_id, ([], []))
             answers.get(key, lambda body=body, changes=changes: (body, changes))
         logger.info(
             "/score answers of %s customers at %s ready in %.1fs",
@@ -437,11 +485,9 @@ class RiskScorer:
         return self._comparisons.get(as_of, compute)
 
     def memory(self, customer_ids: Sequence[str], as_of: date) -> Memory:
-        """The last stored score before ``as_of`` and the open alerts of these customers (None when there are none)."""
-        last = (self.results.last_score(customer_id, before=as_of) for customer_id in customer_ids)
-        previous = [{k: row[k] for k in ("customer_id", "pd_12m", "grade")} for row in last if row]
-        alerts = self.results.open_alerts(customer_ids)
-        return (pd.DataFrame(previous) if previous else None), (None if alerts.empty else alerts)
+        """The last stored score before ``as_of`` and the open alerts of these customers."""
+        last, held = self.results.alert_memory(customer_ids, before=as_of)
+        return Memory(tuple(last), tuple(held))
 
     def _score(
         self,
@@ -457,7 +503,7 @@ class RiskScorer:
                 ledger, as_of, self.bundle.feature_config, active_only=False, customer_ids=customer_ids
             )
         prepared = prepare_scored_customers(self.bundle, ledger, as_of, features)
-        remembered = self.memory(customer_ids, as_of) if memory else (None, None)
+        remembered = self.memory(customer_ids, as_of) if memory else Memory()
         result = self._decide(prepared, lang, remembered)
         if memory:
             self._record(as_of, result.alerts.changes(as_of))
@@ -466,7 +512,7 @@ class RiskScorer:
     def _decide(self, prepared: PreparedCustomers, lang: str, remembered: Memory) -> CustomerScores:
         """:func:`score_prepared` with the ``remembered`` memory and the medians of the date (nothing recorded)."""
         comparison = self.comparison(min(prepared.as_of, self.data_end))
-        return score_prepared(self.bundle, prepared, *remembered, comparison, lang)
+        return score_prepared(self.bundle, prepared, *remembered.frames(), comparison, lang)
 
     def _record(self, as_of: date, changes: Changes) -> None:
         """Store alert changes of the data end (today's alerts: new once, then open; a look back changes nothing)."""
@@ -500,7 +546,7 @@ class RiskScorer:
                 as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
             )  # the policy's steps must not change what is kept
             result = self._decide(prepared, lang, remembered)
-            body = to_jsonable(customer_response(result, customer_id, self.bundle, lang))
+            body = EncodedBody(customer_response(result, customer_id, self.bundle, lang))
             return result, body, result.alerts.changes(as_of)
 
         if improve:
@@ -512,9 +558,13 @@ class RiskScorer:
             found = to_improve(self.bundle, ledger, customer_id, as_of, grade, result.open_invoices)
             body = {**body, "to_improve": to_jsonable([item.record(lang) for item in found])}
         else:  # the same inputs give the same answer: kept until a push, or until the memory differs
-            key = (as_of, customer_id, lang, *(_fingerprint(frame) for frame in remembered))
+            key = (as_of, customer_id, lang, remembered)
             body, changes = self._answers.get(key, lambda: decide()[1:])
         self._record(as_of, changes)
+        if (changes[0] or changes[1]) and self._today_wanted is not None and as_of == self.data_end:
+            with self._asked_lock:  # its next answer reads the memory this one changed: work it out ahead
+                self._asked_again.add(customer_id)
+            self._today_wanted.set()
         return body
 
     def score_history(
