@@ -50,13 +50,23 @@ def status() -> dict[str, Any]:
 
 
 @bentoml.asgi_app(web_app(CONSOLE, status), path="/")
-@bentoml.service(name="riskmodel", workers=1, threads=4, traffic={"timeout": 120})
+@bentoml.service(
+    name="riskmodel",
+    workers=2,  # one per core: a worker's Python runs on one core at a time
+    threads=4,
+    traffic={"timeout": 120},
+    logging={"access": {"enabled": False}},  # `riskmodel serve --access-log` turns it on
+)
 class RiskService:
     """Credit-risk scores of trade-credit customers with reasons, limits, alerts and onboarding decisions."""
 
     def __init__(self) -> None:
         stop_with_parent()  # a worker goes when its server goes, even after a SIGKILL
         self.api = RiskApi.from_settings(settings())
+
+    def __is_ready__(self) -> bool:
+        """``/readyz`` answers 200 once this worker has done the data end's work ahead (inputs, answers, invoice features)."""
+        return self.api.is_ready()
 
     @bentoml.on_shutdown
     def close(self) -> None:

@@ -206,6 +206,17 @@ def test_server_environment_carries_settings_and_switches_telemetry_off():
     assert env["BENTOML_CONFIG_OPTIONS"] == "services.riskmodel.workers=2"
 
 
+def test_server_options_follow_the_callers_own_bentoml_options():
+    base = {"BENTOML_CONFIG_OPTIONS": "services.riskmodel.traffic.timeout=30"}
+    env = server_env(ServiceSettings(ledger="/data/x"), base, workers=3, access_log=True)
+    assert env["BENTOML_CONFIG_OPTIONS"].split() == [
+        "services.riskmodel.traffic.timeout=30",
+        "services.riskmodel.workers=3",
+        "services.riskmodel.logging.access.enabled=true",
+    ]
+    assert "BENTOML_CONFIG_OPTIONS" not in server_env(ServiceSettings(ledger="/data/x"), {})
+
+
 def test_the_service_folder_is_the_one_given_never_found_by_walking(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     assert serving_root(repo) == repo

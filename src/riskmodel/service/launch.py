@@ -168,12 +168,18 @@ def serve_command(host: str, port: int, root: Path) -> list[str]:
 
 
 def server_env(
-    settings: ServiceSettings, base: Mapping[str, str], workers: int | None = None
+    settings: ServiceSettings, base: Mapping[str, str], workers: int | None = None, access_log: bool = False
 ) -> dict[str, str]:
-    """The environment of the server process: ``base`` plus the settings, telemetry off and the worker count."""
+    """The environment of the server process: ``base`` plus the settings, telemetry off, and the worker
+    count and access log as BentoML options after any the caller set in ``BENTOML_CONFIG_OPTIONS``."""
     env = {**base, **settings.to_env(), **TELEMETRY_OFF}
+    options = [env.get("BENTOML_CONFIG_OPTIONS", "").strip()]
     if workers is not None:
-        env["BENTOML_CONFIG_OPTIONS"] = f"services.riskmodel.workers={workers}"
+        options.append(f"services.riskmodel.workers={workers}")
+    if access_log:
+        options.append("services.riskmodel.logging.access.enabled=true")
+    if joined := " ".join(option for option in options if option):
+        env["BENTOML_CONFIG_OPTIONS"] = joined
     return env
 
 
@@ -184,6 +190,7 @@ def run_service(
     base_env: Mapping[str, str],
     root: Path,
     workers: int | None = None,
+    access_log: bool = False,
 ) -> NoReturn:
     """Become ``bentoml serve`` run from ``root`` (the folder holding ``serving/``).
 
@@ -194,7 +201,9 @@ def run_service(
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(root)
-    os.execve(sys.executable, serve_command(host, port, root), server_env(settings, base_env, workers))
+    os.execve(
+        sys.executable, serve_command(host, port, root), server_env(settings, base_env, workers, access_log)
+    )
 
 
 def stop_with_parent() -> None:
