@@ -120,11 +120,8 @@ LAST_SCORE = (
     .order_by(scores.c.as_of.desc())
     .limit(1)
 )
-OPEN_ALERTS_OF = (
-    sa.select(alerts)
-    .where(alerts.c.status == "open", alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
-    .order_by(alerts.c.alert_id)
-)
+OPEN_ALERTS = sa.select(alerts).where(alerts.c.status == "open").order_by(alerts.c.alert_id)
+OPEN_ALERTS_OF = OPEN_ALERTS.where(alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
 
 
 def _now() -> datetime:
@@ -227,6 +224,8 @@ class ResultsStore:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
         _add_basis_column(self.engine)
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        self._sqlite_file = str(Path(database).resolve()) if database and database != ":memory:" else None
         self._audit = GroupCommit(self.writing, audit)
 
     def close(self) -> None:
@@ -241,12 +240,11 @@ class ResultsStore:
         OS lock taken first queues them instead, so the service's workers and a rescore job
         do not stall each other's commits.
         """
-        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
-        if not database or database == ":memory:":
+        if self._sqlite_file is None:
             with self.engine.begin() as con:
                 yield con
             return
-        with machine_lock("sqlite", str(Path(database).resolve())), self.engine.begin() as con:
+        with machine_lock("sqlite", self._sqlite_file), self.engine.begin() as con:
             yield con
 
     # -- runs -------------------------------------------------------------------------
@@ -427,11 +425,11 @@ class ResultsStore:
 
     def open_alerts(self, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Alerts open now (of these customers), in the order opened; every column of the alerts table."""
-        query = sa.select(alerts).where(alerts.c.status == "open").order_by(alerts.c.alert_id)
-        if customer_ids is not None:
-            query = query.where(alerts.c.customer_id.in_(list(customer_ids)))
         with self.engine.connect() as con:
-            rows = con.execute(query).all()
+            if customer_ids is None:
+                rows = con.execute(OPEN_ALERTS).all()
+            else:
+                rows = con.execute(OPEN_ALERTS_OF, {"customer_ids": list(customer_ids)}).all()
         return pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
 
     def alert_history(self) -> pd.DataFrame:
