@@ -120,8 +120,16 @@ LAST_SCORE = (
     .order_by(scores.c.as_of.desc())
     .limit(1)
 )
+# Open alerts as the alert rules remember them: every column but the database's own id (an
+# alert is known by its identity), so that the memory an answer leaves can be foreseen.
+MEMORY_ALERT_COLUMNS = tuple(name for name in ALERT_COLUMNS if name != "alert_id")
 OPEN_ALERTS = sa.select(alerts).where(alerts.c.status == "open").order_by(alerts.c.alert_id)
 OPEN_ALERTS_OF = OPEN_ALERTS.where(alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
+REMEMBERED_ALERTS_OF = (
+    sa.select(*(alerts.c[name] for name in MEMORY_ALERT_COLUMNS))
+    .where(alerts.c.status == "open", alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
+    .order_by(alerts.c.alert_id)
+)
 
 
 def _now() -> datetime:
@@ -410,8 +418,8 @@ class ResultsStore:
         self, customer_ids: Sequence[str], before: date
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """What the alert rules remember of these customers, as rows: each one's latest stored score
-        dated before ``before`` as ``MEMORY_SCORE_COLUMNS``, and the open alerts (every column of
-        the alerts table, in the order opened).
+        dated before ``before`` as ``MEMORY_SCORE_COLUMNS``, and the open alerts as
+        ``MEMORY_ALERT_COLUMNS``, in the order opened.
 
         Read on one connection with statements built once: the service asks this on every
         ``/score``.
@@ -420,7 +428,7 @@ class ResultsStore:
             last = [
                 con.execute(LAST_SCORE, {"customer_id": c, "before": before}).first() for c in customer_ids
             ]
-            held = con.execute(OPEN_ALERTS_OF, {"customer_ids": list(customer_ids)}).all()
+            held = con.execute(REMEMBERED_ALERTS_OF, {"customer_ids": list(customer_ids)}).all()
         return [tuple(row) for row in last if row is not None], [tuple(row) for row in held]
 
     def open_alerts(self, customer_ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -499,6 +507,12 @@ def _write_alert_changes(
 def _alert_identity(alert: Mapping[str, Any]) -> tuple[str, ...]:
     """(customer_id, alert_type, key) of an alert, as text."""
     return tuple(str(alert[k]) for k in ALERT_IDENTITY)
+
+
+def remembered_alert(alert: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An alert about to be opened as :meth:`ResultsStore.alert_memory` will read it back once stored."""
+    row = _alert_row(alert)
+    return tuple(row.get(name) for name in MEMORY_ALERT_COLUMNS)
 
 
 def _alert_row(alert: Mapping[str, Any]) -> dict[str, Any]:

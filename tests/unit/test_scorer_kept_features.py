@@ -190,3 +190,29 @@ def test_an_answer_that_changed_the_memory_has_its_next_answer_worked_out_ahead(
         served.close()
         for scorer in (served, alone):
             scorer.results.close()
+
+
+def test_a_worker_finds_the_next_answer_after_another_workers_answer_changed_the_memory(
+    tmp_path, monkeypatch
+) -> None:
+    """Two workers share the results database: an answer that opens alerts on one leaves a memory the other foresaw."""
+    folder = write_small_ledger(tmp_path / "ledger")
+    shared = tmp_path / "shared.db"
+    first, second = (RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(shared)) for _ in range(2))
+    alone = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "alone.db"))
+    for scorer in (first, second):
+        scorer.prepare_today()
+    customers = sorted(first.today.rows)
+    expected = {}
+    for customer in customers:
+        alone.score(customer, None, "en")
+        expected[customer] = alone.score(customer, None, "en")  # under the memory the first answer left
+    monkeypatch.setattr("riskmodel.service.scorer.score_prepared", _not_worked_out_again)
+    opened = [customer for customer in customers if first.score(customer, None, "en")["alerts"]]
+    assert opened  # these first answers changed the memory
+    for customer in customers:
+        again = second.score(customer, None, "en")
+        assert again == expected[customer] and {a["status"] for a in again["alerts"]} <= {"open"}
+        assert first.score(customer, None, "en") == expected[customer]
+    for scorer in (first, second, alone):
+        scorer.results.close()

@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from riskmodel.store import SCORE_COLUMNS, SLIM_SCORE_COLUMNS, ResultsStore, resolve_url
+from riskmodel.store import (
+    MEMORY_ALERT_COLUMNS,
+    SCORE_COLUMNS,
+    SLIM_SCORE_COLUMNS,
+    ResultsStore,
+    remembered_alert,
+    resolve_url,
+)
 from tests.integration_helpers import fresh_postgres_database
 
 AS_OF = date(2025, 6, 30)
@@ -249,10 +256,28 @@ def test_alert_memory_gives_each_customers_last_score_before_the_date_and_open_a
 
     scores, held = store.alert_memory(["C1", "C2", "C3"], before=date(2025, 8, 1))
     assert sorted(scores) == [("C1", 0.2, 6), ("C2", 0.02, 3)]  # C1's July score, not June's
-    assert [(row[1], row[3]) for row in held] == [("C1", "a")]  # C3's alert is resolved
+    customer, key = MEMORY_ALERT_COLUMNS.index("customer_id"), MEMORY_ALERT_COLUMNS.index("key")
+    assert [(row[customer], row[key]) for row in held] == [("C1", "a")]  # C3's alert is resolved
     scores, _ = store.alert_memory(["C1"], before=july)  # on the July date: what was stored before it
     assert scores == [("C1", 0.02, 3)]
     assert store.alert_memory([], before=july) == ([], [])
+
+
+def test_an_alert_is_remembered_as_foreseen_before_it_was_stored(store: ResultsStore) -> None:
+    alert = {
+        "customer_id": "C7",
+        "alert_type": "overdue_amount",
+        "key": 3,
+        "severity": "warning",
+        "facts": {"overdue": 1250.5, "invoices": ["I1", "I2"]},
+        "action": "call_customer",
+        "text": "1,250.50 overdue",
+        "opened_as_of": AS_OF,
+        "opened_run_id": None,
+    }
+    foreseen = remembered_alert(alert)
+    store.record_alert_changes([alert], [])
+    assert store.alert_memory(["C7"], before=AS_OF)[1] == [foreseen]
 
 
 def test_a_shared_commit_gives_each_caller_its_own_row_id(store: ResultsStore) -> None:

@@ -53,7 +53,13 @@ from riskmodel.service.portfolio import portfolio_summary
 from riskmodel.service.prepared import PreparedPortfolio
 from riskmodel.service.schemas import History
 from riskmodel.service.settings import ServiceSettings
-from riskmodel.store import ALERT_COLUMNS, MEMORY_SCORE_COLUMNS, ResultsStore
+from riskmodel.store import (
+    ALERT_IDENTITY,
+    MEMORY_ALERT_COLUMNS,
+    MEMORY_SCORE_COLUMNS,
+    ResultsStore,
+    remembered_alert,
+)
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -98,7 +104,8 @@ class ComputedCache:
 
 
 Changes = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # alerts opened and resolved
-ALERT_CUSTOMER = ALERT_COLUMNS.index("customer_id")
+ALERT_CUSTOMER = MEMORY_ALERT_COLUMNS.index("customer_id")
+ALERT_IDENTITY_AT = tuple(MEMORY_ALERT_COLUMNS.index(name) for name in ALERT_IDENTITY)
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class Memory:
     """What the alert rules remember of some customers, as stored rows; hashable, so answers are kept under it.
 
     ``scores`` holds each customer's last stored score before the date (``MEMORY_SCORE_COLUMNS``),
-    ``alerts`` the open alerts (every column of the alerts table, in the order opened).
+    ``alerts`` the open alerts (``MEMORY_ALERT_COLUMNS``, in the order opened).
     """
 
     scores: tuple[tuple[Any, ...], ...] = ()
@@ -121,13 +128,30 @@ class Memory:
             held[row[ALERT_CUSTOMER]].append(row)
         return {c: Memory(tuple(scores[c]), tuple(held[c])) for c in {*scores, *held}}
 
+    def after(self, changes: Changes) -> Memory:
+        """This memory once the alert ``changes`` of an answer at its date are stored (the store's rules:
+        an alert already open is not opened again; a resolved one leaves). Scores stay: the memory
+        holds scores dated before the answers' date only."""
+        opened, closed = changes
+        if not opened and not closed:
+            return self
+        gone = {tuple(str(alert[name]) for name in ALERT_IDENTITY) for alert in closed}
+        kept = [row for row in self.alerts if _identity(row) not in gone]
+        held = {_identity(row) for row in kept}
+        new = [row for row in map(remembered_alert, opened) if _identity(row) not in held]
+        return Memory(self.scores, tuple(kept + new))
+
     def frames(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """The last scores and the open alerts as the alert rules take them (None when there are none)."""
         previous = (
             pd.DataFrame(list(self.scores), columns=list(MEMORY_SCORE_COLUMNS)) if self.scores else None
         )
-        held = pd.DataFrame(list(self.alerts), columns=list(ALERT_COLUMNS)) if self.alerts else None
+        held = pd.DataFrame(list(self.alerts), columns=list(MEMORY_ALERT_COLUMNS)) if self.alerts else None
         return previous, held
+
+
+def _identity(row: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(row[at]) for at in ALERT_IDENTITY_AT)
 
 
 def _column(ledger: Ledger, table: str, name: str) -> list[Any]:
@@ -253,12 +277,12 @@ class RiskScorer:
                 self.prepare_today()
             except Exception:  # requests go on working out their own inputs
                 logger.exception("the data end's scoring inputs could not be worked out ahead")
-            self.ready.set()
             # The garbage collector's full passes would walk every object the service holds now
             # (models, ledger, inputs, answers: ~200 ms on the sample, a pause in some request);
-            # frozen, they skip them.
+            # frozen, they skip them. Collected before ready: that pass is a pause too.
             gc.collect()
             gc.freeze()
+            self.ready.set()
 
     def prepare_today(self) -> None:
         """Work out every customer's scoring inputs at the data end in one batch, then their ``/score`` answers.
@@ -308,36 +332,56 @@ class RiskScorer:
     def _prepare_answers(
         self, today: PreparedPortfolio, answers: ComputedCache, ids: list[str] | None = None, lang: str = "en"
     ) -> None:
-        """Work out every customer's (or these ``ids``') ``/score`` answer at ``today``'s date in one batch, with the memory stored now.
+        """Work out every customer's (or these ``ids``') ``/score`` answer at ``today``'s date in batches, with the memory stored now.
 
         Each answer is kept under the memory it was worked out with, so a request reads it
         only while the customer's stored score and open alerts are still those (and until a
-        push, which starts a new ``answers``).
+        push, which starts a new ``answers``). An answer that opens or resolves alerts leaves
+        another memory: the next answer under that one is worked out too, so whichever worker
+        takes the customer's next request finds it. Answers kept already are not worked out again.
         """
         started = time.perf_counter()
         as_of = today.as_of
-        prepared = today.prepared if ids is None else today.customers(ids)
         ids = list(today.rows) if ids is None else ids
-        if not ids:
-            return
-        memory = self.memory(ids, as_of)
+        remembered = self.memory(ids, as_of).by_customer()
+        memories = {customer_id: remembered.get(customer_id, Memory()) for customer_id in ids}
+        worked = 0
+        for _ in range(2):  # the answers under the memory now, then under the memory they leave
+            todo = [c for c in memories if answers.peek((as_of, c, lang, memories[c])) is None]
+            if not todo:
+                break
+            changes = self._keep_answers(today, answers, {c: memories[c] for c in todo}, lang)
+            worked += len(todo)
+            memories = {c: memories[c].after(changes[c]) for c in todo if changes[c] != ([], [])}
+        if worked:
+            logger.info(
+                "/score answers of %s customers at %s ready in %.1fs",
+                f"{worked:,}",
+                as_of,
+                time.perf_counter() - started,
+            )
+
+    def _keep_answers(
+        self, today: PreparedPortfolio, answers: ComputedCache, memories: dict[str, Memory], lang: str
+    ) -> dict[str, Changes]:
+        """Work out these customers' answers at ``today``'s date, each under its memory, in one batch; keep them; their alert changes."""
+        as_of, ids = today.as_of, list(memories)
+        prepared = today.prepared if len(ids) == len(today.rows) else today.customers(ids)
+        memory = Memory(
+            tuple(row for c in ids for row in memories[c].scores),
+            tuple(row for c in ids for row in memories[c].alerts),
+        )
         result = self._decide(prepared, lang, memory)
-        changed: dict[str, Changes] = defaultdict(lambda: ([], []))
+        changed: dict[str, Changes] = {customer_id: ([], []) for customer_id in ids}
         for side, alerts in enumerate(result.alerts.changes(as_of)):
             for alert in alerts:
                 changed[alert["customer_id"]][side].append(alert)
         bodies = customer_responses(result, ids, self.bundle, lang)
-        remembered = memory.by_customer()
         for customer_id in ids:
-            key = (as_of, customer_id, lang, remembered.get(customer_id, Memory()))
-            body, changes = EncodedBody(bodies[customer_id]), changed.get(customer_id, ([], []))
+            body, changes = EncodedBody(bodies[customer_id]), changed[customer_id]
+            key = (as_of, customer_id, lang, memories[customer_id])
             answers.get(key, lambda body=body, changes=changes: (body, changes))
-        logger.info(
-            "/score answers of %s customers at %s ready in %.1fs",
-            f"{len(ids):,}",
-            as_of,
-            time.perf_counter() - started,
-        )
+        return changed
 
     def push(self, batch: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
         """The ``POST /ledger`` body: apply pushed rows (all or none), kept durably before the answer."""
