@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import psutil
 import pytest
 
 from riskmodel.service.responses import (
@@ -112,6 +113,21 @@ def test_status_reports_versions(service):
 @pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz", "/metrics", "/docs.json", "/console/"])
 def test_infrastructure_routes_are_open(service, path):
     assert httpx.get(f"{service.url}{path}").status_code == 200
+
+
+def test_each_worker_listens_on_the_port_itself(service):
+    """``riskmodel serve`` gives each worker a socket of its own (SO_REUSEPORT): the kernel spreads connections."""
+    port = int(service.url.rsplit(":", 1)[1])
+    server = psutil.Process(service.pid)
+
+    def listens(process: psutil.Process) -> bool:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in process.net_connections("tcp")
+        )
+
+    workers = [p for p in server.children(recursive=True) if "_bentoml_impl.worker" in " ".join(p.cmdline())]
+    assert len(workers) == 2 and all(listens(worker) for worker in workers)
+    assert not listens(server)
 
 
 def test_metrics_count_scoring_requests(service, api):

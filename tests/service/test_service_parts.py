@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +27,9 @@ from riskmodel.service.gate import RequestGate
 from riskmodel.service.history import history_ledger
 from riskmodel.service.keys import KeyRing, create_key_file, key_id, read_key_file
 from riskmodel.service.launch import (
+    ServerReadiness,
     absolute_settings,
+    check_port_free,
     ensure_key,
     installed_project,
     server_env,
@@ -133,6 +142,49 @@ def test_gate_leaves_other_routes_alone(gated):
     assert gated.get("/elsewhere").status_code == 404
 
 
+def _answering_gate(answer) -> TestClient:
+    settings = ServiceSettings(api_keys=(KEY,), key_file=Path("/nonexistent"), max_body_bytes=2048)
+    app = Starlette(routes=[Route("/score", _echo, methods=["POST"])])
+    return TestClient(
+        RequestGate(app, settings=lambda: settings, routes={"/score": ScoreRequest}, answer=answer)
+    )
+
+
+def test_gate_answers_a_checked_call_itself():
+    calls = []
+
+    def answer(route, fields, key):
+        calls.append((route, fields["customer_id"], fields["as_of"], key))
+        return JSONResponse({"answered": "by the gate"}, status_code=201)
+
+    response = _answering_gate(answer).post(
+        "/score",
+        json={"customer_id": "C1", "as_of": "2025-06-30"},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert (response.status_code, response.json()) == (201, {"answered": "by the gate"})
+    assert calls == [("/score", "C1", date(2025, 6, 30), key_id(KEY))]  # fields as validated, not as sent
+
+
+def test_gate_refuses_before_answering():
+    def answer(route, fields, key):
+        raise AssertionError("a refused call must not be answered")
+
+    assert _answering_gate(answer).post("/score", json={"customer_id": "C1"}).status_code == 401
+
+
+def test_a_failing_answer_is_a_json_500(caplog):
+    def answer(route, fields, key):
+        raise RuntimeError("disk on fire")
+
+    response = _answering_gate(answer).post(
+        "/score", json={"customer_id": "C1"}, headers={"Authorization": f"Bearer {KEY}"}
+    )
+    assert response.status_code == 500
+    assert "log says why" in response.json()["error"]
+    assert "disk on fire" in caplog.text
+
+
 # -- inline histories ------------------------------------------------------------------------
 def test_history_rows_breaking_ledger_rules_are_named():
     history = History.model_validate(
@@ -204,6 +256,7 @@ def test_server_environment_carries_settings_and_switches_telemetry_off():
     assert env["RISKMODEL_LEDGER"] == "/data/x" and env["PATH"] == "/bin"
     assert env["BENTOML_DO_NOT_TRACK"] == "True" and env["MLFLOW_DISABLE_TELEMETRY"] == "true"
     assert env["BENTOML_CONFIG_OPTIONS"] == "services.riskmodel.workers=2"
+    assert env["RISKMODEL_WORKERS"] == "2" and server_env(ServiceSettings(), {})["RISKMODEL_WORKERS"] == "2"
 
 
 def test_server_options_follow_the_callers_own_bentoml_options():
@@ -215,6 +268,56 @@ def test_server_options_follow_the_callers_own_bentoml_options():
         "services.riskmodel.logging.access.enabled=true",
     ]
     assert "BENTOML_CONFIG_OPTIONS" not in server_env(ServiceSettings(ledger="/data/x"), {})
+
+
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["plain", "reuse-port"])
+def test_a_port_something_listens_on_is_refused_before_serving(reuse_port):
+    with socket.socket() as held:
+        if reuse_port:  # another server of ours: its workers' sockets would share the port
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(RiskModelError, match=rf"127\.0\.0\.1:{port}: .*pick another --port"):
+            check_port_free("127.0.0.1", port)
+    check_port_free("127.0.0.1", port)  # free again
+
+
+def test_the_server_is_ready_when_every_live_worker_is(tmp_path):
+    folder = tmp_path / "ready"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        first = ServerReadiness(folder, workers=2)
+        second = ServerReadiness(folder, workers=2, pid=sleeper.pid)  # another live process
+        first_ready, second_ready = threading.Event(), threading.Event()
+        first.mark_when(first_ready)
+        second.mark_when(second_ready)
+        first_ready.set()
+        _wait_for(lambda: (folder / str(os.getpid())).exists())
+        assert not first.ready()  # the other worker is still working ahead
+        (folder / "4194999").touch()  # a worker that died ready (no such pid) does not count
+        assert not first.ready()
+        second_ready.set()
+        _wait_for(lambda: (folder / str(sleeper.pid)).exists())
+        assert first.ready() and second.ready()
+        first.close()
+        assert not (folder / str(os.getpid())).exists() and first.ready()  # kept once true
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_worker_of_a_server_started_without_a_count_answers_for_itself(tmp_path):
+    readiness = ServerReadiness.of_this_server({})
+    assert readiness.workers == 1 and readiness.folder.name == f"riskmodel-ready-{os.getppid()}"
+    assert ServerReadiness.of_this_server({"RISKMODEL_WORKERS": "3"}).workers == 3
+
+
+def _wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within 5 s"
+        time.sleep(0.01)
 
 
 def test_the_service_folder_is_the_one_given_never_found_by_walking(tmp_path):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sys
+import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +24,8 @@ from riskmodel.store import resolve_url
 logger = logging.getLogger(__name__)
 
 SERVICE = "serving.service:RiskService"
+DEFAULT_WORKERS = 2  # one per core: a worker's Python runs on one core at a time
+ENV_WORKERS = "RISKMODEL_WORKERS"  # the worker count, for the readiness of the whole server
 TELEMETRY_OFF = {"BENTOML_DO_NOT_TRACK": "True", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
@@ -152,10 +157,11 @@ def usage(settings: ServiceSettings, host: str, port: int) -> str:
 
 
 def serve_command(host: str, port: int, root: Path) -> list[str]:
+    """``bentoml serve`` of the service, with a listening socket per worker (:mod:`riskmodel.service.server`)."""
     return [
         sys.executable,
         "-m",
-        "bentoml",
+        "riskmodel.service.server",
         "serve",
         SERVICE,
         "--host",
@@ -170,9 +176,10 @@ def serve_command(host: str, port: int, root: Path) -> list[str]:
 def server_env(
     settings: ServiceSettings, base: Mapping[str, str], workers: int | None = None, access_log: bool = False
 ) -> dict[str, str]:
-    """The environment of the server process: ``base`` plus the settings, telemetry off, and the worker
-    count and access log as BentoML options after any the caller set in ``BENTOML_CONFIG_OPTIONS``."""
-    env = {**base, **settings.to_env(), **TELEMETRY_OFF}
+    """The environment of the server process: ``base`` plus the settings, telemetry off, the worker count
+    (``RISKMODEL_WORKERS``), and the worker count and access log as BentoML options after any the caller
+    set in ``BENTOML_CONFIG_OPTIONS``."""
+    env = {**base, **settings.to_env(), **TELEMETRY_OFF, ENV_WORKERS: str(workers or DEFAULT_WORKERS)}
     options = [env.get("BENTOML_CONFIG_OPTIONS", "").strip()]
     if workers is not None:
         options.append(f"services.riskmodel.workers={workers}")
@@ -181,6 +188,21 @@ def server_env(
     if joined := " ".join(option for option in options if option):
         env["BENTOML_CONFIG_OPTIONS"] = joined
     return env
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port something listens on: the workers' sockets (SO_REUSEPORT) would otherwise share it with another server of ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # connections closing on it are no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise RiskModelError(
+                f"cannot serve on {host}:{port}: {err.strerror}; stop what listens there or pick another --port"
+            ) from None
 
 
 def run_service(
@@ -198,6 +220,7 @@ def run_service(
     kills it, Ctrl+C, SIGTERM or SIGKILL, reaches the server itself; no server is left
     behind holding the port.
     """
+    check_port_free(host, port)
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(root)
@@ -222,3 +245,68 @@ def stop_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the call
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class ServerReadiness:
+    """Whether every worker of the server has done its work ahead, so that any worker's ``/readyz`` speaks for all.
+
+    A client sent on by ``/readyz`` meets whichever worker the kernel gives it: one still
+    working ahead answers slowly and slows the other down. Each ready worker leaves a file
+    named by its pid in ``folder``; the server is ready once ``workers`` live workers have.
+
+    Parameters
+    ----------
+    folder
+        Shared by the workers of one server (see :meth:`of_this_server`).
+    workers
+        How many workers the server runs.
+    """
+
+    def __init__(self, folder: Path, workers: int, pid: int | None = None) -> None:
+        self.folder = folder
+        self.workers = workers
+        self.pid = os.getpid() if pid is None else pid
+        self._all_ready = False
+
+    @classmethod
+    def of_this_server(cls, env: Mapping[str, str]) -> ServerReadiness:
+        """The readiness of the server this worker belongs to (its parent process), with ``RISKMODEL_WORKERS`` workers (1 when unset)."""
+        folder = Path(tempfile.gettempdir()) / f"riskmodel-ready-{os.getppid()}"
+        return cls(folder, int(env.get(ENV_WORKERS) or 1))
+
+    def mark_when(self, ready: threading.Event) -> None:
+        """Leave this worker's file once ``ready`` is set (waits on a thread of its own)."""
+
+        def mark() -> None:
+            ready.wait()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / str(self.pid)).touch()
+
+        threading.Thread(target=mark, name="mark-ready", daemon=True).start()
+
+    def ready(self) -> bool:
+        """Whether ``workers`` live workers are ready (kept once true)."""
+        if not self._all_ready:
+            found = self.folder.iterdir() if self.folder.is_dir() else iter(())
+            self._all_ready = sum(_alive(path.name) for path in found) >= self.workers
+        return self._all_ready
+
+    def close(self) -> None:
+        """Take this worker's file away (it is stopping); the folder goes with the last one."""
+        (self.folder / str(self.pid)).unlink(missing_ok=True)
+        try:
+            self.folder.rmdir()
+        except OSError:  # other workers' files are still there, or it is gone already
+            pass
+
+
+def _alive(name: str) -> bool:
+    if not name.isdigit():
+        return False
+    try:
+        os.kill(int(name), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
