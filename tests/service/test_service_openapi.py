@@ -61,14 +61,19 @@ def test_no_input_makes_a_server_error(operations, service, mode):
     assert_no_server_error(operations, service.key, mode)
 
 
-def assert_no_server_error(operations: list, key: str, mode: GenerationMode) -> None:
-    """Generated calls of every operation: no 5xx, and every 4xx of a guarded route says what is wrong."""
+def assert_no_server_error(
+    operations: list, key: str, mode: GenerationMode, examples: dict[str, int] | None = None
+) -> None:
+    """Generated calls of every operation: no 5xx, and every 4xx of a guarded route says what is wrong.
+
+    ``examples`` sets the number of calls of some paths (``MAX_EXAMPLES`` for the others).
+    """
     failures = {}
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
-            max_examples=MAX_EXAMPLES,
+            max_examples=(examples or {}).get(operation.path, MAX_EXAMPLES),
             deadline=None,
             database=None,
             phases=[Phase.explicit, Phase.generate],
