@@ -43,6 +43,7 @@ from riskmodel.service.schemas import (
 from riskmodel.service.timeout import use_in_bentoml
 
 CONSOLE = Path(__file__).resolve().parent / "console"
+THREADS = 4  # answering threads per worker
 use_in_bentoml()  # the request timeout stops its timer once the answer has started
 
 
@@ -73,7 +74,7 @@ def answered(ctx: bentoml.Context, response: Response) -> Response:
 @bentoml.service(
     name="riskmodel",
     workers=DEFAULT_WORKERS,
-    threads=4,
+    threads=THREADS,
     traffic={"timeout": 120},
     logging={"access": {"enabled": False}},  # `riskmodel serve --access-log` turns it on
     # No spans unless you export them: BentoML builds one per call even with no exporter (a
@@ -143,5 +144,5 @@ class RiskService:
 
 
 RiskService.add_asgi_middleware(
-    RequestGate, settings=settings, routes=GUARDED_ROUTES, answer=answer, threads=4
+    RequestGate, settings=settings, routes=GUARDED_ROUTES, answer=answer, threads=THREADS
 )

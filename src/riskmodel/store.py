@@ -125,11 +125,7 @@ LAST_SCORE = (
 MEMORY_ALERT_COLUMNS = tuple(name for name in ALERT_COLUMNS if name != "alert_id")
 OPEN_ALERTS = sa.select(alerts).where(alerts.c.status == "open").order_by(alerts.c.alert_id)
 OPEN_ALERTS_OF = OPEN_ALERTS.where(alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
-REMEMBERED_ALERTS_OF = (
-    sa.select(*(alerts.c[name] for name in MEMORY_ALERT_COLUMNS))
-    .where(alerts.c.status == "open", alerts.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)))
-    .order_by(alerts.c.alert_id)
-)
+REMEMBERED_ALERTS_OF = OPEN_ALERTS_OF.with_only_columns(*(alerts.c[name] for name in MEMORY_ALERT_COLUMNS))
 
 
 def _now() -> datetime:
@@ -373,7 +369,7 @@ class ResultsStore:
                     )
                 )
             }
-            fresh = [alert for alert in opened if _alert_identity(alert) not in already_open]
+            fresh = [alert for alert in opened if alert_identity(alert) not in already_open]
             _write_alert_changes(con, fresh, closed)
 
     def scores_for(
@@ -504,7 +500,7 @@ def _write_alert_changes(
         )
 
 
-def _alert_identity(alert: Mapping[str, Any]) -> tuple[str, ...]:
+def alert_identity(alert: Mapping[str, Any]) -> tuple[str, ...]:
     """(customer_id, alert_type, key) of an alert, as text."""
     return tuple(str(alert[k]) for k in ALERT_IDENTITY)
 

@@ -58,6 +58,7 @@ from riskmodel.store import (
     MEMORY_ALERT_COLUMNS,
     MEMORY_SCORE_COLUMNS,
     ResultsStore,
+    alert_identity,
     remembered_alert,
 )
 
@@ -135,7 +136,7 @@ class Memory:
         opened, closed = changes
         if not opened and not closed:
             return self
-        gone = {tuple(str(alert[name]) for name in ALERT_IDENTITY) for alert in closed}
+        gone = {alert_identity(alert) for alert in closed}
         kept = [row for row in self.alerts if _identity(row) not in gone]
         held = {_identity(row) for row in kept}
         new = [row for row in map(remembered_alert, opened) if _identity(row) not in held]
