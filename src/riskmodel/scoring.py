@@ -380,6 +380,15 @@ class PreparedCustomers:
     default_state: pd.DataFrame
     invoices: pd.DataFrame
 
+    @staticmethod
+    def joined(parts: Sequence[PreparedCustomers]) -> PreparedCustomers:
+        """The rows of ``parts`` (of one date) one after another."""
+
+        def rows(name: str) -> pd.DataFrame:
+            return pd.concat([getattr(part, name) for part in parts], ignore_index=True)
+
+        return PreparedCustomers(parts[0].as_of, rows("features"), rows("default_state"), rows("invoices"))
+
 
 def prepare_customers(
     ledger: Ledger, as_of: date, features: pd.DataFrame, definition: DefaultDefinition = DefaultDefinition()

@@ -104,11 +104,17 @@ def test_the_data_ends_inputs_prepared_at_once_equal_each_customers_own(tmp_path
         touched = customers[0]
         scorer.push(
             {"invoices": [_invoice("PUSH-2", touched, end, 999.0)]}
-        )  # same data end: the touched customer's rows are renewed at once
-        assert scorer.today is not None and scorer.today.as_of == end
-        renewed = scorer.today.customer(touched)
+        )  # same data end: the touched customer's rows are renewed in the background
+        assert "PUSH-2" in [i["invoice_id"] for i in scorer.score(touched, None, "en")["open_invoices"]]
+        deadline = time.monotonic() + 60
+        while (renewed := scorer.today.customer(touched)) is None:
+            assert time.monotonic() < deadline, "the touched customer's inputs were never renewed"
+            time.sleep(0.05)
+        assert scorer.today.as_of == end
         assert "PUSH-2" in renewed.invoices["invoice_id"].tolist()
         _same_prepared(renewed, alone(touched))
+        for customer in customers[1:4]:  # the others' rows are still the batch's
+            _same_prepared(scorer.today.customer(customer), alone(customer))
 
         later = end + timedelta(days=1)
         scorer.push(
@@ -215,4 +221,33 @@ def test_a_worker_finds_the_next_answer_after_another_workers_answer_changed_the
         assert again == expected[customer] and {a["status"] for a in again["alerts"]} <= {"open"}
         assert first.score(customer, None, "en") == expected[customer]
     for scorer in (first, second, alone):
+        scorer.results.close()
+
+
+def test_a_worker_applies_rows_another_worker_pushed_without_reading_the_ledger_again(
+    tmp_path, monkeypatch
+) -> None:
+    folder = write_small_ledger(tmp_path / "ledger")
+    shared = tmp_path / "shared.db"
+    pushing, other = (RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(shared)) for _ in range(2))
+    end = pushing.data_end
+    touched, untouched = sorted(pushing.onboarded)[:2]
+    before = other.score(untouched, None, "en")
+    pushing.push({"invoices": [_invoice("PUSH-5", touched, end, 4_321.0)]})
+    pushing.push({"invoices": [_invoice("PUSH-6", touched, end + timedelta(days=1), 99.0)]})
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the journal's new entries should have been applied, not the ledger read again")
+
+    monkeypatch.setattr(scorer_module, "load_ledger", no_full_read)
+    other.catch_up()
+    assert other.data_end == end + timedelta(days=1) and other.pushed_rows == pushing.pushed_rows == 2
+    for name in ("customers", "invoices", "payments", "events"):
+        mine, theirs = getattr(other.ledger, name), getattr(pushing.ledger, name)
+        assert mine.to_pylist() == theirs.select(mine.column_names).to_pylist(), name
+    assert {"PUSH-5", "PUSH-6"} <= {
+        i["invoice_id"] for i in other.score(touched, None, "en")["open_invoices"]
+    }
+    assert other.score(untouched, end, "en")["grade"] == before["grade"]
+    for scorer in (pushing, other):
         scorer.results.close()

@@ -9,6 +9,7 @@ that date become lookups. Either way the numbers come from the one feature query
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.features.customer import customer_snapshots, snapshot_features
 from riskmodel.features.definitions import FeatureConfig
@@ -26,9 +28,11 @@ from riskmodel.features.invoice import share_kept_features
 from riskmodel.features.query import build_feature_sql
 from riskmodel.ledger.schema import TABLE_NAMES
 from riskmodel.ledger.tables import Ledger
+from riskmodel.locks import KeyedLock
 
 _TABLES = TABLE_NAMES
 T = TypeVar("T")
+MAX_CHUNKS = 256  # appended pushes before a store's tables are built afresh
 MAX_KEPT_FRAMES = 10_000  # customer-dates kept per store (features about 15 KB, scoring inputs a few KB more)
 
 
@@ -73,10 +77,47 @@ class OnlineFeatureStore:
         self._lock = threading.Lock()
         self._warm: dict[date, pd.DataFrame] = {}
         self._kept: dict[tuple[date, str], dict[str, Any]] = {}  # (as_of, customer_id) -> name -> value
+        self._computing = KeyedLock()  # held while a kept value is computed
+
+    def with_rows_of(self, ledger: Ledger, changed: frozenset[str]) -> OnlineFeatureStore:
+        """This store serving ``ledger``, which differs from the one served only in the ``changed`` customers' rows.
+
+        Their rows are appended and indexed; every other customer's rows and kept values, the
+        DuckDB connection and the prepared query are shared. Built afresh instead when the
+        tables' columns changed, or after many such appends (each adds a chunk).
+        """
+        ids = pa.array(sorted(changed), pa.string())
+        fresh = {
+            name: getattr(ledger, name).filter(pc.is_in(getattr(ledger, name)["customer_id"], value_set=ids))
+            for name in _TABLES
+        }
+        if any(
+            fresh[name].schema != self._tables[name].schema
+            or self._tables[name]["customer_id"].num_chunks > MAX_CHUNKS
+            for name in _TABLES
+        ):
+            store = OnlineFeatureStore(ledger, self.config)
+            store.keep_from(self, changed)
+            return store
+        store = copy.copy(self)
+        store.ledger, store._tables, store._rows, store._warm = ledger, {}, {}, {}
+        store._computing = KeyedLock()
+        for name in _TABLES:
+            rows = fresh[name].sort_by("customer_id")
+            held = self._tables[name]
+            ranges = dict.fromkeys(changed, (0, 0))
+            ranges |= {
+                c: (held.num_rows + start, n)
+                for c, (start, n) in row_ranges(rows["customer_id"].to_numpy(zero_copy_only=False)).items()
+            }
+            store._tables[name] = pa.concat_tables([held, rows])
+            store._rows[name] = {**self._rows[name], **ranges}
+        store.keep_from(self, changed)
+        return store
 
     def has_customer(self, customer_id: str) -> bool:
         """Whether the ledger knows this customer."""
-        return customer_id in self._rows["customers"]
+        return self._rows["customers"].get(customer_id, (0, 0))[1] > 0
 
     def warm(self, as_of: date) -> None:
         """Compute every customer's features as of ``as_of`` in one batch; later requests for it are lookups."""
@@ -137,14 +178,18 @@ class OnlineFeatureStore:
         values = self._kept.get(key)
         if values is not None and name in values:
             return values[name]
-        value = compute()
-        with self._lock:
+        with self._computing.holding((key, name)):  # one computation per value: a second caller waits for it
             values = self._kept.get(key)
-            if values is None:
-                while len(self._kept) >= MAX_KEPT_FRAMES:
-                    del self._kept[next(iter(self._kept))]
-                values = self._kept[key] = {}
-            values[name] = value
+            if values is not None and name in values:
+                return values[name]
+            value = compute()
+            with self._lock:
+                values = self._kept.get(key)
+                if values is None:
+                    while len(self._kept) >= MAX_KEPT_FRAMES:
+                        del self._kept[next(iter(self._kept))]
+                    values = self._kept[key] = {}
+                values[name] = value
         return value
 
     def keep_from(self, previous: OnlineFeatureStore, changed: frozenset[str]) -> None:

@@ -30,8 +30,13 @@ from riskmodel.ledger.pushes import (
 )
 from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_raw_tables
 from riskmodel.ledger.schema import TABLE_BY_NAME, TABLE_NAMES, TABLES, TableSpec
-from riskmodel.ledger.tables import Ledger, ValidationReport
-from riskmodel.ledger.validate import OVERPAYMENT_TOLERANCE, PER_INVOICE, validate_table
+from riskmodel.ledger.tables import QUARANTINE_COLUMNS, Ledger, TableReport, ValidationReport
+from riskmodel.ledger.validate import (
+    OVERPAYMENT_TOLERANCE,
+    PER_INVOICE,
+    summarise_payments,
+    validate_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +77,21 @@ def load_ledger(source: str | Path, strict: bool = False) -> Ledger:
     return ledger
 
 
-def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger:
-    if raw_tables["customers"].n_read == 0:
+def _build(
+    raw_tables: dict[str, RawTable], strict: bool, source: str, held: Mapping[str, pa.Table] | None = None
+) -> Ledger:
+    """Validate the raw tables and derive settlement; ``held`` tables (typed, with ``__row``) are taken as accepted.
+
+    A push passes the tables it does not change as ``held``: their rows were accepted
+    before, and no rule of theirs reads anything a push can change (parent rows are only
+    added; an invoice update changes only fields no payment rule reads).
+    """
+    held = held or {}
+    if raw_tables["customers"].n_read == 0 and "customers" not in held:
         raise LedgerError(
             f"{raw_tables['customers'].file} has a header but no rows; a ledger needs at least one customer"
         )
-    if raw_tables["invoices"].n_read == 0:
+    if raw_tables["invoices"].n_read == 0 and "invoices" not in held:
         logger.warning(
             "%s has no rows: every customer is without payment history", raw_tables["invoices"].file
         )
@@ -86,6 +100,11 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
         rejected: dict[str, pd.DataFrame] = {}
         reports = []
         for spec in TABLES:
+            if spec.name in held:
+                table, rejects, report = _taken_as_accepted(con, spec, held[spec.name])
+                reports.append(report)
+                accepted[spec.name], rejected[spec.name] = table, rejects
+                continue
             raw = raw_tables.get(spec.name) or _empty_raw(spec)
             table, rejects, report = validate_table(con, raw)
             accepted[spec.name], rejected[spec.name] = table, rejects
@@ -113,6 +132,19 @@ def _build(raw_tables: dict[str, RawTable], strict: bool, source: str) -> Ledger
         source=source,
         report=report,
     )
+
+
+def _taken_as_accepted(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, table: pa.Table
+) -> tuple[pa.Table, pd.DataFrame, TableReport]:
+    """Rows accepted before, registered as ``validate_table`` registers what it accepts."""
+    if spec.name == "payments":  # as validated: without the invoice's customer_id that settlement adds
+        table = table.drop_columns([c for c in ("customer_id",) if c in table.column_names])
+    con.register(f"accepted_{spec.name}", table)
+    if spec.name == "payments":
+        summarise_payments(con)
+    report = TableReport(spec.name, spec.name, read=table.num_rows, accepted=table.num_rows, rejected=0)
+    return table, pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), report
 
 
 def _empty_raw(spec: TableSpec) -> RawTable:
@@ -212,6 +244,28 @@ def push_rows(
     _refuse_future(changes, today)
     owners = _invoice_owners(ledger, changes)
     _refuse_unknown_parents(ledger, changes, owners)
+    merged, customers = _applied(ledger, changes, owners)
+    write_journal(ledger.source, changes)
+    return merged, dataclasses.replace(outcome, customers=customers)
+
+
+def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, frozenset[str]]:
+    """``ledger`` with journal entries accepted since it was read (another process's pushes), and the customers they touch.
+
+    Raises
+    ------
+    LedgerError
+        When the entries no longer fit the ledger (read it again instead).
+    """
+    if not changes:
+        return ledger, frozenset()
+    return _applied(ledger, changes, _invoice_owners(ledger, changes))
+
+
+def _applied(
+    ledger: Ledger, changes: Sequence[Change], owners: Mapping[str, str]
+) -> tuple[Ledger, frozenset[str]]:
+    """``ledger`` with ``changes`` applied, the touched customers' rows checked again (422 when one breaks a rule)."""
     customers = _customers_touched(changes, owners)
     inside = {
         name: pc.is_in(getattr(ledger, name)["customer_id"], value_set=customers) for name in TABLE_NAMES
@@ -219,20 +273,26 @@ def push_rows(
     present = {"customers", "invoices", "events"}
     present |= {"payments"} if ledger.has_payments else set()
     present |= {"customer_history"} if ledger.has_customer_history else set()
-    raw = {}
-    for name in present:
-        rows = getattr(ledger, name).filter(inside[name])
+    raw, unchanged = {}, {}
+    changed_tables = {change.table for change in changes}
+    for name in TABLE_NAMES:
+        rows = (
+            getattr(ledger, name).filter(inside[name])
+            if name in present
+            else getattr(ledger, name).slice(0, 0)
+        )
         numbers = pa.array(np.arange(1, rows.num_rows + 1), pa.int64())
-        raw[name] = RawTable(TABLE_BY_NAME[name], name, rows.append_column(ROW, numbers), is_text=False)
+        rows = rows.append_column(ROW, numbers)
+        if name in present:
+            raw[name] = RawTable(TABLE_BY_NAME[name], name, rows, is_text=False)
+        if name not in changed_tables:
+            unchanged[name] = rows
     tables, traced = apply_changes(raw, changes)
-    part = _build(tables, strict=False, source=ledger.source)
+    part = _build(tables, strict=False, source=ledger.source, held=unchanged)
     problems = _pushed_rejections(part.report, traced)
     if problems:
         raise PushRefused(422, problems)
-    merged = _spliced(ledger, part, inside)
-    write_journal(ledger.source, changes)
-    outcome = dataclasses.replace(outcome, customers=frozenset(customers.to_pylist()))
-    return merged, outcome
+    return _spliced(ledger, part, inside), frozenset(customers.to_pylist())
 
 
 def _invoice_owners(ledger: Ledger, changes: Sequence[Change]) -> dict[str, str]:

@@ -398,15 +398,18 @@ def _journal_version(url: str) -> int | None:
         return connection.execute(sa.text(f"SELECT max(seq) FROM {JOURNAL_TABLE}")).scalar()
 
 
-def read_journal(source: str | Path) -> list[Change]:
-    """The changes pushed into this ledger, in the order they were accepted."""
+def read_journal(source: str | Path, after: int = 0) -> list[Change]:
+    """The changes pushed into this ledger (those after sequence number ``after``), in the order they were accepted."""
     import sqlalchemy as sa
 
     if journal_version(source) is None:
         return []
     with _engine(journal_url(source)).connect() as connection:
         rows = connection.execute(
-            sa.text(f"SELECT seq, table_name, op, row_json FROM {JOURNAL_TABLE} ORDER BY seq")
+            sa.text(
+                f"SELECT seq, table_name, op, row_json FROM {JOURNAL_TABLE} WHERE seq > :after ORDER BY seq"
+            ),
+            {"after": after},
         ).fetchall()
     return [Change(table, op, json.loads(row), seq) for seq, table, op, row in rows]
 

@@ -392,7 +392,7 @@ def _is_native(column: ColumnSpec, arrow_type: pa.DataType) -> bool:
 PER_INVOICE = "payments_per_invoice"
 
 
-def _summarise_payments(con: duckdb.DuckDBPyConnection) -> None:
+def summarise_payments(con: duckdb.DuckDBPyConnection) -> None:
     """Per invoice: number of accepted payments, their total and the last payment date (kept for settlement)."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PER_INVOICE} AS SELECT invoice_id, count(*) AS n_payments, sum(amount) AS total, "
@@ -407,7 +407,7 @@ def _reject_overpayments(con: duckdb.DuckDBPyConnection, accepted: pa.Table) -> 
     Returns the accepted payments without them (registered again as ``accepted_payments``)
     and leaves the per-invoice summary of the accepted payments in ``payments_per_invoice``.
     """
-    _summarise_payments(con)
+    summarise_payments(con)
     overpaid = con.sql(
         f"""
         WITH over AS (
@@ -430,7 +430,7 @@ def _reject_overpayments(con: duckdb.DuckDBPyConnection, accepted: pa.Table) -> 
     con.unregister("overpaid")
     accepted = _without_rows(accepted, overpaid[ROW])
     con.register("accepted_payments", accepted)
-    _summarise_payments(con)
+    summarise_payments(con)
     return accepted
 
 

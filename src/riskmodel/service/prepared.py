@@ -73,9 +73,22 @@ class PreparedPortfolio:
         )
 
     def active_features(self, config: FeatureConfig) -> pd.DataFrame:
-        """The features of the customers active at ``as_of`` (:func:`customer_features`' default rows)."""
+        """The features of the held customers active at ``as_of`` (:func:`customer_features`' default rows)."""
         features = self.prepared.features
-        return features[is_active(features, config)].reset_index(drop=True)
+        active = is_active(features, config)
+        if len(self.rows) < len(features):  # rows left out (:meth:`without`) are not held
+            active &= features["customer_id"].isin(list(self.rows)).to_numpy()
+        return features[active].reset_index(drop=True)
+
+    def without(self, customer_ids: frozenset[str]) -> PreparedPortfolio:
+        """This portfolio no longer holding these customers' rows (their rows changed), without copying the others."""
+        if not customer_ids & self.rows.keys():
+            return self
+        return PreparedPortfolio(
+            self.prepared,
+            {c: row for c, row in self.rows.items() if c not in customer_ids},
+            {c: rows for c, rows in self.invoice_rows.items() if c not in customer_ids},
+        )
 
     def replaced(self, changed: frozenset[str], part: PreparedPortfolio) -> PreparedPortfolio:
         """This portfolio without the ``changed`` customers' rows, plus ``part``'s (worked out again for them)."""

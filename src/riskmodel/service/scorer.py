@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from riskmodel.exceptions import LedgerError
 from riskmodel.explain import comparison_points
 from riskmodel.features.customer import customer_features
 from riskmodel.features.invoice import MAX_KEPT_ROWS, carry_kept_features, invoice_features
@@ -30,8 +31,9 @@ from riskmodel.forecast import cash_forecast
 from riskmodel.improve import to_improve
 from riskmodel.jsonable import to_jsonable
 from riskmodel.ledger import Ledger, load_ledger
-from riskmodel.ledger.load import push_rows
-from riskmodel.ledger.pushes import PushRefused, journal_stamp, journal_version, push_lock
+from riskmodel.ledger.load import apply_pushed, push_rows
+from riskmodel.ledger.pushes import PushRefused, journal_stamp, journal_version, push_lock, read_journal
+from riskmodel.locks import KeyedLock
 from riskmodel.policy.texts import render
 from riskmodel.scoring import (
     CustomerScores,
@@ -63,33 +65,38 @@ from riskmodel.store import (
 )
 
 T = TypeVar("T")
+FEW_TO_RENEW_ALONE = 4  # pushed customers renewed one by one (as requests would); more: in one batch
 logger = logging.getLogger(__name__)
 
 
 class ComputedCache:
     """A small least-recently-used cache of computed values.
 
-    A missing value is computed outside the lock, so a slow computation holds up no other
-    key; two callers missing the same key at once both compute it, and the first one kept
-    is the one both get.
+    A missing value is computed once, outside the cache's lock, so a slow computation holds
+    up no other key; a second caller missing the same key meanwhile waits for it.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing = KeyedLock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
-        value = compute()
-        with self._lock:
-            value = self._values.setdefault(key, value)
-            if len(self._values) > self.size:
-                self._values.popitem(last=False)
-            return value
+        with self._computing.holding(key):
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                if len(self._values) > self.size:
+                    self._values.popitem(last=False)
+                return value
 
     def peek(self, key: Hashable) -> Any | None:
         """The value held for ``key``, or None (nothing is computed)."""
@@ -218,47 +225,108 @@ class RiskScorer:
             self._preparer.join(timeout=60)
             gc.unfreeze()  # what it froze can be collected again
 
-    def _serve(
-        self, ledger: Ledger, replaces: Ledger | None = None, changed: frozenset[str] = frozenset()
-    ) -> None:
-        """Serve ``ledger``: everything derived from it is built again (call under the write lock).
-
-        When it ``replaces`` a served ledger by adding rows of the ``changed`` customers, the
-        other customers' invoice features at issue carry over.
-        """
-        if replaces is not None:
-            carry_kept_features(replaces, ledger, changed)
-        previous = getattr(self, "store", None)
+    def _serve(self, ledger: Ledger) -> None:
+        """Serve ``ledger``: everything derived from it is built again (call under the write lock)."""
         self.ledger = ledger
         self.data_end = ledger.require_data_end("score")
         self.store = OnlineFeatureStore(ledger, self.bundle.feature_config)
-        if replaces is not None and previous is not None:
-            self.store.keep_from(previous, changed)
-        self._touched.append(changed if replaces is not None else None)
-        today, self.today = self.today, None
-        if today is not None and replaces is not None and today.as_of == self.data_end:
-            self.today = self._renewed(today, changed)
+        self._touched.append(None)
+        self.today = None
         self.onboarded = _onboarding_dates(ledger)
+        self.invoice_owner: dict[str, str] = {}
+        self.invoice_issued: dict[str, date] = {}
+        self._index_invoices(ledger)
+        self._new_caches()
+        self._keep_open_invoice_features()
+        if self._today_wanted is not None:
+            self._today_wanted.set()
+
+    def _serve_pushed(self, ledger: Ledger, changed: frozenset[str]) -> None:
+        """Serve ``ledger``, the served one with rows of the ``changed`` customers added or updated (under the write lock).
+
+        Only what those customers' rows give is derived again. On the same data end, their
+        scoring inputs are worked out again in the background (here, without a background
+        worker) and spliced into the data end's; until then their requests work them out,
+        and the portfolio medians stay those of before the push. When the renewed inputs move
+        the medians, the answers worked out ahead are worked out again.
+        """
+        carry_kept_features(self.ledger, ledger, changed)
+        data_end = self.data_end
+        self.ledger = ledger
+        self.data_end = ledger.require_data_end("score")
+        self.store = self.store.with_rows_of(ledger, changed)
+        self._touched.append(changed)
+        part = self.store.ledger_of(changed)
+        self.onboarded.update(_onboarding_dates(part))
+        self._index_invoices(part)
+        answers, medians = self._answers, self._comparisons.peek(data_end)
+        self._new_caches()
+        today, self.today = self.today, None
+        if today is None or today.as_of != self.data_end:  # a new data end: worked out in the background
+            if self._today_wanted is not None:
+                self._today_wanted.set()
+            return
+        self.today = today.without(changed)
+        if medians is not None:  # the other customers' answers read nothing that changed yet
+            self._comparisons.get(data_end, lambda: medians)
+            self._answers.take_from(answers, lambda key: key[0] == data_end and key[1] not in changed)
+        if self._today_wanted is not None:
+            self._today_wanted.set()
+        else:
+            self._apply_renewal(self._renewal(self.today, self._missing(self.today)))
+
+    def _index_invoices(self, ledger: Ledger) -> None:
+        """Add the owner and issue date of the ledger's invoices to the served ones."""
         invoice_ids = _column(ledger, "invoices", "invoice_id")
-        self.invoice_owner = dict(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
-        self.invoice_issued = dict(zip(invoice_ids, _column(ledger, "invoices", "issue_date"), strict=True))
-        self.pushed_rows = journal_version(ledger.source) or 0
-        self.journal_stamp = journal_stamp(ledger.source)
+        self.invoice_owner.update(zip(invoice_ids, _column(ledger, "invoices", "customer_id"), strict=True))
+        self.invoice_issued.update(zip(invoice_ids, _column(ledger, "invoices", "issue_date"), strict=True))
+
+    def _new_caches(self) -> None:
+        """Start the caches of what reads the whole ledger, and the journal position, afresh."""
+        self.pushed_rows = journal_version(self.ledger.source) or 0
+        self.journal_stamp = journal_stamp(self.ledger.source)
         self._comparisons = ComputedCache(16)
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
         self._answers = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang, memory) -> /score answer
-        self._keep_open_invoice_features()
-        if self.today is None and self._today_wanted is not None:
-            self._today_wanted.set()
 
-    def _renewed(self, today: PreparedPortfolio, changed: frozenset[str]) -> PreparedPortfolio:
-        """``today`` with the ``changed`` customers' rows worked out again on the served ledger."""
-        if not changed:
-            return today
-        ids = sorted(changed)
-        part = PreparedPortfolio.build(self.bundle, self.store.ledger_of(ids), today.as_of, ids)
-        return today.replaced(changed, part)
+    def _missing(self, today: PreparedPortfolio) -> list[str]:
+        """Customers onboarded by ``today``'s date whose inputs it lacks (pushed since; call under a lock)."""
+        return sorted(c for c, day in self.onboarded.items() if day <= today.as_of and c not in today.rows)
+
+    def _renewal(self, today: PreparedPortfolio, missing: list[str]) -> tuple[PreparedPortfolio, pd.Series]:
+        """``today`` with the ``missing`` customers' inputs worked out on the served ledger, and the medians it gives."""
+        if len(missing) > FEW_TO_RENEW_ALONE:
+            part = PreparedPortfolio.build(self.bundle, self.store.ledger_of(missing), today.as_of, missing)
+            today = today.replaced(frozenset(missing), part)
+        elif missing:  # each as its next request works it out (whichever comes first, the other reads it)
+            alone = [self._kept_prepared(self.store, c, today.as_of) for c in missing]
+            today = today.replaced(frozenset(missing), PreparedPortfolio.of(PreparedCustomers.joined(alone)))
+        return today, self._medians(today.active_features(self.bundle.feature_config))
+
+    def _apply_renewal(self, renewal: tuple[PreparedPortfolio, pd.Series]) -> None:
+        """Serve the renewed inputs of the data end; when its medians moved, answers are worked out again (under the write lock)."""
+        today, medians = renewal
+        held = self._comparisons.peek(today.as_of)
+        if held is None or not held.equals(medians):
+            self._comparisons = ComputedCache(16)
+            self._answers = ComputedCache(MAX_KEPT_FRAMES)
+        self._comparisons.get(today.as_of, lambda: medians)
+        self.today = today
+
+    def _renew_pushed(self) -> None:
+        """Work out the data end's inputs of the customers pushed since, in the background, then their answers."""
+        with self.lock.reading():
+            today, missing = self.today, self._missing(self.today) if self.today is not None else []
+        if today is None or not missing:
+            return
+        renewal = self._renewal(today, missing)
+        with self.lock.writing():
+            if self.today is not today:  # pushed again meanwhile: asked again
+                return
+            self._apply_renewal(renewal)
+            answers = self._answers
+        self._prepare_answers(renewal[0], answers)
 
     def _prepare_today_loop(self) -> None:
         """Run :meth:`prepare_today` whenever asked (after start, after the data end moves), until closed."""
@@ -270,7 +338,11 @@ class RiskScorer:
                 return
             with self.lock.reading():
                 current = self.today is not None and self.today.as_of == self.data_end
-            if current:  # only answers to work out again are wanted
+            if current:  # pushed customers' inputs, or answers, to work out again
+                try:
+                    self._renew_pushed()
+                except Exception:  # their requests go on working out their own inputs
+                    logger.exception("the pushed customers' scoring inputs could not be worked out ahead")
                 self._answer_again()
                 continue
             gc.unfreeze()  # what the last run kept may be garbage now
@@ -304,7 +376,7 @@ class RiskScorer:
                 touched = self._touched[seen:]
                 if self.data_end != as_of or None in touched:
                     return  # a newer ledger has asked again
-                self.today = self._renewed(built, frozenset().union(*touched))
+                self.today = built.without(frozenset().union(*touched))  # renewed by the next run
             logger.info(
                 "scoring inputs of %s customers at %s ready in %.1fs",
                 f"{len(built.rows):,}",
@@ -367,7 +439,7 @@ class RiskScorer:
     ) -> dict[str, Changes]:
         """Work out these customers' answers at ``today``'s date, each under its memory, in one batch; keep them; their alert changes."""
         as_of, ids = today.as_of, list(memories)
-        prepared = today.prepared if len(ids) == len(today.rows) else today.customers(ids)
+        prepared = today.prepared if len(ids) == len(today.prepared.features) else today.customers(ids)
         memory = Memory(
             tuple(row for c in ids for row in memories[c].scores),
             tuple(row for c in ids for row in memories[c].alerts),
@@ -406,21 +478,9 @@ class RiskScorer:
                 ) from err
             if outcome.changed:
                 started = time.perf_counter()
-                data_end, answers = self.data_end, self._answers
-                medians = self._comparisons.peek(data_end)
-                self._serve(ledger, replaces=self.ledger, changed=outcome.customers)
-                if (
-                    data_end == self.data_end
-                    and medians is not None
-                    and medians.equals(self.comparison(data_end))
-                ):
-                    # the other customers' answers of the data end read nothing that changed
-                    self._answers.take_from(
-                        answers, lambda key: key[0] == data_end and key[1] not in outcome.customers
-                    )
-                self.comparison(self.data_end)
+                self._serve_pushed(ledger, outcome.customers)
                 logger.info(
-                    "ledger: %d row(s) added, %d updated; data end %s (%.2fs)",
+                    "ledger: %d row(s) added, %d updated; data end %s (%.3fs)",
                     sum(outcome.added.values()),
                     sum(outcome.updated.values()),
                     self.data_end,
@@ -442,9 +502,18 @@ class RiskScorer:
             self._catch_up_locked()
 
     def _catch_up_locked(self) -> None:
-        if journal_stamp(self.ledger.source) != self.journal_stamp:
-            logger.info("ledger: rows were pushed through another worker; reading the ledger again")
+        """Apply the journal's entries after the served ones (the whole ledger read again when they do not fit)."""
+        if journal_stamp(self.ledger.source) == self.journal_stamp:
+            return
+        changes = read_journal(self.ledger.source, after=self.pushed_rows)
+        try:
+            ledger, customers = apply_pushed(self.ledger, changes)
+        except LedgerError as err:
+            logger.info("ledger: rows pushed through another worker (%s); reading the ledger again", err)
             self._serve(load_ledger(self.ledger.source))
+            return
+        self._serve_pushed(ledger, customers)
+        logger.info("ledger: %d row(s) pushed through another worker applied", len(changes))
 
     def refresh(self) -> dict[str, Any]:
         """The ``POST /ledger/refresh`` body: read the ledger again from its source (rows written there by others)."""
@@ -515,19 +584,21 @@ class RiskScorer:
 
         Empty when customers are graded by the policy's rules: their reasons compare with nothing.
         """
-        names = self.bundle.comparison_features
 
         def compute() -> pd.Series:
-            if not names:
+            if not self.bundle.comparison_features:
                 return pd.Series(dtype=float)
             today = self.today
             if today is not None and today.as_of == as_of:
-                features = today.active_features(self.bundle.feature_config)
-            else:
-                features = customer_features(self.ledger, as_of, self.bundle.feature_config)
-            return comparison_points(features[names])
+                return self._medians(today.active_features(self.bundle.feature_config))
+            return self._medians(customer_features(self.ledger, as_of, self.bundle.feature_config))
 
         return self._comparisons.get(as_of, compute)
+
+    def _medians(self, features: pd.DataFrame) -> pd.Series:
+        """Portfolio medians of the default model's features among these (active customers') rows."""
+        names = self.bundle.comparison_features
+        return comparison_points(features[names]) if names else pd.Series(dtype=float)
 
     def memory(self, customer_ids: Sequence[str], as_of: date) -> Memory:
         """The last stored score before ``as_of`` and the open alerts of these customers."""
@@ -577,16 +648,8 @@ class RiskScorer:
         self.check_customer(customer_id, as_of)
         remembered = self.memory([customer_id], as_of)
 
-        def prepare() -> PreparedCustomers:
-            today = self.today
-            found = today.customer(customer_id) if today is not None and today.as_of == as_of else None
-            if found is not None:
-                return found
-            ledger = self.store.customer_ledger(customer_id)
-            return prepare_scored_customers(self.bundle, ledger, as_of, self.store.frame(customer_id, as_of))
-
         def decide() -> tuple[CustomerScores, dict[str, Any], Changes]:  # kept: (body, changes)
-            kept = self.store.kept(customer_id, as_of, "prepared", prepare)
+            kept = self._kept_prepared(self.store, customer_id, as_of)
             prepared = PreparedCustomers(
                 as_of, kept.features.copy(), kept.default_state.copy(), kept.invoices.copy()
             )  # the policy's steps must not change what is kept
@@ -611,6 +674,19 @@ class RiskScorer:
                 self._asked_again.add(customer_id)
             self._today_wanted.set()
         return body
+
+    def _kept_prepared(self, store: OnlineFeatureStore, customer_id: str, as_of: date) -> PreparedCustomers:
+        """The customer's scoring inputs at ``as_of``: the data end's when held, else worked out on its own rows; kept in ``store``."""
+
+        def prepare() -> PreparedCustomers:
+            today = self.today
+            found = today.customer(customer_id) if today is not None and today.as_of == as_of else None
+            if found is not None:
+                return found
+            ledger = store.customer_ledger(customer_id)
+            return prepare_scored_customers(self.bundle, ledger, as_of, store.frame(customer_id, as_of))
+
+        return store.kept(customer_id, as_of, "prepared", prepare)
 
     def score_history(
         self, customer_id: str, history: History, as_of: date | None, lang: str
