@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskmodel.features.customer import customer_features
+from riskmodel.features.invoice import carry_kept_features, invoice_features
 from riskmodel.features.online import OnlineFeatureStore
 from riskmodel.ledger import ledger_from_frames
 from riskmodel.ledger.load import apply_pushed
@@ -143,8 +144,14 @@ def test_the_store_after_any_pushes_equals_the_batch_features_of_the_ledger_they
             c.row["invoice_id"] for c in batch if c.table == "invoices"
         }
         batch = [c for c in batch if c.table != "payments" or c.row["invoice_id"] in invoices_now]
-        ledger, customers = apply_pushed(ledger, batch)
-        store = store.with_rows_of(ledger, customers)
+        invoice_features(
+            ledger, invoice_ids=ledger.invoices["invoice_id"].to_pylist()
+        )  # kept, as in the service
+        before, (ledger, seen_from) = ledger, apply_pushed(ledger, batch)
+        store = store.with_rows_of(ledger, frozenset(seen_from))
+        carry_kept_features(before, ledger, seen_from)  # the features at issue a push leaves as they were
+        read = invoice_features(ledger, invoice_ids=ledger.invoices["invoice_id"].to_pylist())
+        pd.testing.assert_frame_equal(read, invoice_features(ledger), check_dtype=not read.empty)
     final = ledger_from_frames({**first, **{n: pd.concat([first[n], later[n]]) for n in later}}, strict=True)
     as_of = data.draw(as_of_dates)
     for customer_id in final.customers["customer_id"].to_pylist():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -140,15 +140,27 @@ def _ledger_positions(ledger: Ledger) -> pd.Index:
     return _POSITIONS[ledger]
 
 
-def carry_kept_features(old: Ledger, new: Ledger, changed_customers: frozenset[str]) -> None:
+def carry_kept_features(old: Ledger, new: Ledger, seen_from: Mapping[str, date]) -> None:
     """Keep for ``new`` (``old`` with rows added or changed) the features at issue kept for ``old``.
 
-    Rows of ``changed_customers`` are left out: a row pushed for a customer may be dated
-    before some of its invoices' issue dates. Every other invoice reads only its own
-    customer's rows, which did not change.
+    ``seen_from`` gives, per customer whose rows changed, the first day a change can be seen:
+    that customer's invoices issued after it are left out (their features read the day
+    before issue). Every other invoice reads only rows that did not change; when none is
+    left out, the kept table itself is shared.
     """
     kept = _AT_ISSUE.get(_SHARED_WITH.get(old, old))
     if not kept:
         return
-    changed = list(changed_customers)
-    _AT_ISSUE[new] = {config: frame[~frame["customer_id"].isin(changed)] for config, frame in kept.items()}
+    customers = pd.Series(list(seen_from), dtype=object)
+    days = pd.Series(
+        [pd.Timestamp(day) for day in seen_from.values()], index=customers, dtype="datetime64[ns]"
+    )
+    carried = {}
+    for config, frame in kept.items():
+        touched = frame["customer_id"].isin(customers).to_numpy()
+        stale = np.zeros(len(frame), dtype=bool)
+        if touched.any():
+            first_day = days.reindex(frame["customer_id"][touched]).to_numpy()
+            stale[touched] = pd.to_datetime(frame["issue_date"][touched]).to_numpy() > first_day
+        carried[config] = frame[~stale] if stale.any() else frame
+    _AT_ISSUE[new] = carried

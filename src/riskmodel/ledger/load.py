@@ -246,11 +246,11 @@ def push_rows(
     _refuse_unknown_parents(ledger, changes, owners)
     merged, customers = _applied(ledger, changes, owners)
     write_journal(ledger.source, changes)
-    return merged, dataclasses.replace(outcome, customers=customers)
+    return merged, dataclasses.replace(outcome, customers=customers, seen_from=seen_from(changes, owners))
 
 
-def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, frozenset[str]]:
-    """``ledger`` with journal entries accepted since it was read (another process's pushes), and the customers they touch.
+def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, dict[str, date]]:
+    """``ledger`` with journal entries accepted since it was read (another process's pushes), and :func:`seen_from` of them.
 
     Raises
     ------
@@ -258,8 +258,9 @@ def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, fro
         When the entries no longer fit the ledger (read it again instead).
     """
     if not changes:
-        return ledger, frozenset()
-    return _applied(ledger, changes, _invoice_owners(ledger, changes))
+        return ledger, {}
+    owners = _invoice_owners(ledger, changes)
+    return _applied(ledger, changes, owners)[0], seen_from(changes, owners)
 
 
 def _applied(
@@ -339,6 +340,30 @@ def _customers_touched(changes: Sequence[Change], owners: Mapping[str, str]) -> 
     """Customers whose rows a batch adds or changes (a payment's: its invoice's customer, ``owners``)."""
     touched = {c.row.get("customer_id") or owners.get(c.row.get("invoice_id")) for c in changes}
     return pa.array(sorted(c for c in touched if c), pa.string())
+
+
+CHANGE_DATES = {
+    "customers": "onboarding_date",
+    "invoices": "issue_date",
+    "payments": "payment_date",
+    "events": "date",
+    "customer_history": "date",
+}
+"""The day from which each kind of pushed row can be seen (an invoice update too: nothing earlier sees the invoice)."""
+
+
+def seen_from(changes: Sequence[Change], owners: Mapping[str, str]) -> dict[str, date]:
+    """Per touched customer, the first day a change of the batch can be seen (call on checked rows).
+
+    Anything computed for that customer as of an earlier day (an invoice's features the day
+    before its issue) is the same with the batch as without it.
+    """
+    first: dict[str, date] = {}
+    for change in changes:
+        customer = change.row.get("customer_id") or owners[change.row["invoice_id"]]
+        day = date.fromisoformat(change.row[CHANGE_DATES[change.table]][:10])
+        first[customer] = min(day, first.get(customer, day))
+    return first
 
 
 def _spliced(ledger: Ledger, part: Ledger, inside: Mapping[str, pa.ChunkedArray]) -> Ledger:

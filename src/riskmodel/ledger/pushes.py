@@ -78,6 +78,9 @@ class PushOutcome:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     customers: frozenset[str] = frozenset()  # whose rows changed
+    seen_from: dict[str, date] = field(
+        default_factory=dict
+    )  # per such customer, the first day a change is seen
 
     @property
     def changed(self) -> bool:

@@ -328,9 +328,12 @@ def validate_table(
                 accepted.column_names.index("type"), "type", pc.utf8_lower(accepted["type"])
             )
         con.register(f"accepted_{spec.name}", accepted)
+        flagged = len(rejected_rows) > 0
         if spec.name == "payments":
+            clean = accepted.num_rows
             accepted = _reject_overpayments(con, accepted)
-        rejected = _rejected_frame(con, raw, source_name)
+            flagged = flagged or accepted.num_rows < clean
+        rejected = _rejected_frame(con, raw, source_name) if flagged or raw.malformed else _no_rejects(raw)
     finally:
         con.unregister(source_name)
     report = TableReport(
@@ -432,6 +435,13 @@ def _reject_overpayments(con: duckdb.DuckDBPyConnection, accepted: pa.Table) -> 
     con.register("accepted_payments", accepted)
     summarise_payments(con)
     return accepted
+
+
+def _no_rejects(raw: RawTable) -> pd.DataFrame:
+    """The quarantine frame of a table without rejected rows: its columns, no rows."""
+    originals = [c.name for c in raw.spec.columns if c.name in raw.data.column_names]
+    frame = pd.DataFrame(columns=[*QUARANTINE_COLUMNS, *originals, *_extras(raw)], dtype=object)
+    return frame.astype({"row": "int64"})
 
 
 def _rejected_frame(con: duckdb.DuckDBPyConnection, raw: RawTable, source_name: str) -> pd.DataFrame:

@@ -65,6 +65,7 @@ from riskmodel.store import (
 )
 
 T = TypeVar("T")
+JOURNAL_POLL_SECONDS = 0.2  # how often a service worker looks for rows pushed through another
 FEW_TO_RENEW_ALONE = 4  # pushed customers renewed one by one (as requests would); more: in one batch
 logger = logging.getLogger(__name__)
 
@@ -241,8 +242,10 @@ class RiskScorer:
         if self._today_wanted is not None:
             self._today_wanted.set()
 
-    def _serve_pushed(self, ledger: Ledger, changed: frozenset[str]) -> None:
-        """Serve ``ledger``, the served one with rows of the ``changed`` customers added or updated (under the write lock).
+    def _serve_pushed(self, ledger: Ledger, seen_from: Mapping[str, date]) -> None:
+        """Serve ``ledger``, the served one with rows of some customers added or updated (under the write lock).
+
+        ``seen_from`` gives those customers, each with the first day a change can be seen.
 
         Only what those customers' rows give is derived again. On the same data end, their
         scoring inputs are worked out again in the background (here, without a background
@@ -250,7 +253,8 @@ class RiskScorer:
         and the portfolio medians stay those of before the push. When the renewed inputs move
         the medians, the answers worked out ahead are worked out again.
         """
-        carry_kept_features(self.ledger, ledger, changed)
+        changed = frozenset(seen_from)
+        carry_kept_features(self.ledger, ledger, seen_from)
         data_end = self.data_end
         self.ledger = ledger
         self.data_end = ledger.require_data_end("score")
@@ -329,13 +333,23 @@ class RiskScorer:
         self._prepare_answers(renewal[0], answers)
 
     def _prepare_today_loop(self) -> None:
-        """Run :meth:`prepare_today` whenever asked (after start, after the data end moves), until closed."""
+        """Run :meth:`prepare_today` whenever asked (after start, after the data end moves), until closed.
+
+        In between, apply rows pushed through another worker as soon as they are journalled,
+        so that this worker's next request need not.
+        """
         assert self._today_wanted is not None
         while True:
-            self._today_wanted.wait()
-            self._today_wanted.clear()
+            asked = self._today_wanted.wait(timeout=JOURNAL_POLL_SECONDS)
             if self._closed:
                 return
+            if not asked:
+                try:
+                    self.catch_up()  # asks for the work ahead it needs
+                except Exception:  # the next request reads the journal itself
+                    logger.exception("rows pushed through another worker could not be applied ahead")
+                continue
+            self._today_wanted.clear()
             with self.lock.reading():
                 current = self.today is not None and self.today.as_of == self.data_end
             if current:  # pushed customers' inputs, or answers, to work out again
@@ -478,7 +492,7 @@ class RiskScorer:
                 ) from err
             if outcome.changed:
                 started = time.perf_counter()
-                self._serve_pushed(ledger, outcome.customers)
+                self._serve_pushed(ledger, outcome.seen_from)
                 logger.info(
                     "ledger: %d row(s) added, %d updated; data end %s (%.3fs)",
                     sum(outcome.added.values()),
@@ -507,12 +521,12 @@ class RiskScorer:
             return
         changes = read_journal(self.ledger.source, after=self.pushed_rows)
         try:
-            ledger, customers = apply_pushed(self.ledger, changes)
+            ledger, seen_from = apply_pushed(self.ledger, changes)
         except LedgerError as err:
             logger.info("ledger: rows pushed through another worker (%s); reading the ledger again", err)
             self._serve(load_ledger(self.ledger.source))
             return
-        self._serve_pushed(ledger, customers)
+        self._serve_pushed(ledger, seen_from)
         logger.info("ledger: %d row(s) pushed through another worker applied", len(changes))
 
     def refresh(self) -> dict[str, Any]:
