@@ -37,12 +37,21 @@ class PreparedPortfolio:
 
     @classmethod
     def build(
-        cls, bundle: ModelBundle, ledger: Ledger, as_of: date, customer_ids: list[str] | None = None
+        cls,
+        bundle: ModelBundle,
+        ledger: Ledger,
+        as_of: date,
+        customer_ids: list[str] | None = None,
+        features: pd.DataFrame | None = None,
     ) -> PreparedPortfolio:
-        """Features, default state and scored open invoices of every customer onboarded by ``as_of`` (or of ``customer_ids``)."""
-        features = customer_features(
-            ledger, as_of, bundle.feature_config, active_only=False, customer_ids=customer_ids
-        )
+        """Features, default state and scored open invoices of every customer onboarded by ``as_of`` (or of ``customer_ids``).
+
+        ``features``: those customers' features at ``as_of`` when computed already (``customer_features`` with ``active_only=False``).
+        """
+        if features is None:
+            features = customer_features(
+                ledger, as_of, bundle.feature_config, active_only=False, customer_ids=customer_ids
+            )
         return cls.of(prepare_scored_customers(bundle, ledger, as_of, features))
 
     @classmethod

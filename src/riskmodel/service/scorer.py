@@ -24,7 +24,7 @@ import pandas as pd
 
 from riskmodel.exceptions import LedgerError
 from riskmodel.explain import comparison_points
-from riskmodel.features.customer import customer_features
+from riskmodel.features.customer import customer_features, is_active
 from riskmodel.features.invoice import MAX_KEPT_ROWS, carry_kept_features, invoice_features
 from riskmodel.features.online import MAX_KEPT_FRAMES, OnlineFeatureStore
 from riskmodel.forecast import cash_forecast
@@ -290,6 +290,9 @@ class RiskScorer:
         self.pushed_rows = journal_version(self.ledger.source) or 0
         self.journal_stamp = journal_stamp(self.ledger.source)
         self._comparisons = ComputedCache(16)
+        self._features = ComputedCache(
+            1
+        )  # (ledger, as_of) -> every customer's features, until the inputs hold them
         self._portfolios = ComputedCache(4)
         self._forecasts = ComputedCache(8)
         self._answers = ComputedCache(MAX_KEPT_FRAMES)  # (as_of, customer, lang, memory) -> /score answer
@@ -385,8 +388,10 @@ class RiskScorer:
             ledger, as_of, seen, today = self.ledger, self.data_end, len(self._touched), self.today
         if today is None or today.as_of != as_of:
             started = time.perf_counter()
-            built = PreparedPortfolio.build(self.bundle, ledger, as_of)
+            features = self._portfolio_features(ledger, as_of)  # shared with the first answer's medians
+            built = PreparedPortfolio.build(self.bundle, ledger, as_of, features=features)
             with self.lock.writing():
+                self._features = ComputedCache(1)  # held by the inputs from now on
                 touched = self._touched[seen:]
                 if self.data_end != as_of or None in touched:
                     return  # a newer ledger has asked again
@@ -602,12 +607,22 @@ class RiskScorer:
         def compute() -> pd.Series:
             if not self.bundle.comparison_features:
                 return pd.Series(dtype=float)
-            today = self.today
+            today, config = self.today, self.bundle.feature_config
             if today is not None and today.as_of == as_of:
-                return self._medians(today.active_features(self.bundle.feature_config))
-            return self._medians(customer_features(self.ledger, as_of, self.bundle.feature_config))
+                return self._medians(today.active_features(config))
+            if as_of == self.data_end:  # the data end's inputs are being worked out: share their features
+                features = self._portfolio_features(self.ledger, as_of)
+                return self._medians(features[is_active(features, config)])
+            return self._medians(customer_features(self.ledger, as_of, config))
 
         return self._comparisons.get(as_of, compute)
+
+    def _portfolio_features(self, ledger: Ledger, as_of: date) -> pd.DataFrame:
+        """Every onboarded customer's features at ``as_of`` on ``ledger``, computed once for the data end's medians and inputs."""
+        return self._features.get(
+            (id(ledger), as_of),
+            lambda: customer_features(ledger, as_of, self.bundle.feature_config, active_only=False),
+        )
 
     def _medians(self, features: pd.DataFrame) -> pd.Series:
         """Portfolio medians of the default model's features among these (active customers') rows."""
