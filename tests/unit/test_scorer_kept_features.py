@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -198,13 +199,20 @@ def test_an_answer_that_changed_the_memory_has_its_next_answer_worked_out_ahead(
             scorer.results.close()
 
 
+def _two_workers(tmp_path: Path) -> tuple[Path, RiskScorer, RiskScorer]:
+    """A small ledger folder and two scorers on it sharing one results database, as a service's two workers."""
+    folder = write_small_ledger(tmp_path / "ledger")
+    first, second = (
+        RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "shared.db")) for _ in range(2)
+    )
+    return folder, first, second
+
+
 def test_a_worker_finds_the_next_answer_after_another_workers_answer_changed_the_memory(
     tmp_path, monkeypatch
 ) -> None:
     """Two workers share the results database: an answer that opens alerts on one leaves a memory the other foresaw."""
-    folder = write_small_ledger(tmp_path / "ledger")
-    shared = tmp_path / "shared.db"
-    first, second = (RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(shared)) for _ in range(2))
+    folder, first, second = _two_workers(tmp_path)
     alone = RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(tmp_path / "alone.db"))
     for scorer in (first, second):
         scorer.prepare_today()
@@ -227,9 +235,7 @@ def test_a_worker_finds_the_next_answer_after_another_workers_answer_changed_the
 def test_a_worker_applies_rows_another_worker_pushed_without_reading_the_ledger_again(
     tmp_path, monkeypatch
 ) -> None:
-    folder = write_small_ledger(tmp_path / "ledger")
-    shared = tmp_path / "shared.db"
-    pushing, other = (RiskScorer(BUNDLE, load_ledger(folder), ResultsStore(shared)) for _ in range(2))
+    _, pushing, other = _two_workers(tmp_path)
     end = pushing.data_end
     touched, untouched = sorted(pushing.onboarded)[:2]
     before = other.score(untouched, None, "en")
