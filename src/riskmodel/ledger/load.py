@@ -244,9 +244,9 @@ def push_rows(
     _refuse_future(changes, today)
     owners = _invoice_owners(ledger, changes)
     _refuse_unknown_parents(ledger, changes, owners)
-    merged, customers = _applied(ledger, changes, owners)
+    merged, touched = _applied(ledger, changes, owners)
     write_journal(ledger.source, changes)
-    return merged, dataclasses.replace(outcome, customers=customers, seen_from=seen_from(changes, owners))
+    return merged, dataclasses.replace(outcome, seen_from=touched)
 
 
 def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, dict[str, date]]:
@@ -259,15 +259,15 @@ def apply_pushed(ledger: Ledger, changes: Sequence[Change]) -> tuple[Ledger, dic
     """
     if not changes:
         return ledger, {}
-    owners = _invoice_owners(ledger, changes)
-    return _applied(ledger, changes, owners)[0], seen_from(changes, owners)
+    return _applied(ledger, changes, _invoice_owners(ledger, changes))
 
 
 def _applied(
     ledger: Ledger, changes: Sequence[Change], owners: Mapping[str, str]
-) -> tuple[Ledger, frozenset[str]]:
-    """``ledger`` with ``changes`` applied, the touched customers' rows checked again (422 when one breaks a rule)."""
-    customers = _customers_touched(changes, owners)
+) -> tuple[Ledger, dict[str, date]]:
+    """``ledger`` with ``changes`` applied, the touched customers' rows checked again (422 when one breaks a rule); :func:`seen_from` of them."""
+    touched = seen_from(changes, owners)
+    customers = pa.array(sorted(touched), pa.string())
     inside = {
         name: pc.is_in(getattr(ledger, name)["customer_id"], value_set=customers) for name in TABLE_NAMES
     }
@@ -293,7 +293,7 @@ def _applied(
     problems = _pushed_rejections(part.report, traced)
     if problems:
         raise PushRefused(422, problems)
-    return _spliced(ledger, part, inside), frozenset(customers.to_pylist())
+    return _spliced(ledger, part, inside), touched
 
 
 def _invoice_owners(ledger: Ledger, changes: Sequence[Change]) -> dict[str, str]:
@@ -336,12 +336,6 @@ def _refuse_unknown_parents(ledger: Ledger, changes: Sequence[Change], owners: M
         raise PushRefused(422, problems)
 
 
-def _customers_touched(changes: Sequence[Change], owners: Mapping[str, str]) -> pa.Array:
-    """Customers whose rows a batch adds or changes (a payment's: its invoice's customer, ``owners``)."""
-    touched = {c.row.get("customer_id") or owners.get(c.row.get("invoice_id")) for c in changes}
-    return pa.array(sorted(c for c in touched if c), pa.string())
-
-
 CHANGE_DATES = {
     "customers": "onboarding_date",
     "invoices": "issue_date",
@@ -353,15 +347,22 @@ CHANGE_DATES = {
 
 
 def seen_from(changes: Sequence[Change], owners: Mapping[str, str]) -> dict[str, date]:
-    """Per touched customer, the first day a change of the batch can be seen (call on checked rows).
+    """The customers whose rows a batch adds or changes (a payment's: its invoice's customer, ``owners``), each with the first day a change can be seen.
 
     Anything computed for that customer as of an earlier day (an invoice's features the day
-    before its issue) is the same with the batch as without it.
+    before its issue) is the same with the batch as without it. A row whose customer is
+    unknown touches no customer here (the ledger rules refuse it); one whose date does not
+    parse counts from the earliest day.
     """
     first: dict[str, date] = {}
     for change in changes:
-        customer = change.row.get("customer_id") or owners[change.row["invoice_id"]]
-        day = date.fromisoformat(change.row[CHANGE_DATES[change.table]][:10])
+        customer = change.row.get("customer_id") or owners.get(change.row.get("invoice_id"))
+        if not customer:
+            continue
+        try:
+            day = date.fromisoformat((change.row.get(CHANGE_DATES[change.table]) or "")[:10])
+        except ValueError:
+            day = date.min
         first[customer] = min(day, first.get(customer, day))
     return first
 

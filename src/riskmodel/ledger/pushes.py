@@ -77,10 +77,12 @@ class PushOutcome:
     added: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
-    customers: frozenset[str] = frozenset()  # whose rows changed
-    seen_from: dict[str, date] = field(
-        default_factory=dict
-    )  # per such customer, the first day a change is seen
+    seen_from: dict[str, date] = field(default_factory=dict)  # customers whose rows changed: first day seen
+
+    @property
+    def customers(self) -> frozenset[str]:
+        """Customers whose rows changed."""
+        return frozenset(self.seen_from)
 
     @property
     def changed(self) -> bool:

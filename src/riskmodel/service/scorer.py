@@ -305,10 +305,11 @@ class RiskScorer:
         """``today`` with the ``missing`` customers' inputs worked out on the served ledger, and the medians it gives."""
         if len(missing) > FEW_TO_RENEW_ALONE:
             part = PreparedPortfolio.build(self.bundle, self.store.ledger_of(missing), today.as_of, missing)
-            today = today.replaced(frozenset(missing), part)
         elif missing:  # each as its next request works it out (whichever comes first, the other reads it)
             alone = [self._kept_prepared(self.store, c, today.as_of) for c in missing]
-            today = today.replaced(frozenset(missing), PreparedPortfolio.of(PreparedCustomers.joined(alone)))
+            part = PreparedPortfolio.of(PreparedCustomers.joined(alone))
+        if missing:
+            today = today.replaced(frozenset(missing), part)
         return today, self._medians(today.active_features(self.bundle.feature_config))
 
     def _apply_renewal(self, renewal: tuple[PreparedPortfolio, pd.Series]) -> None:
