@@ -181,3 +181,43 @@ def test_quarantine_keeps_original_values(write_ledger_files):
     reject = _only_reject(ledger, "invoices")
     assert reject["amount"] == "1,000.00"
     assert reject["invoice_id"] == "I9"
+
+
+def test_a_typed_source_rejects_what_the_same_rows_as_text_reject(write_ledger_files, tmp_path):
+    """Parquet skips parsing, not rules: every rule that can break in typed values rejects the same rows."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    folder = write_ledger_files(
+        customers=CUSTOMERS_CSV
+        + "C3,2023-02-01,Crane,7000,30\nC3,2023-02-01,Crane,7000,30\n C4 ,2023-02-01,Dune,100,30\n",
+        invoices=INVOICES_CSV
+        + "I2,C2,2023-03-01,2023-03-31,999,,,\n"  # conflicting repeat
+        + "I4,C1,2023-02-01,2023-01-03,100,,,\n"  # due before issue
+        + "I5,C1,2023-02-01,2023-03-03,0,,,\n"  # not positive
+        + "I6,C9,2023-02-01,2023-03-03,10,,,\n"  # unknown customer
+        + "I7,C1,1023-02-01,2023-03-03,10,,,\n"  # out of range
+        + "I8, C4 ,2023-02-01,2023-03-03,10,,,\n"  # padded id, as the customer's
+        + "I1,C1,2023-02-01,2023-03-03,100,2023-03-01,,\n",  # identical repeat
+        payments=PAYMENTS_CSV
+        + "P4,I404,2023-05-01,10\n"  # unknown invoice
+        + "P5,I1,2023-01-01,10\n"  # before issue
+        + "P6,I8,2023-03-01,10\n"
+        + "P6,I8,2023-03-01,10\n"  # identical repeat
+        + "P7,I3,2023-05-21,1\n",  # overpayment
+    )
+    typed = tmp_path / "typed"
+    typed.mkdir()
+    for name in ("customers", "invoices", "payments"):
+        table = pacsv.read_csv(
+            folder / f"{name}.csv", convert_options=pacsv.ConvertOptions(strings_can_be_null=True)
+        )
+        pq.write_table(table, typed / f"{name}.parquet")
+    as_text, as_typed = load_ledger(folder), load_ledger(typed)
+    for name in ("customers", "invoices", "payments"):
+        text_rejects, typed_rejects = _rejects(as_text, name), _rejects(as_typed, name)
+        assert typed_rejects["row"].tolist() == [n - 1 for n in text_rejects["row"]], name  # no header row
+        assert typed_rejects["column"].tolist() == text_rejects["column"].tolist(), name
+        assert len(typed_rejects) > 0, name
+        assert getattr(as_typed, name).equals(getattr(as_text, name)), name
+    assert as_typed.customers["customer_id"].to_pylist() == ["C1", "C2", "C3", "C4"]

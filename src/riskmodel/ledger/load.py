@@ -117,7 +117,7 @@ def _build(
                 report.rejected,
             )
         has_payments = "payments" in raw_tables
-        invoices, payments = _settle(con, accepted["invoices"], has_payments)
+        invoices, payments = _settle(con, accepted["invoices"], accepted["payments"], has_payments)
     report = ValidationReport(tables=tuple(reports), rejected=rejected)
     if strict and not report.is_clean:
         raise LedgerError(_strict_message(report))
@@ -161,11 +161,11 @@ def _drop_row(table: pa.Table) -> pa.Table:
 
 
 def _settle(
-    con: duckdb.DuckDBPyConnection, invoices: pa.Table, has_payments: bool
+    con: duckdb.DuckDBPyConnection, invoices: pa.Table, payments: pa.Table, has_payments: bool
 ) -> tuple[pa.Table, pa.Table]:
     """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
 
-    ``invoices`` are the accepted invoices (also registered as ``accepted_invoices``).
+    ``invoices`` and ``payments`` are the accepted rows (also registered as ``accepted_<name>``).
     Invoices without any payment keep the ``settled_date`` the source gave, and one full
     payment on that date stands in for their payments (so every settled invoice has
     payments). Payments carry their invoice's ``customer_id``. Both tables keep their
@@ -196,12 +196,23 @@ def _settle(
     invoices = invoices.set_column(
         invoices.column_names.index("settled_date"), "settled_date", settled["settled_date"]
     )
-    con.register("settled_invoices", invoices)
-    paid = con.sql(
-        f"SELECT p.payment_id, p.invoice_id, i.customer_id, p.payment_date, p.amount "
-        f"FROM accepted_payments p JOIN settled_invoices i USING (invoice_id) ORDER BY p.{ROW}"
-    ).to_arrow_table()
-    con.unregister("settled_invoices")
+    con.register(
+        "invoice_places",
+        pa.table({"invoice_id": invoices["invoice_id"], "__at": np.arange(invoices.num_rows)}),
+    )
+    invoice_at = con.sql(  # each payment's invoice by its place in the table (the ledger rejects payments without one)
+        f"SELECT i.__at FROM accepted_payments p JOIN invoice_places i USING (invoice_id) ORDER BY p.{ROW}"
+    ).to_arrow_table()["__at"]
+    con.unregister("invoice_places")
+    paid = pa.table(
+        {
+            "payment_id": payments["payment_id"],
+            "invoice_id": payments["invoice_id"],
+            "customer_id": invoices["customer_id"].take(invoice_at),
+            "payment_date": payments["payment_date"],
+            "amount": payments["amount"],
+        }
+    )
     stand_ins = invoices.filter(pc.and_(settled["without_payments"], pc.is_valid(settled["settled_date"])))
     if stand_ins.num_rows == 0:
         return _drop_row(invoices), paid

@@ -84,13 +84,15 @@ _PARSE_HINT = {
 }
 
 
-def column_rules(column: ColumnSpec) -> list[Rule]:
-    """Rules that concern one column alone: presence, type, range."""
+def column_rules(column: ColumnSpec, parsed: bool = True) -> list[Rule]:
+    """Rules that concern one column alone: presence, type (when ``parsed`` from text), range."""
     name, raw, typed = column.name, _raw(column.name), q(column.name)
     rules: list[Rule] = []
     if column.required:
         rules.append(Rule(name, f"{raw} IS NULL", f"'{name} is empty; it is required'"))
-    if column.kind == "date":
+    if not parsed:
+        pass
+    elif column.kind == "date":
         hint = f"CASE WHEN regexp_full_match(CAST({raw} AS VARCHAR), '{_ISO_DATE}') THEN ' is not a calendar date; check the day and month' ELSE ' {_PARSE_HINT['date']}' END"
         rules.append(
             Rule(name, f"{raw} IS NOT NULL AND {typed} IS NULL", f"'{name} ' || {_show(raw)} || {hint}")
@@ -278,51 +280,76 @@ def validate_table(
     con.register(source_name, raw.data)
     try:
         from_text = _parsed_from_text(raw)
-        typed = ", ".join(f"{_typed_expr(c, from_text[c.name])} AS {q(c.name)}" for c in spec.columns)
         present = {c.name for c in spec.columns if c.name in raw.data.column_names}
+        parsed = raw.is_text or any(from_text[name] for name in present)
+        natively = None if parsed else _typed_natively(raw)
+        if natively is None:
+            typed = ", ".join(f"{_typed_expr(c, from_text[c.name])} AS {q(c.name)}" for c in spec.columns)
+            typed_ctes = f"as_read AS ({_as_read_sql(raw, source_name)}), typed AS MATERIALIZED (SELECT *, {typed} FROM as_read)"
+        else:  # typed by its source: the values as read are the typed values (text trimmed, empty as null)
+            con.register(f"natively_{spec.name}", natively)
+            as_read = ", ".join(f"{q(c.name)} AS {_raw(c.name)}" for c in spec.columns)
+            # a view, not a CTE: DuckDB would copy a CTE read three times into memory
+            con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS SELECT *, {as_read} FROM natively_{spec.name}")
+            typed_ctes = ""
         key_stats = f"SELECT {ROW}, NULL::BIGINT AS __n_key, NULL::BIGINT AS __n_same, NULL::BIGINT AS __first_row, NULL::BIGINT AS __rank FROM typed WHERE false"
         if spec.key:
-            # Window functions only over keys that repeat: on millions of clean rows they would dominate the load.
+            # Window functions only over keys whose hash repeats: on millions of clean rows they would dominate the load.
             key, raw_cols = ", ".join(map(q, spec.key_columns)), ", ".join(_raw(c.name) for c in spec.columns)
             not_null = " AND ".join(f"{q(c)} IS NOT NULL" for c in spec.key_columns)
             key_stats = f"""
                 SELECT {ROW}, count(*) OVER (PARTITION BY {key}) AS __n_key, count(*) OVER (PARTITION BY {raw_cols}) AS __n_same,
                        min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
-                FROM typed SEMI JOIN (SELECT {key} FROM typed WHERE {not_null} GROUP BY {key} HAVING count(*) > 1) USING ({key})"""
+                FROM typed WHERE {not_null} AND hash({key}) IN (
+                    SELECT __hash FROM (SELECT hash({key}) AS __hash FROM typed WHERE {not_null}) GROUP BY __hash HAVING count(*) > 1)"""
         join, ref_rules = reference_rules(spec)
         rules = (
-            [r for c in spec.columns for r in column_rules(c)]
+            [r for c in spec.columns for r in column_rules(c, parsed=from_text[c.name] and natively is None)]
             + table_rules(spec, present)
             + key_rules(spec)
             + ref_rules
         )
         problem_columns, problem_reasons = _problems(rules)
-        any_problem = " OR ".join(f"coalesce({r.condition}, false)" for r in rules)
-        materialized = "MATERIALIZED" if any(from_text.values()) else "NOT MATERIALIZED"
-        typed_sql = f"WITH as_read AS ({_as_read_sql(raw, source_name)}), typed AS {materialized} (SELECT *, {typed} FROM as_read)"
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE flagged_{spec.name} AS
-            {typed_sql},
-            key_stats AS ({key_stats}),
-            counted AS (SELECT typed.*, key_stats.* EXCLUDE ({ROW}) FROM typed LEFT JOIN key_stats USING ({ROW}))
-            SELECT t.{ROW}, {problem_columns} AS __columns, {problem_reasons} AS __reasons
-            FROM counted t {join}
-            WHERE {any_problem}
-            """
-        )
-        rejected_rows = con.sql(f"SELECT {ROW} FROM flagged_{spec.name}").to_arrow_table()[ROW]
-        if any(from_text.values()):
+        any_problem = " OR ".join(
+            f"({r.condition})" for r in rules
+        )  # true when one is true; WHERE drops null
+        with_reasons = f"t.{ROW}, {problem_columns} AS __columns, {problem_reasons} AS __reasons"
+
+        def rows(select: str, where: str) -> str:
+            return f"""
+                WITH {typed_ctes + "," if typed_ctes else ""}
+                key_stats AS ({key_stats}),
+                counted AS (SELECT typed.*, key_stats.* EXCLUDE ({ROW}) FROM typed LEFT JOIN key_stats USING ({ROW}))
+                SELECT {select} FROM counted t {join} WHERE {where}"""
+
+        if natively is None:  # parsed text: one pass, reasons spelled out only for the rows flagged
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE flagged_{spec.name} AS {rows(with_reasons, any_problem)}"
+            )
+            rejected_rows = con.sql(f"SELECT {ROW} FROM flagged_{spec.name}").to_arrow_table()[ROW]
+        else:  # flag first: the reasons' expressions are planned only when a row broke a rule (a push of a few rows)
+            rejected_rows = con.sql(rows(f"t.{ROW}", any_problem)).to_arrow_table()[ROW]
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE flagged_{spec.name} ({ROW} BIGINT, __columns VARCHAR, __reasons VARCHAR)"
+            )
+            if len(rejected_rows):
+                con.register("rows_flagged", pa.table({ROW: rejected_rows}))
+                where = f"t.{ROW} IN (SELECT {ROW} FROM rows_flagged)"
+                con.execute(f"INSERT INTO flagged_{spec.name} {rows(with_reasons, where)}")
+                con.unregister("rows_flagged")
+        if natively is None:
             names = (
                 f"{ROW}, "
                 + ", ".join(q(c.name) for c in spec.columns)
                 + "".join(f", {q(n)}" for n in _extras(raw))
             )
             accepted = con.sql(
-                f"{typed_sql} SELECT {names} FROM typed WHERE {ROW} NOT IN (SELECT {ROW} FROM flagged_{spec.name}) ORDER BY {ROW}"
+                f"WITH {typed_ctes} SELECT {names} FROM typed WHERE {ROW} NOT IN (SELECT {ROW} FROM flagged_{spec.name}) ORDER BY {ROW}"
             ).to_arrow_table()
         else:
-            accepted = _without_rows(_typed_natively(raw), rejected_rows)
+            con.execute("DROP VIEW typed")
+            con.unregister(f"natively_{spec.name}")
+            accepted = _without_rows(natively, rejected_rows)
         if spec.name == "events":
             accepted = accepted.set_column(
                 accepted.column_names.index("type"), "type", pc.utf8_lower(accepted["type"])
