@@ -156,3 +156,72 @@ def test_counts_reconcile_and_every_corrupted_row_is_rejected(
     report = {t.table: t for t in ledger.report.tables}["invoices"]
     assert report.read == n_rows == report.accepted + report.rejected
     assert set(ledger.report.rejected["invoices"]["row"]) == corrupted_rows
+
+
+_PAYMENT = st.tuples(st.integers(0, 5), st.integers(0, 40), st.sampled_from([10.0, 25.0, 33.33, 50.0, 100.0]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    amounts=st.lists(st.sampled_from([50.0, 100.0, 99.999]), min_size=6, max_size=6),
+    given_settled=st.lists(st.booleans(), min_size=6, max_size=6),
+    payments=st.lists(_PAYMENT, max_size=25),
+)
+def test_settlement_is_the_first_day_the_running_total_reaches_the_amount(amounts, given_settled, payments):
+    """Checked against the rule written out plainly: day by day, with overpayments rejected first."""
+    from riskmodel.ledger import ledger_from_frames
+
+    start = dt.date(2024, 1, 1)
+    invoices = pa.table(
+        {
+            "invoice_id": [f"I{n}" for n in range(6)],
+            "customer_id": ["C1", "C2"] * 3,
+            "issue_date": [start] * 6,
+            "due_date": [start + dt.timedelta(days=30)] * 6,
+            "amount": amounts,
+            "settled_date": [start + dt.timedelta(days=9) if s else None for s in given_settled],
+        }
+    )
+    table = pa.table(
+        {
+            "payment_id": [f"P{n}" for n in range(len(payments))],
+            "invoice_id": [f"I{i}" for i, _, _ in payments],
+            "payment_date": [start + dt.timedelta(days=d) for _, d, _ in payments],
+            "amount": [a for _, _, a in payments],
+        }
+    )
+    customers = pa.table({"customer_id": ["C1", "C2"], "onboarding_date": [start, start]})
+    ledger = ledger_from_frames({"customers": customers, "invoices": invoices, "payments": table})
+
+    expected = {}
+    for n in range(6):
+        # in date then row order, every payment from the one that takes the total above the amount is rejected
+        mine = sorted((d, row, a) for row, (i, d, a) in enumerate(payments) if i == n)
+        paid, kept = 0.0, []
+        for d, _, a in mine:
+            paid += a
+            if paid <= amounts[n] + 0.005:
+                kept.append((d, a))
+        settled = None
+        if not kept:
+            settled = invoices["settled_date"][n].as_py()
+        else:
+            running = 0.0
+            for d in sorted({d for d, _ in kept}):
+                running += sum(a for day, a in kept if day == d)
+                if running >= amounts[n] - 0.005:
+                    settled = start + dt.timedelta(days=d)
+                    break
+        expected[f"I{n}"] = settled
+    got = dict(
+        zip(
+            ledger.invoices["invoice_id"].to_pylist(),
+            ledger.invoices["settled_date"].to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == expected
+    owners = zip(
+        ledger.payments["invoice_id"].to_pylist(), ledger.payments["customer_id"].to_pylist(), strict=True
+    )
+    assert all(customer == ("C1", "C2")[int(invoice[1:]) % 2] for invoice, customer in owners)

@@ -32,9 +32,12 @@ from riskmodel.ledger.read import ROW, RawTable, raw_tables_from_frames, read_ra
 from riskmodel.ledger.schema import TABLE_BY_NAME, TABLE_NAMES, TABLES, TableSpec
 from riskmodel.ledger.tables import QUARANTINE_COLUMNS, Ledger, TableReport, ValidationReport
 from riskmodel.ledger.validate import (
+    INVOICE_PLACE,
     OVERPAYMENT_TOLERANCE,
-    PER_INVOICE,
-    summarise_payments,
+    PaidInvoices,
+    as_days,
+    match_payments,
+    register_accepted,
     validate_table,
 )
 
@@ -117,7 +120,7 @@ def _build(
                 report.rejected,
             )
         has_payments = "payments" in raw_tables
-        invoices, payments = _settle(con, accepted["invoices"], accepted["payments"], has_payments)
+        invoices, payments = _settle(accepted["invoices"], accepted["payments"])
     report = ValidationReport(tables=tuple(reports), rejected=rejected)
     if strict and not report.is_clean:
         raise LedgerError(_strict_message(report))
@@ -140,9 +143,9 @@ def _taken_as_accepted(
     """Rows accepted before, registered as ``validate_table`` registers what it accepts."""
     if spec.name == "payments":  # as validated: without the invoice's customer_id that settlement adds
         table = table.drop_columns([c for c in ("customer_id",) if c in table.column_names])
-    con.register(f"accepted_{spec.name}", table)
+    register_accepted(con, spec.name, table)
     if spec.name == "payments":
-        summarise_payments(con)
+        table = match_payments(con, table)
     report = TableReport(spec.name, spec.name, read=table.num_rows, accepted=table.num_rows, rejected=0)
     return table, pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), report
 
@@ -160,62 +163,37 @@ def _drop_row(table: pa.Table) -> pa.Table:
     return table.drop_columns([ROW]) if ROW in table.column_names else table
 
 
-def _settle(
-    con: duckdb.DuckDBPyConnection, invoices: pa.Table, payments: pa.Table, has_payments: bool
-) -> tuple[pa.Table, pa.Table]:
+def _settle(invoices: pa.Table, payments: pa.Table) -> tuple[pa.Table, pa.Table]:
     """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
 
-    ``invoices`` and ``payments`` are the accepted rows (also registered as ``accepted_<name>``).
-    Invoices without any payment keep the ``settled_date`` the source gave, and one full
-    payment on that date stands in for their payments (so every settled invoice has
-    payments). Payments carry their invoice's ``customer_id``. Both tables keep their
-    source order; only the derived columns are computed.
+    ``invoices`` and ``payments`` are the accepted rows, payments matched to their invoices
+    (:func:`~riskmodel.ledger.validate.match_payments`). Invoices without any payment keep
+    the ``settled_date`` the source gave, and one full payment on that date stands in for
+    their payments (so every settled invoice has payments). Payments carry their invoice's
+    ``customer_id``. Both tables keep their source order; only the derived columns are computed.
     """
-    if not has_payments:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {PER_INVOICE} AS SELECT invoice_id, 0 AS n_payments, 0.0 AS total, payment_date AS last_payment FROM accepted_payments"
-        )
-    settled = con.sql(
-        f"""
-        WITH running AS (  -- running totals only where there are instalments
-            SELECT p.invoice_id, p.payment_date,
-                   sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.payment_date ROWS UNBOUNDED PRECEDING) AS paid
-            FROM accepted_payments p JOIN {PER_INVOICE} s USING (invoice_id) WHERE s.n_payments > 1),
-        by_instalments AS (
-            SELECT r.invoice_id, min(r.payment_date) AS paid_on
-            FROM running r JOIN accepted_invoices i USING (invoice_id)
-            WHERE r.paid >= i.amount - {OVERPAYMENT_TOLERANCE} GROUP BY r.invoice_id)
-        SELECT s.invoice_id IS NULL AS without_payments,
-               CASE WHEN s.invoice_id IS NULL THEN i.settled_date
-                    WHEN s.n_payments = 1 THEN CASE WHEN s.total >= i.amount - {OVERPAYMENT_TOLERANCE} THEN s.last_payment END
-                    ELSE b.paid_on END AS settled_date
-        FROM accepted_invoices i LEFT JOIN {PER_INVOICE} s USING (invoice_id) LEFT JOIN by_instalments b USING (invoice_id)
-        ORDER BY i.{ROW}
-        """
-    ).to_arrow_table()
-    invoices = invoices.set_column(
-        invoices.column_names.index("settled_date"), "settled_date", settled["settled_date"]
-    )
-    con.register(
-        "invoice_places",
-        pa.table({"invoice_id": invoices["invoice_id"], "__at": np.arange(invoices.num_rows)}),
-    )
-    invoice_at = con.sql(  # each payment's invoice by its place in the table (the ledger rejects payments without one)
-        f"SELECT i.__at FROM accepted_payments p JOIN invoice_places i USING (invoice_id) ORDER BY p.{ROW}"
-    ).to_arrow_table()["__at"]
-    con.unregister("invoice_places")
-    paid = pa.table(
+    at = payments[INVOICE_PLACE].to_numpy()
+    paid = PaidInvoices.of(payments, invoices.num_rows)
+    owed = invoices["amount"].to_numpy() - OVERPAYMENT_TOLERANCE
+    without_payments = paid.count == 0
+    day = np.where((paid.count == 1) & (paid.total >= owed), paid.last, -1)
+    day = np.maximum(day, _paid_up_in_instalments(payments, at, paid, owed))
+    given = pc.fill_null(pc.cast(invoices["settled_date"], pa.int32()), -1).to_numpy()
+    day = np.where(without_payments, given, day)
+    settled_date = pa.array(day, pa.int32(), mask=day < 0).cast(pa.date32())
+    invoices = invoices.set_column(invoices.column_names.index("settled_date"), "settled_date", settled_date)
+    paid_rows = pa.table(
         {
             "payment_id": payments["payment_id"],
             "invoice_id": payments["invoice_id"],
-            "customer_id": invoices["customer_id"].take(invoice_at),
+            "customer_id": invoices["customer_id"].take(at),
             "payment_date": payments["payment_date"],
             "amount": payments["amount"],
         }
     )
-    stand_ins = invoices.filter(pc.and_(settled["without_payments"], pc.is_valid(settled["settled_date"])))
+    stand_ins = invoices.filter(pa.array(without_payments & (day >= 0)))
     if stand_ins.num_rows == 0:
-        return _drop_row(invoices), paid
+        return _drop_row(invoices), paid_rows
     stand_in_payments = pa.table(
         {
             "payment_id": pc.binary_join_element_wise("settled:", stand_ins["invoice_id"], ""),
@@ -225,7 +203,28 @@ def _settle(
             "amount": stand_ins["amount"],
         }
     )
-    return _drop_row(invoices), pa.concat_tables([paid, stand_in_payments.cast(paid.schema)])
+    return _drop_row(invoices), pa.concat_tables([paid_rows, stand_in_payments.cast(paid_rows.schema)])
+
+
+def _paid_up_in_instalments(
+    payments: pa.Table, at: np.ndarray, paid: PaidInvoices, owed: np.ndarray
+) -> np.ndarray:
+    """Per invoice paid in several payments: the first day its running total reaches what is owed (-1 if never)."""
+    day = np.full(len(owed), -1, dtype=np.int32)
+    several = np.flatnonzero(paid.count[at] > 1)
+    if len(several) == 0:
+        return day
+    days = as_days(payments["payment_date"])[several]
+    order = np.lexsort((days, at[several]))
+    invoice, days = at[several][order], days[order]
+    running = np.cumsum(payments["amount"].to_numpy()[several][order])
+    starts = np.flatnonzero(np.r_[True, invoice[1:] != invoice[:-1]])
+    before = np.r_[0.0, running[starts[1:] - 1]]  # the running total before each invoice's first payment
+    running -= np.repeat(before, np.diff(np.r_[starts, len(invoice)]))
+    reached = running >= owed[invoice]
+    first, where = np.unique(invoice[reached], return_index=True)
+    day[first] = days[reached][where]
+    return day
 
 
 def _strict_message(report: ValidationReport) -> str:
