@@ -205,8 +205,11 @@ def key_rules(spec: TableSpec) -> list[Rule]:
     ]
 
 
-def reference_rules(spec: TableSpec) -> tuple[str, list[Rule]]:
-    """Joins to already accepted parent tables and the rules that use them."""
+def reference_rules(spec: TableSpec, matched: bool = False) -> tuple[str, list[Rule]]:
+    """Joins to already accepted parent tables and the rules that use them.
+
+    ``matched`` payments carry their invoice's place and issue date already (:func:`_matched`): no join.
+    """
     if spec.name in ("invoices", "events", "customer_history"):
         join = "LEFT JOIN (SELECT customer_id AS __parent, onboarding_date AS __onboarded FROM accepted_customers) p ON p.__parent = t.customer_id"
         rules = [
@@ -228,16 +231,19 @@ def reference_rules(spec: TableSpec) -> tuple[str, list[Rule]]:
         return join, rules
     if spec.name == "payments":
         join = "LEFT JOIN (SELECT invoice_id AS __parent, issue_date AS __issue_date FROM accepted_invoices) p ON p.__parent = t.invoice_id"
+        unknown, issued = "p.__parent IS NULL", "p.__issue_date"
+        if matched:
+            join, unknown, issued = "", f"t.{INVOICE_PLACE} IS NULL", f"t.{ISSUE_DATE}"
         return join, [
             Rule(
                 "invoice_id",
-                "t.invoice_id IS NOT NULL AND p.__parent IS NULL",
+                f"t.invoice_id IS NOT NULL AND {unknown}",
                 f"'invoice_id ' || {_show('t.invoice_id')} || ' is not among the accepted invoices (missing from or rejected in the invoices table); fix the id or add the invoice'",
             ),
             Rule(
                 "payment_date",
-                "t.payment_date < p.__issue_date",
-                "'payment_date ' || t.payment_date || ' is before the invoice''s issue_date ' || p.__issue_date || '; fix the date'",
+                f"t.payment_date < {issued}",
+                f"'payment_date ' || t.payment_date || ' is before the invoice''s issue_date ' || {issued} || '; fix the date'",
             ),
         ]
     return "", []
@@ -284,6 +290,8 @@ def validate_table(
         present = {c.name for c in spec.columns if c.name in raw.data.column_names}
         parsed = raw.is_text or any(from_text[name] for name in present)
         natively = None if parsed else _typed_natively(raw)
+        if natively is not None and spec.name == "payments":  # matched once: for the rules and for settlement
+            natively = _matched(con, natively)
         if natively is None:
             typed = ", ".join(f"{_typed_expr(c, from_text[c.name])} AS {q(c.name)}" for c in spec.columns)
             typed_ctes = f"as_read AS ({_as_read_sql(raw, source_name)}), typed AS MATERIALIZED (SELECT *, {typed} FROM as_read)"
@@ -303,7 +311,9 @@ def validate_table(
                        min({ROW}) OVER (PARTITION BY {key}) AS __first_row, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS __rank
                 FROM typed WHERE {not_null} AND hash({key}) IN (
                     SELECT __hash FROM (SELECT hash({key}) AS __hash FROM typed WHERE {not_null}) GROUP BY __hash HAVING count(*) > 1)"""
-        join, ref_rules = reference_rules(spec)
+        join, ref_rules = reference_rules(
+            spec, matched=natively is not None and INVOICE_PLACE in natively.column_names
+        )
         rules = (
             [r for c in spec.columns for r in column_rules(c, parsed=from_text[c.name] and natively is None)]
             + table_rules(spec, present)
@@ -350,7 +360,9 @@ def validate_table(
         else:
             con.execute("DROP VIEW typed")
             con.unregister(f"natively_{spec.name}")
-            accepted = _without_rows(natively, rejected_rows)
+            accepted = _without_rows(
+                natively.drop_columns([c for c in (ISSUE_DATE,) if c in natively.column_names]), rejected_rows
+            )
         if spec.name == "events":
             accepted = accepted.set_column(
                 accepted.column_names.index("type"), "type", pc.utf8_lower(accepted["type"])
@@ -435,9 +447,25 @@ def register_accepted(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table
     con.register(f"accepted_{name}", table)
 
 
+ISSUE_DATE = "__issue_date"
+
+
+def _matched(con: duckdb.DuckDBPyConnection, payments: pa.Table) -> pa.Table:
+    """Typed payments with their invoice's place among the accepted invoices and its issue date (null when unknown)."""
+    con.register("payments_to_match", payments)
+    found = con.sql(
+        f"SELECT i.{PLACE}, i.issue_date FROM payments_to_match p LEFT JOIN accepted_invoices i USING (invoice_id) ORDER BY p.{ROW}"
+    ).to_arrow_table()
+    con.unregister("payments_to_match")
+    return payments.append_column(INVOICE_PLACE, found[PLACE]).append_column(ISSUE_DATE, found["issue_date"])
+
+
 def match_payments(con: duckdb.DuckDBPyConnection, payments: pa.Table) -> pa.Table:
     """``payments`` (accepted, in ``__row`` order, each of an accepted invoice) with ``__invoice_at``,
     the place of its invoice among the accepted invoices; registered as ``accepted_payments``."""
+    if INVOICE_PLACE in payments.column_names:  # matched while validated
+        con.register("accepted_payments", payments)
+        return payments
     con.register("accepted_payments", payments)
     places = con.sql(
         f"SELECT i.{PLACE} FROM accepted_payments p JOIN accepted_invoices i USING (invoice_id) ORDER BY p.{ROW}"
