@@ -225,3 +225,20 @@ def test_settlement_is_the_first_day_the_running_total_reaches_the_amount(amount
         ledger.payments["invoice_id"].to_pylist(), ledger.payments["customer_id"].to_pylist(), strict=True
     )
     assert all(customer == ("C1", "C2")[int(invoice[1:]) % 2] for invoice, customer in owners)
+
+
+def test_invoices_before_1970_settle_like_any_other(write_ledger_files):
+    """Dates are kept as days since 1970 while settling: earlier dates are negative, not missing."""
+    ledger = load_ledger(
+        write_ledger_files(
+            customers="customer_id,onboarding_date\nC1,1960-01-01\n",
+            invoices="invoice_id,customer_id,issue_date,due_date,amount,settled_date\n"
+            "I1,C1,1965-03-01,1965-03-31,100,\nI2,C1,1965-03-01,1965-03-31,100,\nI3,C1,1965-03-01,1965-03-31,100,1965-04-02\n",
+            payments="payment_id,invoice_id,payment_date,amount\nP1,I1,1965-03-20,100\nP2,I2,1965-03-20,40\nP3,I2,1965-04-05,60\n",
+        )
+    )
+    assert ledger.invoices["settled_date"].to_pylist() == [
+        dt.date(1965, 3, 20),
+        dt.date(1965, 4, 5),
+        dt.date(1965, 4, 2),
+    ]

@@ -163,6 +163,9 @@ def _drop_row(table: pa.Table) -> pa.Table:
     return table.drop_columns([ROW]) if ROW in table.column_names else table
 
 
+NOT_SETTLED = np.iinfo(np.int32).min  # a day no ledger date can be (dates run from 1900, before 1970 too)
+
+
 def _settle(invoices: pa.Table, payments: pa.Table) -> tuple[pa.Table, pa.Table]:
     """Settlement from payments: an invoice is settled on the day its payments first reach its amount.
 
@@ -176,11 +179,11 @@ def _settle(invoices: pa.Table, payments: pa.Table) -> tuple[pa.Table, pa.Table]
     paid = PaidInvoices.of(payments, invoices.num_rows)
     owed = invoices["amount"].to_numpy() - OVERPAYMENT_TOLERANCE
     without_payments = paid.count == 0
-    day = np.where((paid.count == 1) & (paid.total >= owed), paid.last, -1)
+    day = np.where((paid.count == 1) & (paid.total >= owed), paid.last, NOT_SETTLED)
     day = np.maximum(day, _paid_up_in_instalments(payments, at, paid, owed))
-    given = pc.fill_null(pc.cast(invoices["settled_date"], pa.int32()), -1).to_numpy()
+    given = pc.fill_null(pc.cast(invoices["settled_date"], pa.int32()), NOT_SETTLED).to_numpy()
     day = np.where(without_payments, given, day)
-    settled_date = pa.array(day, pa.int32(), mask=day < 0).cast(pa.date32())
+    settled_date = pa.array(day, pa.int32(), mask=day == NOT_SETTLED).cast(pa.date32())
     invoices = invoices.set_column(invoices.column_names.index("settled_date"), "settled_date", settled_date)
     paid_rows = pa.table(
         {
@@ -191,7 +194,7 @@ def _settle(invoices: pa.Table, payments: pa.Table) -> tuple[pa.Table, pa.Table]
             "amount": payments["amount"],
         }
     )
-    stand_ins = invoices.filter(pa.array(without_payments & (day >= 0)))
+    stand_ins = invoices.filter(pa.array(without_payments & (day != NOT_SETTLED)))
     if stand_ins.num_rows == 0:
         return _drop_row(invoices), paid_rows
     stand_in_payments = pa.table(
@@ -209,8 +212,8 @@ def _settle(invoices: pa.Table, payments: pa.Table) -> tuple[pa.Table, pa.Table]
 def _paid_up_in_instalments(
     payments: pa.Table, at: np.ndarray, paid: PaidInvoices, owed: np.ndarray
 ) -> np.ndarray:
-    """Per invoice paid in several payments: the first day its running total reaches what is owed (-1 if never)."""
-    day = np.full(len(owed), -1, dtype=np.int32)
+    """Per invoice paid in several payments: the first day its running total reaches what is owed."""
+    day = np.full(len(owed), NOT_SETTLED, dtype=np.int32)
     several = np.flatnonzero(paid.count[at] > 1)
     if len(several) == 0:
         return day
